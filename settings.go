@@ -1,0 +1,257 @@
+package herald
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"time"
+)
+
+// Settings versions.
+const (
+	VersionDraft = "draft"
+	VersionLive  = "live"
+)
+
+// Recipient entity types (Kintone's names, used natively too).
+const (
+	EntityUser         = "USER"
+	EntityGroup        = "GROUP"
+	EntityOrganization = "ORGANIZATION"
+	EntityFieldEntity  = "FIELD_ENTITY"
+)
+
+// EventTypes are the native event types a setting can switch on; a custom
+// type is "custom." followed by a name.
+var EventTypes = []string{
+	"build.succeeded", "build.failed", "job.updated", "job.deleted", "job.disabled",
+	"deploy.succeeded", "deploy.failed", "app.updated", "app.deleted",
+	"record.added", "record.edited", "comment.added", "status.changed", "file.imported",
+}
+
+var reCustomEvent = regexp.MustCompile(`^custom\.[a-z0-9_.\-]{1,64}$`)
+
+// IsEventType reports whether t is a known or custom event type.
+func IsEventType(t string) bool {
+	return slices.Contains(EventTypes, t) || reCustomEvent.MatchString(t)
+}
+
+// NoRevisionCheck, given as the expected revision, skips the check (as
+// Kintone does for -1 or an absent revision).
+const NoRevisionCheck int64 = -1
+
+// SettingsScope names whose settings: a source's, or (SourceID 0) the
+// project default.
+type SettingsScope struct {
+	ProjectID int64
+	SourceID  int64
+}
+
+// Settings are the notification settings of a source or a project. They
+// have a draft and a live version sharing one revision counter, which grows
+// on every write to the draft; deploy copies the draft to live.
+type Settings struct {
+	ProjectID int64  `json:"project_id"`
+	SourceID  int64  `json:"source_id,omitempty"`
+	Version   string `json:"version"`
+	// Revision is the draft's revision; on the live version it is the
+	// revision that was deployed.
+	Revision int64 `json:"revision"`
+	// InheritProject makes the source follow the project's live settings.
+	InheritProject bool `json:"inherit_project"`
+	// NotifyCommenters adds everyone who commented on the record to the
+	// recipients of comment.added (Kintone's notifyToCommenter).
+	NotifyCommenters bool              `json:"notify_commenters"`
+	Channels         []ChannelSettings `json:"channels"`
+	UpdatedAt        time.Time         `json:"updated_at"`
+	UpdatedBy        string            `json:"updated_by"`
+}
+
+// ChannelSettings are the settings of one notifier.
+type ChannelSettings struct {
+	NotifierID int64           `json:"notifier_id"`
+	Enabled    bool            `json:"enabled"`
+	Events     []EventSettings `json:"events"`
+	BodyFields []BodyField     `json:"body_fields"`
+}
+
+// EventSettings switch one event type on a channel and name its recipients.
+type EventSettings struct {
+	Type       string      `json:"type"`
+	Enabled    bool        `json:"enabled"`
+	Recipients []Recipient `json:"recipients"`
+}
+
+// Recipient is an entity to notify: a user, a group, a department (with or
+// without its sub-departments) or a role taken from the event.
+type Recipient struct {
+	Type        string `json:"type"`
+	Code        string `json:"code"`
+	IncludeSubs bool   `json:"include_subs"`
+}
+
+// BodyField switches one field of the message body.
+type BodyField struct {
+	Name  string `json:"name"`
+	Shown bool   `json:"shown"`
+}
+
+// Bounds on a settings document.
+const (
+	maxChannels   = 50
+	maxEvents     = 100
+	maxRecipients = 1000
+	maxBodyFields = 100
+)
+
+// Validate checks a settings document and fills empty lists, so that a
+// document reads back exactly as it was written.
+func (s *Settings) Validate() error {
+	if len(s.Channels) > maxChannels {
+		return Errorf(EINVALID, "channels", "at most %d channels", maxChannels)
+	}
+	if s.Channels == nil {
+		s.Channels = []ChannelSettings{}
+	}
+	seen := map[int64]bool{}
+	for i := range s.Channels {
+		c := &s.Channels[i]
+		f := indexField("channels", i)
+		if c.NotifierID <= 0 {
+			return Errorf(EINVALID, f+".notifier_id", "notifier_id is required")
+		}
+		if seen[c.NotifierID] {
+			return Errorf(EINVALID, f+".notifier_id", "notifier %d appears twice", c.NotifierID)
+		}
+		seen[c.NotifierID] = true
+		if err := c.validate(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *ChannelSettings) validate(f string) error {
+	if len(c.Events) > maxEvents {
+		return Errorf(EINVALID, f+".events", "at most %d event types", maxEvents)
+	}
+	if len(c.BodyFields) > maxBodyFields {
+		return Errorf(EINVALID, f+".body_fields", "at most %d body fields", maxBodyFields)
+	}
+	if c.Events == nil {
+		c.Events = []EventSettings{}
+	}
+	if c.BodyFields == nil {
+		c.BodyFields = []BodyField{}
+	}
+	types := map[string]bool{}
+	for j := range c.Events {
+		e := &c.Events[j]
+		ef := indexField(f+".events", j)
+		if !IsEventType(e.Type) {
+			return Errorf(EINVALID, ef+".type", "unknown event type %q", e.Type)
+		}
+		if types[e.Type] {
+			return Errorf(EINVALID, ef+".type", "event type %q appears twice", e.Type)
+		}
+		types[e.Type] = true
+		if len(e.Recipients) > maxRecipients {
+			return Errorf(EINVALID, ef+".recipients", "at most %d recipients", maxRecipients)
+		}
+		if e.Recipients == nil {
+			e.Recipients = []Recipient{}
+		}
+		for k, r := range e.Recipients {
+			if err := r.Validate(subField(ef, indexField("recipients", k))); err != nil {
+				return err
+			}
+		}
+	}
+	names := map[string]bool{}
+	for j, b := range c.BodyFields {
+		bf := fieldf(f+".body_fields", j, "name")
+		if err := validateCode(bf, b.Name); err != nil {
+			return err
+		}
+		if names[b.Name] {
+			return Errorf(EINVALID, bf, "body field %q appears twice", b.Name)
+		}
+		names[b.Name] = true
+	}
+	return nil
+}
+
+// Validate checks a recipient; field is its place in the document.
+func (r Recipient) Validate(field string) error {
+	switch r.Type {
+	case EntityUser, EntityGroup:
+		if r.IncludeSubs {
+			return Errorf(EINVALID, field+".include_subs", "include_subs applies to ORGANIZATION and FIELD_ENTITY only")
+		}
+	case EntityOrganization, EntityFieldEntity:
+	default:
+		return Errorf(EINVALID, field+".type", "type must be USER, GROUP, ORGANIZATION or FIELD_ENTITY")
+	}
+	return validateCode(field+".code", r.Code)
+}
+
+// Channel returns the settings of notifier id, or nil.
+func (s *Settings) Channel(id int64) *ChannelSettings {
+	for i := range s.Channels {
+		if s.Channels[i].NotifierID == id {
+			return &s.Channels[i]
+		}
+	}
+	return nil
+}
+
+// Event returns the settings of event type t on the channel, or nil.
+func (c *ChannelSettings) Event(t string) *EventSettings {
+	for i := range c.Events {
+		if c.Events[i].Type == t {
+			return &c.Events[i]
+		}
+	}
+	return nil
+}
+
+// SettingsRef names one scope's settings and the revision a writer
+// expects (NoRevisionCheck to skip the check).
+type SettingsRef struct {
+	Scope    SettingsScope
+	Revision int64
+}
+
+// SettingsChange is one entry of the settings history.
+type SettingsChange struct {
+	ID       int64     `json:"id"`
+	Revision int64     `json:"revision"`
+	Action   string    `json:"action"` // update, deploy, revert
+	Actor    string    `json:"actor"`
+	At       time.Time `json:"at"`
+	Settings *Settings `json:"settings"`
+}
+
+// Settings history actions.
+const (
+	ActionUpdate = "update"
+	ActionDeploy = "deploy"
+	ActionRevert = "revert"
+)
+
+// SettingsService reads and writes notification settings.
+type SettingsService interface {
+	// FindSettings returns the draft or live settings of a scope.
+	FindSettings(ctx context.Context, scope SettingsScope, version string) (*Settings, error)
+	// UpdateSettings replaces the draft if ref.Revision is current (or
+	// NoRevisionCheck), and returns the new draft. A stale revision is
+	// ECONFLICT; notifiers named must belong to the project.
+	UpdateSettings(ctx context.Context, ref SettingsRef, s *Settings) (*Settings, error)
+	// DeploySettings copies each draft to live, or with revert discards
+	// each draft back to live; all refs succeed or none changes.
+	DeploySettings(ctx context.Context, refs []SettingsRef, revert bool) ([]*Settings, error)
+	// EffectiveSettings returns a scope's live settings after inheritance.
+	EffectiveSettings(ctx context.Context, scope SettingsScope) (*Settings, error)
+	// FindSettingsHistory lists changes, newest first.
+	FindSettingsHistory(ctx context.Context, scope SettingsScope, page Page) ([]*SettingsChange, string, error)
+}
