@@ -1,0 +1,161 @@
+// Package httpsend is the HTTP plumbing the HTTP channels share: one
+// request, the answer read with a bound, and the status classified for the
+// retry policy in one place, so webhook, sms and the robots agree on what
+// is worth retrying.
+package httpsend
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/heraldhq/herald/channel"
+	"github.com/heraldhq/herald/channel/netguard"
+)
+
+// UserAgent identifies Herald to peers.
+const UserAgent = "Herald"
+
+// maxAnswer bounds how much of an answer is read; robots answer a few
+// dozen bytes and nobody needs a megabyte of error page.
+const maxAnswer = 1 << 20
+
+// DefaultClient is the client a channel uses when its Config has none:
+// guarded against private targets, 10 s timeout.
+var DefaultClient = netguard.NewHTTPClient(netguard.Options{Timeout: 10 * time.Second})
+
+// Client returns c, or DefaultClient when c is nil.
+func Client(c *http.Client) *http.Client {
+	if c == nil {
+		return DefaultClient
+	}
+	return c
+}
+
+// Request is one outbound call.
+type Request struct {
+	Channel string // error prefix: "webhook", "dingtalk", …
+	Method  string // default POST
+	URL     string
+	Header  http.Header
+	Body    []byte
+}
+
+// Response is a peer's 2xx answer.
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+}
+
+// Do sends req and classifies the outcome:
+//   - 2xx: the answer, no error;
+//   - 408, 429, 5xx: temporary; 429 and 503 carry Retry-After (seconds or
+//     an HTTP date, relative to now());
+//   - other statuses: permanent;
+//   - a target refused by netguard: permanent;
+//   - other transport errors (refused connection, timeout): temporary.
+//
+// Error texts carry the URL without its query, which holds robot tokens.
+func Do(ctx context.Context, c *http.Client, req Request, now func() time.Time) (*Response, error) {
+	method := req.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	hr, err := http.NewRequestWithContext(ctx, method, req.URL, bytes.NewReader(req.Body))
+	if err != nil {
+		return nil, channel.Permanent(fmt.Errorf("%s: %w", req.Channel, err))
+	}
+	for k, vs := range req.Header {
+		hr.Header[k] = vs
+	}
+	if hr.Header.Get("User-Agent") == "" {
+		hr.Header.Set("User-Agent", UserAgent)
+	}
+	where := method + " " + Redact(req.URL)
+	resp, err := Client(c).Do(hr)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text repeats the full URL
+		}
+		err = fmt.Errorf("%s: %s: %w", req.Channel, where, err)
+		if errors.Is(err, netguard.ErrForbiddenAddress) {
+			return nil, channel.Permanent(err)
+		}
+		return nil, channel.Temporary(err, 0)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil {
+		return nil, channel.Temporary(fmt.Errorf("%s: %s: reading answer: %w", req.Channel, where, err), 0)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer)) // lets the connection be reused
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}, nil
+	}
+	err = fmt.Errorf("%s: %s: %s", req.Channel, where, resp.Status)
+	if s := strings.TrimSpace(Truncate(string(body), 200)); s != "" {
+		err = fmt.Errorf("%w: %s", err, s)
+	}
+	switch code := resp.StatusCode; {
+	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
+		return nil, channel.Temporary(err, RetryAfter(resp.Header.Get("Retry-After"), now()))
+	case code == http.StatusRequestTimeout || code >= 500:
+		return nil, channel.Temporary(err, 0)
+	default:
+		return nil, channel.Permanent(err)
+	}
+}
+
+// RetryAfter parses a Retry-After value, delay-seconds or an HTTP date,
+// into a wait from now; zero when absent, invalid or already past.
+func RetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		return time.Duration(min(n, int64(24*time.Hour/time.Second))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// Redact returns raw without query, fragment and user info.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+}
+
+// Truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// JSONHeader is the header of a JSON request.
+func JSONHeader() http.Header {
+	return http.Header{"Content-Type": {"application/json; charset=utf-8"}}
+}
