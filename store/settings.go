@@ -1,0 +1,332 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"slices"
+
+	"github.com/heraldhq/herald"
+)
+
+var _ herald.SettingsService = (*DB)(nil)
+
+// settingsDoc is what a draft or live column holds.
+type settingsDoc struct {
+	InheritProject   bool                     `json:"inherit_project"`
+	NotifyCommenters bool                     `json:"notify_commenters"`
+	Channels         []herald.ChannelSettings `json:"channels"`
+}
+
+func docOf(s *herald.Settings) string {
+	b, err := json.Marshal(settingsDoc{InheritProject: s.InheritProject, NotifyCommenters: s.NotifyCommenters, Channels: s.Channels})
+	if err != nil {
+		panic(err) // a validated document always marshals
+	}
+	return string(b)
+}
+
+// settingsRow is one scope's row.
+type settingsRow struct {
+	id, projectID, sourceID int64
+	revision, liveRevision  int64
+	draft, live             string
+	updatedAt               int64
+	updatedBy               string
+	deployedAt              sql.NullInt64
+	deployedBy              string
+}
+
+const settingsCols = `id, project_id, source_id, revision, live_revision, draft, live, updated_at, updated_by, deployed_at, deployed_by`
+
+func (c conn) findSettingsRow(scope herald.SettingsScope) (*settingsRow, error) {
+	var r settingsRow
+	err := c.queryRow(`SELECT `+settingsCols+` FROM settings WHERE tenant_id = ? AND project_id = ? AND source_id = ?`,
+		c.tenantID, scope.ProjectID, scope.SourceID).Scan(&r.id, &r.projectID, &r.sourceID, &r.revision, &r.liveRevision,
+		&r.draft, &r.live, &r.updatedAt, &r.updatedBy, &r.deployedAt, &r.deployedBy)
+	if err == sql.ErrNoRows {
+		if scope.SourceID != 0 {
+			return nil, herald.Errorf(herald.ENOTFOUND, "", "source %d of project %d not found", scope.SourceID, scope.ProjectID)
+		}
+		return nil, notFound("project", scope.ProjectID)
+	}
+	return &r, err
+}
+
+// settings decodes the row's draft or live version.
+func (r *settingsRow) settings(version string) (*herald.Settings, error) {
+	s := &herald.Settings{ProjectID: r.projectID, SourceID: r.sourceID, Version: version}
+	raw := r.draft
+	s.Revision, s.UpdatedAt, s.UpdatedBy = r.revision, fromMS(r.updatedAt), r.updatedBy
+	if version == herald.VersionLive {
+		raw, s.Revision = r.live, r.liveRevision
+		if r.deployedAt.Valid {
+			s.UpdatedAt, s.UpdatedBy = fromMS(r.deployedAt.Int64), r.deployedBy
+		}
+	}
+	var d settingsDoc
+	if err := json.Unmarshal([]byte(raw), &d); err != nil {
+		return nil, err
+	}
+	s.InheritProject, s.NotifyCommenters, s.Channels = d.InheritProject, d.NotifyCommenters, d.Channels
+	if s.Channels == nil {
+		s.Channels = []herald.ChannelSettings{}
+	}
+	return s, nil
+}
+
+// createSettings gives a new project or source empty settings, deployed,
+// at revision 1.
+func (tx *Tx) createSettings(scope herald.SettingsScope) error {
+	empty := docOf(&herald.Settings{Channels: []herald.ChannelSettings{}})
+	_, err := tx.conn().exec(`INSERT INTO settings (tenant_id, project_id, source_id, revision, draft, live, live_revision, updated_at, updated_by)
+		VALUES (?, ?, ?, 1, ?, ?, 1, ?, ?)`, tx.tenantID, scope.ProjectID, scope.SourceID, empty, empty, ms(tx.now), actor(tx.ctx))
+	return err
+}
+
+// projectSettingsDocs decodes every draft and live document of a project.
+func (tx *Tx) projectSettingsDocs(projectID int64) ([]*herald.Settings, error) {
+	rows, err := tx.conn().query(`SELECT draft, live FROM settings WHERE tenant_id = ? AND project_id = ?`, tx.tenantID, projectID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*herald.Settings
+	for rows.Next() {
+		var draft, live string
+		if err := rows.Scan(&draft, &live); err != nil {
+			return nil, err
+		}
+		for _, raw := range []string{draft, live} {
+			var d settingsDoc
+			if err := json.Unmarshal([]byte(raw), &d); err != nil {
+				return nil, err
+			}
+			out = append(out, &herald.Settings{Channels: d.Channels})
+		}
+	}
+	return out, rows.Err()
+}
+
+func actor(ctx context.Context) string {
+	if p := herald.PrincipalFromContext(ctx); p != nil && p.TokenName != "" {
+		return p.TokenName
+	}
+	return "system"
+}
+
+// FindSettings returns the draft or live settings of a scope.
+func (db *DB) FindSettings(ctx context.Context, scope herald.SettingsScope, version string) (*herald.Settings, error) {
+	if version != herald.VersionDraft && version != herald.VersionLive {
+		return nil, herald.Errorf(herald.EINVALID, "version", "version must be draft or live")
+	}
+	c, err := db.reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.findSettingsRow(scope)
+	if err != nil {
+		return nil, err
+	}
+	return r.settings(version)
+}
+
+func staleRevision(r *settingsRow, want int64) error {
+	return herald.Errorf(herald.ECONFLICT, "revision", "revision %d is stale: the settings are at revision %d", want, r.revision)
+}
+
+func checkRevisionArg(rev int64) error {
+	if rev < herald.NoRevisionCheck {
+		return herald.Errorf(herald.EINVALID, "revision", "revision must be -1 (no check) or a revision number")
+	}
+	return nil
+}
+
+// UpdateSettings replaces the draft of a scope.
+func (db *DB) UpdateSettings(ctx context.Context, ref herald.SettingsRef, s *herald.Settings) (*herald.Settings, error) {
+	if err := checkRevisionArg(ref.Revision); err != nil {
+		return nil, err
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	var out *herald.Settings
+	err := db.update(ctx, func(tx *Tx) error {
+		c := tx.conn()
+		r, err := c.findSettingsRow(ref.Scope)
+		if err != nil {
+			return err
+		}
+		if ref.Revision != herald.NoRevisionCheck && ref.Revision != r.revision {
+			return staleRevision(r, ref.Revision)
+		}
+		ids, err := c.ids(`SELECT id FROM notifiers WHERE tenant_id = ? AND project_id = ?`, tx.tenantID, ref.Scope.ProjectID)
+		if err != nil {
+			return err
+		}
+		for i, ch := range s.Channels {
+			if !slices.Contains(ids, ch.NotifierID) {
+				return herald.Errorf(herald.EINVALID, "channels["+itoa(i)+"].notifier_id", "notifier %d is not a notifier of project %d", ch.NotifierID, ref.Scope.ProjectID)
+			}
+		}
+		r.draft, r.updatedAt, r.updatedBy = docOf(s), ms(tx.now), actor(ctx)
+		// The revision condition makes a concurrent writer lose, not overwrite.
+		res, err := c.exec(`UPDATE settings SET draft = ?, revision = revision + 1, updated_at = ?, updated_by = ? WHERE id = ? AND revision = ?`,
+			r.draft, r.updatedAt, r.updatedBy, r.id, r.revision)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return staleRevision(r, ref.Revision)
+		}
+		r.revision++
+		if out, err = r.settings(herald.VersionDraft); err != nil {
+			return err
+		}
+		return tx.recordHistory(r, herald.ActionUpdate, out)
+	})
+	return out, err
+}
+
+// DeploySettings deploys (or with revert, discards) each scope's draft; all
+// succeed or nothing changes.
+func (db *DB) DeploySettings(ctx context.Context, refs []herald.SettingsRef, revert bool) ([]*herald.Settings, error) {
+	if len(refs) == 0 {
+		return nil, herald.Errorf(herald.EINVALID, "apps", "nothing to deploy")
+	}
+	for _, ref := range refs {
+		if err := checkRevisionArg(ref.Revision); err != nil {
+			return nil, err
+		}
+	}
+	var out []*herald.Settings
+	err := db.update(ctx, func(tx *Tx) error {
+		c := tx.conn()
+		for _, ref := range refs {
+			r, err := c.findSettingsRow(ref.Scope)
+			if err != nil {
+				return err
+			}
+			if ref.Revision != herald.NoRevisionCheck && ref.Revision != r.revision {
+				return staleRevision(r, ref.Revision)
+			}
+			var (
+				action = herald.ActionDeploy
+				s      *herald.Settings
+			)
+			if revert {
+				action = herald.ActionRevert
+				r.draft, r.revision, r.updatedAt, r.updatedBy = r.live, r.revision+1, ms(tx.now), actor(ctx)
+				_, err = c.exec(`UPDATE settings SET draft = live, revision = ?, updated_at = ?, updated_by = ? WHERE id = ?`,
+					r.revision, r.updatedAt, r.updatedBy, r.id)
+				if err == nil {
+					s, err = r.settings(herald.VersionDraft)
+				}
+			} else {
+				r.live, r.liveRevision = r.draft, r.revision
+				r.deployedAt, r.deployedBy = sql.NullInt64{Int64: ms(tx.now), Valid: true}, actor(ctx)
+				_, err = c.exec(`UPDATE settings SET live = draft, live_revision = revision, deployed_at = ?, deployed_by = ? WHERE id = ?`,
+					r.deployedAt.Int64, r.deployedBy, r.id)
+				if err == nil {
+					s, err = r.settings(herald.VersionLive)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			if err := tx.recordHistory(r, action, s); err != nil {
+				return err
+			}
+			out = append(out, s)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (tx *Tx) recordHistory(r *settingsRow, action string, s *herald.Settings) error {
+	_, err := tx.conn().exec(`INSERT INTO settings_history (tenant_id, project_id, source_id, revision, action, actor, at, document)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tx.tenantID, r.projectID, r.sourceID, s.Revision, action, actor(tx.ctx), ms(tx.now), docOf(s))
+	return err
+}
+
+// EffectiveSettings returns live settings after inheritance: a source that
+// inherits gets its project's live channels.
+func (db *DB) EffectiveSettings(ctx context.Context, scope herald.SettingsScope) (*herald.Settings, error) {
+	c, err := db.reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.findSettingsRow(scope)
+	if err != nil {
+		return nil, err
+	}
+	s, err := r.settings(herald.VersionLive)
+	if err != nil || scope.SourceID == 0 || !s.InheritProject {
+		return s, err
+	}
+	pr, err := c.findSettingsRow(herald.SettingsScope{ProjectID: scope.ProjectID})
+	if err != nil {
+		return nil, err
+	}
+	ps, err := pr.settings(herald.VersionLive)
+	if err != nil {
+		return nil, err
+	}
+	s.Channels, s.NotifyCommenters = ps.Channels, ps.NotifyCommenters
+	return s, nil
+}
+
+// FindSettingsHistory lists a scope's changes, newest first.
+func (db *DB) FindSettingsHistory(ctx context.Context, scope herald.SettingsScope, p herald.Page) ([]*herald.SettingsChange, string, error) {
+	c, err := db.reader(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := c.findSettingsRow(scope); err != nil {
+		return nil, "", err
+	}
+	p = p.Normalize()
+	before, err := p.After()
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := c.query(`SELECT id, revision, action, actor, at, document FROM settings_history
+		WHERE tenant_id = ? AND project_id = ? AND source_id = ? AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?`,
+		c.tenantID, scope.ProjectID, scope.SourceID, before, before, p.Limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var (
+		out  = []*herald.SettingsChange{}
+		next string
+	)
+	for rows.Next() {
+		if len(out) == p.Limit {
+			next = herald.CursorAfter(out[len(out)-1].ID)
+			break
+		}
+		var (
+			ch  herald.SettingsChange
+			at  int64
+			raw string
+			d   settingsDoc
+		)
+		if err := rows.Scan(&ch.ID, &ch.Revision, &ch.Action, &ch.Actor, &at, &raw); err != nil {
+			return nil, "", err
+		}
+		if err := json.Unmarshal([]byte(raw), &d); err != nil {
+			return nil, "", err
+		}
+		ch.At = fromMS(at)
+		version := herald.VersionDraft
+		if ch.Action == herald.ActionDeploy {
+			version = herald.VersionLive
+		}
+		ch.Settings = &herald.Settings{ProjectID: scope.ProjectID, SourceID: scope.SourceID, Version: version, Revision: ch.Revision,
+			InheritProject: d.InheritProject, NotifyCommenters: d.NotifyCommenters, Channels: d.Channels, UpdatedAt: ch.At, UpdatedBy: ch.Actor}
+		out = append(out, &ch)
+	}
+	return out, next, rows.Err()
+}
