@@ -82,8 +82,8 @@ func New(cfg Config) (*Sender, error) {
 }
 
 func checkHeader(name string) error {
-	if name == "" || strings.ContainsAny(name, " \t\r\n:") {
-		return fmt.Errorf("webhook: invalid header name %q", name)
+	if err := httpsend.CheckHeaderName(name); err != nil {
+		return fmt.Errorf("webhook: %w", err)
 	}
 	return nil
 }

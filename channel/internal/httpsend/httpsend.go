@@ -75,6 +75,9 @@ func Do(ctx context.Context, c *http.Client, req Request, now func() time.Time) 
 		return nil, channel.Permanent(fmt.Errorf("%s: %w", req.Channel, err))
 	}
 	for k, vs := range req.Header {
+		if err := CheckHeaderName(k); err != nil {
+			return nil, channel.Permanent(fmt.Errorf("%s: %w", req.Channel, err))
+		}
 		hr.Header[k] = vs
 	}
 	if hr.Header.Get("User-Agent") == "" {
@@ -153,6 +156,17 @@ func Truncate(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// CheckHeaderName rejects names net/http would refuse at send time, so a
+// bad configured header fails validation instead of every send.
+func CheckHeaderName(name string) error {
+	if name == "" || strings.ContainsFunc(name, func(r rune) bool {
+		return r <= ' ' || r >= 0x7f || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r)
+	}) {
+		return fmt.Errorf("invalid header name %q", name)
+	}
+	return nil
 }
 
 // JSONHeader is the header of a JSON request.
