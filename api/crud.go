@@ -1,0 +1,130 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/heraldhq/herald"
+)
+
+// The generic handlers below serve every object kind the same way:
+// GET by id, POST (201 with the object), PATCH (the body is decoded onto
+// the current object, so only the fields sent change) and DELETE (204).
+
+// validator is implemented by the domain types that check themselves.
+type validator interface{ Validate() error }
+
+// validate runs v's domain validation, if its type has one. The store
+// validates too; validating here first keeps bad input from reaching it.
+func validate(v any) error {
+	if v, ok := v.(validator); ok {
+		return v.Validate()
+	}
+	return nil
+}
+
+// finder loads one object of the context's tenant (and project scope).
+type finder[T any] func(ctx context.Context, id int64) (*T, error)
+
+func handleGet[T any](find finder[T]) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		v, err := find(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, v)
+	}
+}
+
+// handleCreate decodes a new object. parent, when set, checks the parent in
+// the path before the body is read (a foreign parent is 404 whatever the
+// body) and returns its id; set then puts what the server decides (no id,
+// no timestamps, the parent) over what the client sent.
+func handleCreate[T any](parent func(r *http.Request) (int64, error), set func(v *T, parentID int64), create func(context.Context, *T) error) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var parentID int64
+		if parent != nil {
+			id, err := parent(r)
+			if err != nil {
+				return err
+			}
+			parentID = id
+		}
+		v := new(T)
+		if err := decode(w, r, v); err != nil {
+			return err
+		}
+		set(v, parentID)
+		if err := validate(v); err != nil {
+			return err
+		}
+		if err := create(r.Context(), v); err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusCreated, v)
+	}
+}
+
+// handlePatch loads the object, decodes the body onto a copy, lets fix put
+// back the fields a PATCH cannot change, validates and saves.
+func handlePatch[T any](find finder[T], fix func(cur, next *T), update func(context.Context, *T) error) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		cur, err := find(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		next := *cur
+		if err := decode(w, r, &next); err != nil {
+			return err
+		}
+		fix(cur, &next)
+		if err := validate(&next); err != nil {
+			return err
+		}
+		if err := update(r.Context(), &next); err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, &next)
+	}
+}
+
+// handleDelete deletes by id; find, when set, is called first so that an
+// object outside the principal's project scope is 404.
+func handleDelete[T any](find finder[T], del func(context.Context, int64) error) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		if find != nil {
+			if _, err := find(r.Context(), id); err != nil {
+				return err
+			}
+		}
+		if err := del(r.Context(), id); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
+
+// notFound is the error for an object outside the principal's project
+// scope: the same answer as for one that does not exist.
+func notFound(kind string, id int64) error {
+	return herald.Errorf(herald.ENOTFOUND, "", "%s %d not found", kind, id)
+}
+
+// principalOf returns the request's principal; routes that reach a
+// handler always have one.
+func principalOf(ctx context.Context) *herald.Principal {
+	return herald.PrincipalFromContext(ctx)
+}
