@@ -1,0 +1,295 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/api"
+	"github.com/heraldhq/herald/store"
+	"github.com/spf13/cobra"
+)
+
+// NewRootCommand builds the herald command tree writing to out and errOut.
+func NewRootCommand(out, errOut io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "herald",
+		Short:         "Herald: self-hosted notification settings and delivery",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(out)
+	root.SetErr(errOut)
+	root.AddCommand(newServeCommand(), newMigrateCommand(), newTokenCommand(), newVersionCommand())
+	return root
+}
+
+func newVersionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "herald %s\n", herald.Version)
+			return err
+		},
+	}
+}
+
+func newServeCommand() *cobra.Command {
+	var c Config
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the server (SQLite in the data dir unless HERALD_DATABASE_URL is set)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return serve(cmd.Context(), &c, cmd.OutOrStdout())
+		},
+	}
+	c.bindDatabaseFlags(cmd.Flags())
+	cmd.Flags().StringVar(&c.Addr, "addr", envOr("HERALD_ADDR", "127.0.0.1:8080"), "address to listen on (env HERALD_ADDR)")
+	return cmd
+}
+
+// serve runs the server until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, c *Config, out io.Writer) error {
+	logger, err := c.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	db, err := c.openStore(ctx, logger, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	secret, err := db.Bootstrap(ctx)
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	if secret != "" {
+		path := filepath.Join(c.DataDir, "admin.token")
+		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		fmt.Fprintf(out, "Created tenant %q with an admin token (shown once, also in %s):\n\n    %s\n\n", store.DefaultTenant, path, secret)
+	}
+
+	srv := &api.Server{
+		Tokens: db, Tenants: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
+		Ready:  db.Ping,
+		Logger: logger,
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	fmt.Fprintf(out, "Herald %s listening on http://%s (database: %s)\n", herald.Version, ln.Addr(), db.Dialect())
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	fmt.Fprintln(out, "Herald stopped")
+	return nil
+}
+
+func newMigrateCommand() *cobra.Command {
+	var c Config
+	cmd := &cobra.Command{Use: "migrate", Short: "Apply or list database migrations"}
+	c.bindDatabaseFlags(cmd.PersistentFlags())
+	cmd.AddCommand(&cobra.Command{
+		Use:   "up",
+		Short: "Apply every pending migration",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := c.openStore(cmd.Context(), nil, true)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			fmt.Fprintf(cmd.OutOrStdout(), "migrations applied (%s)\n", db.Dialect())
+			return nil
+		},
+	}, &cobra.Command{
+		Use:   "status",
+		Short: "List migrations and whether each is applied",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := c.openStore(cmd.Context(), nil, false)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			st, err := db.MigrationStatuses(cmd.Context())
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "VERSION\tNAME\tSTATE")
+			for _, s := range st {
+				state := "pending"
+				if s.Applied {
+					state = "applied"
+				}
+				fmt.Fprintf(w, "%d\t%s\t%s\n", s.Version, s.Name, state)
+			}
+			return w.Flush()
+		},
+	})
+	return cmd
+}
+
+func newTokenCommand() *cobra.Command {
+	var (
+		c      Config
+		tenant string
+	)
+	cmd := &cobra.Command{Use: "token", Short: "Create, list and revoke API tokens"}
+	c.bindDatabaseFlags(cmd.PersistentFlags())
+	cmd.PersistentFlags().StringVar(&tenant, "tenant", store.DefaultTenant, "tenant the tokens belong to")
+
+	// withTenant opens the store and acts as the tenant.
+	withTenant := func(cmd *cobra.Command, fn func(ctx context.Context, db *store.DB) error) error {
+		db, err := c.openStore(cmd.Context(), nil, true)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		t, err := db.FindTenantByName(cmd.Context(), tenant)
+		if err != nil {
+			return fmt.Errorf("tenant %q not found (run herald serve once to create %q)", tenant, store.DefaultTenant)
+		}
+		ctx := herald.NewContextWithPrincipal(cmd.Context(), &herald.Principal{TenantID: t.ID, TokenName: "cli", Permissions: []herald.Permission{herald.PermAdmin}})
+		return fn(ctx, db)
+	}
+
+	var (
+		name    string
+		perms   []string
+		project int64
+	)
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create a token and print it once",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			tc := herald.TokenCreate{Name: name, ProjectID: project}
+			for _, p := range perms {
+				for _, one := range strings.Split(p, ",") {
+					tc.Permissions = append(tc.Permissions, herald.Permission(strings.TrimSpace(one)))
+				}
+			}
+			return withTenant(cmd, func(ctx context.Context, db *store.DB) error {
+				t, secret, err := db.CreateToken(ctx, tc)
+				if err != nil {
+					return errors.New(herald.ErrorMessage(err))
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "token %d %q created; it is shown once:\n%s\n", t.ID, t.Name, secret)
+				return nil
+			})
+		},
+	}
+	create.Flags().StringVar(&name, "name", "", "token name (required)")
+	create.Flags().StringSliceVar(&perms, "permission", nil, "permission, repeatable: "+permissionList())
+	create.Flags().Int64Var(&project, "project", 0, "scope the token to one project id")
+	_ = create.MarkFlagRequired("name")
+	_ = create.MarkFlagRequired("permission")
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List tokens (never their secrets)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withTenant(cmd, func(ctx context.Context, db *store.DB) error {
+				w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(w, "ID\tNAME\tPREFIX\tPERMISSIONS\tPROJECT\tCREATED\tSTATE")
+				for cursor := ""; ; {
+					items, next, err := db.FindTokens(ctx, herald.Page{Limit: herald.MaxPageLimit, Cursor: cursor})
+					if err != nil {
+						return err
+					}
+					for _, t := range items {
+						state := "active"
+						if t.RevokedAt != nil {
+							state = "revoked"
+						}
+						ps := make([]string, len(t.Permissions))
+						for i, p := range t.Permissions {
+							ps[i] = string(p)
+						}
+						proj := "-"
+						if t.ProjectID != 0 {
+							proj = strconv.FormatInt(t.ProjectID, 10)
+						}
+						fmt.Fprintf(w, "%d\t%s\t%s…\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Prefix, strings.Join(ps, ","), proj, t.CreatedAt.Format(time.RFC3339), state)
+					}
+					if next == "" {
+						break
+					}
+					cursor = next
+				}
+				return w.Flush()
+			})
+		},
+	}
+	revoke := &cobra.Command{
+		Use:   "revoke ID",
+		Short: "Revoke a token; it stops working at once",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil || id <= 0 {
+				return fmt.Errorf("token id %q is not a positive integer", args[0])
+			}
+			return withTenant(cmd, func(ctx context.Context, db *store.DB) error {
+				if err := db.RevokeToken(ctx, id); err != nil {
+					return errors.New(herald.ErrorMessage(err))
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "token %d revoked\n", id)
+				return nil
+			})
+		},
+	}
+	cmd.AddCommand(create, list, revoke)
+	return cmd
+}
+
+func permissionList() string {
+	names := make([]string, 0, len(herald.PermissionCodes))
+	for p := range herald.PermissionCodes {
+		names = append(names, string(p))
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
+}

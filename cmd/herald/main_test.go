@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/store/storetest"
+)
+
+// binary is the herald command built once for the process tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "herald-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "herald")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build herald: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+var reToken = regexp.MustCompile(`hld_[0-9A-Za-z]{43}`)
+
+// startServe runs `herald serve` as the README says, with env, and returns
+// its base URL, the printed admin token and the process.
+func startServe(t *testing.T, env ...string) (string, string, *exec.Cmd) {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.Command(binary, "serve", "--addr", addr)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), env...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var token string
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("herald serve exited early:\n%s", stderr.String())
+			}
+			if m := reToken.FindString(line); m != "" {
+				token = m
+			}
+			if strings.Contains(line, "listening on") {
+				if token == "" {
+					t.Fatal("herald serve did not print an admin token on an empty database")
+				}
+				go func() {
+					for range lines {
+					}
+				}()
+				return "http://" + addr, token, cmd
+			}
+		case <-deadline:
+			t.Fatalf("herald serve did not start:\n%s", stderr.String())
+		}
+	}
+}
+
+func call(t *testing.T, method, url, token string, body any) (int, map[string]any) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, url, r)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// TestServe_README starts the binary as a newcomer would and does a
+// settings round trip with the token it printed.
+func TestServe_README(t *testing.T) {
+	for _, dialect := range storetest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			var env []string
+			if dialect == store.DialectPostgres {
+				env = append(env, "HERALD_DATABASE_URL="+storetest.NewURL(t, dialect))
+			}
+			base, token, cmd := startServe(t, env...)
+
+			if st, _ := call(t, "GET", base+"/healthz", "", nil); st != 200 {
+				t.Fatalf("/healthz = %d", st)
+			}
+			if st, _ := call(t, "GET", base+"/readyz", "", nil); st != 200 {
+				t.Fatalf("/readyz = %d", st)
+			}
+			if dialect == store.DialectSQLite {
+				fi, err := os.Stat(filepath.Join(cmd.Dir, "herald-data", "admin.token"))
+				if err != nil || fi.Mode().Perm() != 0o600 {
+					t.Fatalf("admin.token: %v mode %v, want 0600", err, fi.Mode().Perm())
+				}
+			}
+			st, project := call(t, "POST", base+"/api/v1/projects", token, map[string]any{"name": "demo"})
+			if st != 201 {
+				t.Fatalf("create project = %d %v", st, project)
+			}
+			pid := int64(project["id"].(float64))
+			st, notifier := call(t, "POST", fmt.Sprintf("%s/api/v1/projects/%d/notifiers", base, pid), token,
+				map[string]any{"type": "inbox", "name": "inbox"})
+			if st != 201 {
+				t.Fatalf("create notifier = %d %v", st, notifier)
+			}
+			doc := map[string]any{"revision": 1, "channels": []any{map[string]any{
+				"notifier_id": notifier["id"], "enabled": true,
+				"events": []any{map[string]any{"type": "build.failed", "enabled": true,
+					"recipients": []any{map[string]any{"type": "USER", "code": "alice"}}}},
+			}}}
+			settings := fmt.Sprintf("%s/api/v1/projects/%d/settings", base, pid)
+			if st, out := call(t, "PUT", settings, token, doc); st != 200 {
+				t.Fatalf("PUT settings = %d %v", st, out)
+			}
+			if st, out := call(t, "POST", settings+"/deploy", token, map[string]any{"revision": 2}); st != 200 {
+				t.Fatalf("deploy = %d %v", st, out)
+			}
+			st, live := call(t, "GET", settings+"?version=live", token, nil)
+			channels, _ := live["channels"].([]any)
+			if st != 200 || len(channels) != 1 || live["revision"].(float64) != 2 {
+				t.Fatalf("live settings = %d %v", st, live)
+			}
+
+			// SIGTERM shuts it down cleanly.
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("herald serve exited with %v after SIGTERM", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("herald serve did not stop after SIGTERM")
+			}
+		})
+	}
+}
+
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	root := NewRootCommand(&out, &errOut)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	return out.String() + errOut.String(), err
+}
+
+func TestCLI_Tokens(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	if _, err := run(t, "token", "list", "--data", data); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("token list before any serve: %v", err)
+	}
+	// Bootstrap the default tenant the way serve does.
+	c := Config{DataDir: data, LogLevel: "info"}
+	db, err := c.openStore(context.Background(), nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Bootstrap(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	out, err := run(t, "token", "create", "--data", data, "--name", "ci", "--permission", "settings:write", "--permission", "events:write")
+	if err != nil || !reToken.MatchString(out) {
+		t.Fatalf("token create: %v\n%s", err, out)
+	}
+	if _, err := run(t, "token", "create", "--data", data, "--name", "x", "--permission", "bogus"); err == nil || !strings.Contains(err.Error(), "bogus") {
+		t.Fatalf("unknown permission: %v", err)
+	}
+	if _, err := run(t, "token", "create", "--data", data, "--permission", "admin"); err == nil {
+		t.Fatal("token create without --name succeeded")
+	}
+	out, err = run(t, "token", "list", "--data", data)
+	if err != nil || !strings.Contains(out, "events:write,settings:write") {
+		t.Fatalf("token list: %v\n%s", err, out)
+	}
+	if reToken.MatchString(out) {
+		t.Fatalf("token list shows a secret:\n%s", out)
+	}
+	if out, err := run(t, "token", "revoke", "--data", data, "2"); err != nil || !strings.Contains(out, "revoked") {
+		t.Fatalf("revoke: %v %s", err, out)
+	}
+	if _, err := run(t, "token", "revoke", "--data", data, "99"); err == nil {
+		t.Fatal("revoking an unknown token succeeded")
+	}
+	if out, err := run(t, "migrate", "status", "--data", data); err != nil || !strings.Contains(out, "applied") {
+		t.Fatalf("migrate status: %v %s", err, out)
+	}
+	if _, err := run(t, "migrate", "up", "--database-url", "postgres://nobody@127.0.0.1:1/none"); err == nil {
+		t.Fatal("migrate against an unreachable database succeeded")
+	}
+	if _, err := run(t, "serve", "--bogus-flag"); err == nil {
+		t.Fatal("a bad flag succeeded")
+	}
+}
