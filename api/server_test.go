@@ -25,6 +25,7 @@ type testServer struct {
 	h     http.Handler
 	admin string
 	logs  *syncBuffer
+	n     int // fixtures made, so that their codes differ
 }
 
 // syncBuffer is a log sink the handlers of parallel requests may share.
@@ -145,21 +146,26 @@ func (ts *testServer) newFixture(token string) fixture {
 	var obj struct {
 		ID int64 `json:"id"`
 	}
+	ext, sfx := jobID, ""
+	if ts.n > 0 {
+		ext, sfx = fmt.Sprintf("%032d", ts.n), fmt.Sprint("-", ts.n)
+	}
+	ts.n++
 	ts.must(201, "POST", "/api/v1/projects", token, map[string]any{"name": "Payments"}, &obj)
 	f.Project = obj.ID
 	ts.must(201, "POST", fmt.Sprintf("/api/v1/projects/%d/sources", f.Project), token,
-		map[string]any{"kind": "build_job", "external_id": jobID, "name": "nightly"}, &obj)
+		map[string]any{"kind": "build_job", "external_id": ext, "name": "nightly"}, &obj)
 	f.Source = obj.ID
 	ts.must(201, "POST", fmt.Sprintf("/api/v1/projects/%d/notifiers", f.Project), token,
 		map[string]any{"type": "webhook", "name": "ops hook", "config": map[string]any{"url": "https://hooks.example.com/x"}, "secret": "s3cret"}, &obj)
 	f.Notifier = obj.ID
-	ts.must(201, "POST", "/api/v1/users", token, map[string]any{"code": "alice", "name": "Alice", "email": "alice@example.com"}, &obj)
+	ts.must(201, "POST", "/api/v1/users", token, map[string]any{"code": "alice" + sfx, "name": "Alice", "email": "alice@example.com"}, &obj)
 	f.User = obj.ID
-	ts.must(201, "POST", "/api/v1/groups", token, map[string]any{"code": "ops", "name": "Ops", "member_ids": []int64{f.User}}, &obj)
+	ts.must(201, "POST", "/api/v1/groups", token, map[string]any{"code": "ops" + sfx, "name": "Ops", "member_ids": []int64{f.User}}, &obj)
 	f.Group = obj.ID
-	ts.must(201, "POST", "/api/v1/departments", token, map[string]any{"code": "eng", "name": "Engineering"}, &obj)
+	ts.must(201, "POST", "/api/v1/departments", token, map[string]any{"code": "eng" + sfx, "name": "Engineering"}, &obj)
 	f.Department = obj.ID
-	ts.must(201, "POST", "/api/v1/chats", token, map[string]any{"code": "oc_123", "name": "Ops chat", "notifier_id": f.Notifier}, &obj)
+	ts.must(201, "POST", "/api/v1/chats", token, map[string]any{"code": "oc_123" + sfx, "name": "Ops chat", "notifier_id": f.Notifier}, &obj)
 	f.Chat = obj.ID
 	ts.must(201, "POST", "/api/v1/tokens", token, map[string]any{"name": "reader", "permissions": []string{"settings:read"}}, &obj)
 	f.Token = obj.ID
