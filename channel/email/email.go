@@ -40,13 +40,14 @@ const (
 
 // Config is one SMTP relay and sender address.
 type Config struct {
+	// Host is the relay's name or address; it is also the TLS server name.
 	Host string
 	// Port defaults to 587 for starttls, 465 for tls, 25 for none.
 	Port int
 	// Username and Password enable SMTP AUTH; empty Username sends
 	// without authenticating.
 	Username string
-	Password string
+	Password string // used only with Username
 	// Auth picks the mechanism; default AuthAuto, which with TLS "none"
 	// means PLAIN (allowed by go-mail only to localhost).
 	Auth string

@@ -17,8 +17,8 @@ import (
 
 // Limit allows at most Count sends in any window of length Per.
 type Limit struct {
-	Count int
-	Per   time.Duration
+	Count int           // sends allowed per window, at least 1
+	Per   time.Duration // the window
 	// Burst is how many sends may go back to back after a quiet period;
 	// zero means a quarter of Count (at least 1). The bucket refills at
 	// (Count-Burst)/Per, so burst plus refill never exceeds Count in any
@@ -64,7 +64,7 @@ func (l Limit) bucket() *rate.Limiter {
 
 // refillTime is how long an idle bucket takes to become full again; after
 // that its state equals a fresh bucket's and the entry can be dropped.
-func (l Limit) refillTime(b *rate.Limiter) time.Duration {
+func refillTime(b *rate.Limiter) time.Duration {
 	return time.Duration(float64(b.Burst())/float64(b.Limit())*float64(time.Second)) + time.Second
 }
 
@@ -137,7 +137,7 @@ func (l *Limiter) Reserve(key string, limits []Limit) (*Reservation, error) {
 		for _, lim := range limits {
 			b := lim.bucket()
 			e.buckets = append(e.buckets, b)
-			e.idleTime = max(e.idleTime, lim.refillTime(b), lim.Per)
+			e.idleTime = max(e.idleTime, refillTime(b), lim.Per)
 		}
 		l.entries[key] = e
 	}

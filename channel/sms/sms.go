@@ -25,6 +25,7 @@ const DefaultBodyTemplate = `{"to":{{json .To}},"text":{{json .Text}}}`
 
 // Config is one SMS gateway.
 type Config struct {
+	// URL is the gateway endpoint, http or https.
 	URL string
 	// Method is POST (default), PUT or PATCH.
 	Method string
@@ -46,8 +47,8 @@ type Data struct {
 	ID      string // the delivery id, stable across retries
 	To      string // the recipient's mobile number
 	Name    string // the recipient's display name
-	Subject string
-	Text    string
+	Subject string // the message subject
+	Text    string // the plain text to send
 }
 
 // Sender posts messages to one gateway.

@@ -30,6 +30,7 @@ const SecretPrefix = "whsec_"
 
 // Config is one webhook target.
 type Config struct {
+	// URL is the receiver, http or https.
 	URL string
 	// Headers are sent with every request; a message's own Headers
 	// override them. Content-Type and the webhook-* headers cannot be

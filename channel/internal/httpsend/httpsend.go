@@ -42,18 +42,18 @@ func Client(c *http.Client) *http.Client {
 
 // Request is one outbound call.
 type Request struct {
-	Channel string // error prefix: "webhook", "dingtalk", …
-	Method  string // default POST
-	URL     string
-	Header  http.Header
-	Body    []byte
+	Channel string      // error prefix: "webhook", "dingtalk", …
+	Method  string      // default POST
+	URL     string      // the target, query included
+	Header  http.Header // sent as is; User-Agent defaults to UserAgent
+	Body    []byte      // the request body
 }
 
 // Response is a peer's 2xx answer.
 type Response struct {
-	StatusCode int
-	Header     http.Header
-	Body       []byte
+	StatusCode int         // the 2xx status
+	Header     http.Header // the answer's headers
+	Body       []byte      // the answer, at most 1 MiB
 }
 
 // Do sends req and classifies the outcome:
