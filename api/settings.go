@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -35,12 +36,21 @@ func (s *Server) projectScope(r *http.Request) (herald.SettingsScope, error) {
 	return herald.SettingsScope{ProjectID: id}, nil
 }
 
-// settingsBody is the body of a settings PUT: the settings document and
-// the revision the writer read. The outer Revision shadows the document's,
-// so that an absent revision can be told from 0.
+// settingsBody is the body of a settings PUT: the settings document as GET
+// answers it, and the revision the writer read (a pointer, so that an
+// absent revision can be told from 0). The members the server decides are
+// accepted, whatever their value, and ignored.
 type settingsBody struct {
-	herald.Settings
-	Revision *int64 `json:"revision"`
+	Revision         *int64                   `json:"revision"`
+	InheritProject   bool                     `json:"inherit_project"`
+	NotifyCommenters bool                     `json:"notify_commenters"`
+	Channels         []herald.ChannelSettings `json:"channels"`
+
+	ProjectID json.RawMessage `json:"project_id"`
+	SourceID  json.RawMessage `json:"source_id"`
+	Version   json.RawMessage `json:"version"`
+	UpdatedAt json.RawMessage `json:"updated_at"`
+	UpdatedBy json.RawMessage `json:"updated_by"`
 }
 
 // revisionBody is the body of deploy and revert.
