@@ -17,6 +17,20 @@ type Project struct {
 	UpdatedAt  time.Time `json:"updated_at"`
 }
 
+// Validate checks a project.
+func (p *Project) Validate() error {
+	if err := validateName("name", p.Name); err != nil {
+		return err
+	}
+	if err := validateOptional("description", p.Description, 2000); err != nil {
+		return err
+	}
+	if p.ExternalID != "" && !IsExternalID32(p.ExternalID) {
+		return Errorf(EINVALID, "external_id", "external_id must be exactly 32 letters or digits")
+	}
+	return nil
+}
+
 // ProjectService manages projects; creating one also creates its default
 // settings.
 type ProjectService interface {

@@ -40,7 +40,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
-	return nil
+	return db.migrateRiver(ctx)
 }
 
 // MigrationStatuses lists every migration and whether it is applied.

@@ -15,11 +15,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/heraldhq/herald"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/riverqueue/river"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -55,6 +57,10 @@ type DB struct {
 	box     *secretBox
 	logger  *slog.Logger
 	now     func() time.Time
+
+	jobsOnce  sync.Once
+	jobClient *river.Client[*sql.Tx]
+	jobErr    error
 }
 
 // Open connects to the database; call Migrate before use.
@@ -329,3 +335,5 @@ func page[T any](c conn, p herald.Page, q string, args []any, scan func(*sql.Row
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -1,0 +1,140 @@
+// Package queue is Herald's delivery engine on River: the fan-out worker
+// turns an accepted event into deliveries (recipients resolved, one
+// message rendered per channel), the deliver worker sends batches of them
+// over the channels and retries failures with backoff, and any number of
+// nodes on one database share the work.
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/channel/netguard"
+	"github.com/heraldhq/herald/channel/ratelimit"
+	"github.com/heraldhq/herald/store"
+	"github.com/riverqueue/river"
+)
+
+// Config tunes the engine; zero values take the defaults.
+type Config struct {
+	// MaxAttempts is how many times a delivery is tried before it is dead
+	// (default 5).
+	MaxAttempts int
+	// BackoffBase is the wait after the first failure; each further failure
+	// doubles it, with ±20% jitter, up to BackoffMax (defaults 5 s, 1 h).
+	BackoffBase time.Duration
+	BackoffMax  time.Duration
+	// AllowPrivateTargets lets webhooks and robots reach loopback and
+	// private addresses (HERALD_ALLOW_PRIVATE_TARGETS=true; tests).
+	AllowPrivateTargets bool
+	// Workers is how many jobs a node works at once (default 8), and
+	// SendConcurrency how many sends one deliver job runs at once
+	// (default 32).
+	Workers         int
+	SendConcurrency int
+	// PollInterval is how often an idle node looks for jobs (default
+	// 100 ms): neither SQLite nor database/sql has LISTEN/NOTIFY here.
+	PollInterval time.Duration
+	// HTTPClient overrides the guarded client every HTTP channel uses.
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+	// ID names this node among those sharing the database.
+	ID string
+}
+
+// Engine works fan-out and deliver jobs.
+type Engine struct {
+	db      *store.DB
+	cfg     Config
+	client  *river.Client[*sql.Tx]
+	http    *http.Client
+	limiter *ratelimit.Limiter
+	logger  *slog.Logger
+}
+
+// New builds an engine over db; Start runs it.
+func New(db *store.DB, cfg Config) (*Engine, error) {
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 5
+	}
+	if cfg.BackoffBase <= 0 {
+		cfg.BackoffBase = 5 * time.Second
+	}
+	if cfg.BackoffMax <= 0 {
+		cfg.BackoffMax = time.Hour
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 8
+	}
+	if cfg.SendConcurrency <= 0 {
+		cfg.SendConcurrency = 32
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 100 * time.Millisecond
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{db: db, cfg: cfg, limiter: ratelimit.New(), logger: cfg.Logger, http: cfg.HTTPClient}
+	if e.http == nil {
+		e.http = netguard.NewHTTPClient(netguard.Options{AllowPrivate: cfg.AllowPrivateTargets, Timeout: 15 * time.Second})
+		if t, ok := e.http.Transport.(*http.Transport); ok {
+			t.MaxIdleConnsPerHost = 64
+		}
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &fanoutWorker{e: e})
+	river.AddWorker(workers, &deliverWorker{e: e})
+	client, err := river.NewClient(db.RiverDriver(), &river.Config{
+		ID:                cfg.ID,
+		Logger:            cfg.Logger,
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Workers:           workers,
+		FetchPollInterval: cfg.PollInterval,
+		FetchCooldown:     min(cfg.PollInterval, 100*time.Millisecond),
+		PollOnly:          true,
+		JobTimeout:        10 * time.Minute,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	e.client = client
+	return e, nil
+}
+
+// Start starts working jobs; it returns at once.
+func (e *Engine) Start(ctx context.Context) error { return e.client.Start(ctx) }
+
+// Stop finishes the jobs in hand and stops.
+func (e *Engine) Stop(ctx context.Context) error {
+	err := e.client.Stop(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return e.client.StopAndCancel(context.Background())
+	}
+	return err
+}
+
+// tenantContext acts as the engine inside one tenant.
+func tenantContext(ctx context.Context, tenantID int64) context.Context {
+	return herald.NewContextWithPrincipal(ctx, &herald.Principal{
+		TenantID: tenantID, TokenName: "engine", Permissions: []herald.Permission{herald.PermAdmin},
+	})
+}
+
+// backoff is the wait before attempt n+1 after n failures.
+func (e *Engine) backoff(n int) time.Duration {
+	d := e.cfg.BackoffBase
+	for i := 1; i < n && d < e.cfg.BackoffMax; i++ {
+		d *= 2
+	}
+	d = min(d, e.cfg.BackoffMax)
+	jitter := time.Duration((rand.Float64()*0.4 - 0.2) * float64(d))
+	return d + jitter
+}

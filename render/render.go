@@ -1,0 +1,236 @@
+// Package render turns an event into the message one channel sends: title
+// and text in the recipient's language (English or Chinese), markdown for
+// robots, HTML for email, and a webhook's JSON body from the notifier's
+// own template when it has one. The shown-body-field switches of the
+// settings decide which payload fields appear.
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	htmltemplate "html/template"
+	"slices"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/channel"
+)
+
+// Input is what a message is rendered from.
+type Input struct {
+	Event    *herald.Event
+	Source   *herald.Source
+	Notifier *herald.Notifier
+	// BodyFields are the channel's shown-body-field switches.
+	BodyFields []herald.BodyField
+	// Locale is the recipient's (en when empty or unknown).
+	Locale string
+}
+
+// Field is one shown payload field.
+type Field struct {
+	Name  string
+	Value string
+}
+
+// Data is what every template sees.
+type Data struct {
+	Title      string
+	Type       string
+	Source     string
+	SourceKind string
+	ExternalID string
+	Actor      string
+	Fields     []Field
+	Time       string
+	EventID    int64
+	Roles      map[string][]string
+	Payload    map[string]any
+}
+
+var titles = map[string][2]string{
+	"build.succeeded":  {"Build succeeded", "构建成功"},
+	"build.failed":     {"Build failed", "构建失败"},
+	"job.updated":      {"Build job updated", "构建任务已更新"},
+	"job.deleted":      {"Build job deleted", "构建任务已删除"},
+	"job.disabled":     {"Build job disabled", "构建任务已禁用"},
+	"deploy.succeeded": {"Deployment succeeded", "部署成功"},
+	"deploy.failed":    {"Deployment failed", "部署失败"},
+	"app.updated":      {"Application updated", "应用已更新"},
+	"app.deleted":      {"Application deleted", "应用已删除"},
+	"record.added":     {"Record added", "记录已添加"},
+	"record.edited":    {"Record edited", "记录已编辑"},
+	"comment.added":    {"Comment added", "新评论"},
+	"status.changed":   {"Status changed", "状态已变更"},
+	"file.imported":    {"File imported", "文件已导入"},
+}
+
+// Title is the event type's title in locale.
+func Title(eventType, locale string) string {
+	t, ok := titles[eventType]
+	if !ok {
+		return eventType
+	}
+	if locale == herald.LocaleZH {
+		return t[1]
+	}
+	return t[0]
+}
+
+type texts struct{ text, markdown, html string }
+
+var (
+	tmplEN = texts{
+		text:     "{{.Title}}: {{.Source}}\n{{if .Actor}}By: {{.Actor}}\n{{end}}{{range .Fields}}{{.Name}}: {{.Value}}\n{{end}}Time: {{.Time}}\n",
+		markdown: "### {{.Title}}\n**{{.Source}}**\n\n{{if .Actor}}- By: {{.Actor}}\n{{end}}{{range .Fields}}- {{.Name}}: {{.Value}}\n{{end}}- Time: {{.Time}}\n",
+		html:     `<h3>{{.Title}}</h3><p><b>{{.Source}}</b></p><ul>{{if .Actor}}<li>By: {{.Actor}}</li>{{end}}{{range .Fields}}<li>{{.Name}}: {{.Value}}</li>{{end}}<li>Time: {{.Time}}</li></ul>`,
+	}
+	tmplZH = texts{
+		text:     "{{.Title}}：{{.Source}}\n{{if .Actor}}操作人：{{.Actor}}\n{{end}}{{range .Fields}}{{.Name}}：{{.Value}}\n{{end}}时间：{{.Time}}\n",
+		markdown: "### {{.Title}}\n**{{.Source}}**\n\n{{if .Actor}}- 操作人：{{.Actor}}\n{{end}}{{range .Fields}}- {{.Name}}：{{.Value}}\n{{end}}- 时间：{{.Time}}\n",
+		html:     `<h3>{{.Title}}</h3><p><b>{{.Source}}</b></p><ul>{{if .Actor}}<li>操作人：{{.Actor}}</li>{{end}}{{range .Fields}}<li>{{.Name}}：{{.Value}}</li>{{end}}<li>时间：{{.Time}}</li></ul>`,
+	}
+	compiled = map[string]*compiledTexts{
+		herald.LocaleEN: compile(tmplEN),
+		herald.LocaleZH: compile(tmplZH),
+	}
+)
+
+type compiledTexts struct {
+	text, markdown *template.Template
+	html           *htmltemplate.Template
+}
+
+func compile(t texts) *compiledTexts {
+	return &compiledTexts{
+		text:     template.Must(template.New("text").Parse(t.text)),
+		markdown: template.Must(template.New("markdown").Parse(t.markdown)),
+		html:     htmltemplate.Must(htmltemplate.New("html").Parse(t.html)),
+	}
+}
+
+// funcs are available to a notifier's own templates.
+var funcs = template.FuncMap{
+	"json": func(v any) (string, error) {
+		b, err := json.Marshal(v)
+		return string(b), err
+	},
+}
+
+// NewData builds the template data of an input.
+func NewData(in Input) (*Data, error) {
+	locale := in.Locale
+	if locale != herald.LocaleZH {
+		locale = herald.LocaleEN
+	}
+	var payload map[string]any
+	if len(in.Event.Payload) > 0 {
+		if err := json.Unmarshal(in.Event.Payload, &payload); err != nil {
+			return nil, fmt.Errorf("render: payload: %w", err)
+		}
+	}
+	d := &Data{
+		Title: Title(in.Event.Type, locale), Type: in.Event.Type, Actor: in.Event.Actor,
+		Time: in.Event.CreatedAt.UTC().Format(time.DateTime) + " UTC", EventID: in.Event.ID,
+		Roles: in.Event.Roles, Payload: payload,
+	}
+	if in.Source != nil {
+		d.Source, d.SourceKind, d.ExternalID = in.Source.Name, in.Source.Kind, in.Source.ExternalID
+	}
+	d.Fields = shownFields(payload, in.BodyFields)
+	return d, nil
+}
+
+// shownFields lists payload fields by name, leaving out those switched off.
+func shownFields(payload map[string]any, switches []herald.BodyField) []Field {
+	hidden := map[string]bool{}
+	for _, b := range switches {
+		if !b.Shown {
+			hidden[b.Name] = true
+		}
+	}
+	var out []Field
+	for k, v := range payload {
+		if hidden[k] {
+			continue
+		}
+		s, ok := v.(string)
+		if !ok {
+			b, _ := json.Marshal(v)
+			s = string(b)
+		}
+		out = append(out, Field{Name: k, Value: s})
+	}
+	slices.SortFunc(out, func(a, b Field) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Message renders the message for the input's notifier type.
+func Message(in Input) (channel.Message, error) {
+	d, err := NewData(in)
+	if err != nil {
+		return channel.Message{}, err
+	}
+	t := compiled[herald.LocaleEN]
+	if in.Locale == herald.LocaleZH {
+		t = compiled[herald.LocaleZH]
+	}
+	m := channel.Message{Subject: d.Title + ": " + d.Source}
+	if d.Source == "" {
+		m.Subject = d.Title
+	}
+	if m.Text, err = run(t.text, d); err != nil {
+		return m, err
+	}
+	cfg := herald.NotifierConfig{}
+	typ := ""
+	if in.Notifier != nil {
+		cfg, typ = in.Notifier.Config, in.Notifier.Type
+	}
+	switch typ {
+	case herald.NotifierEmail:
+		var b bytes.Buffer
+		if err := t.html.Execute(&b, d); err != nil {
+			return m, err
+		}
+		m.HTML = b.String()
+	case herald.NotifierDingTalk, herald.NotifierWeCom:
+		if m.Markdown, err = run(t.markdown, d); err != nil {
+			return m, err
+		}
+	case herald.NotifierWebhook:
+		m.Headers = cfg.HTTPHeaders
+		if cfg.MessageBody != "" {
+			tmpl, err := template.New("body").Funcs(funcs).Parse(cfg.MessageBody)
+			if err != nil {
+				return m, fmt.Errorf("render: message_body: %w", err)
+			}
+			s, err := run(tmpl, d)
+			if err != nil {
+				return m, fmt.Errorf("render: message_body: %w", err)
+			}
+			m.Body = []byte(s)
+		} else {
+			m.Body, err = json.Marshal(map[string]any{
+				"event_id": d.EventID, "type": d.Type, "title": d.Title, "text": m.Text, "actor": d.Actor,
+				"source": map[string]any{"name": d.Source, "kind": d.SourceKind, "external_id": d.ExternalID},
+				"roles":  d.Roles, "fields": d.Fields, "time": in.Event.CreatedAt.UTC().Format(time.RFC3339),
+			})
+			if err != nil {
+				return m, err
+			}
+		}
+	}
+	return m, nil
+}
+
+func run(t *template.Template, d *Data) (string, error) {
+	var b bytes.Buffer
+	if err := t.Execute(&b, d); err != nil {
+		return "", fmt.Errorf("render: %w", err)
+	}
+	return b.String(), nil
+}

@@ -1,0 +1,289 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/riverqueue/river"
+)
+
+const deliveryCols = `id, event_id, push_id, notifier_id, channel, user_id, target, status, attempts, last_error, next_attempt_at, created_at, updated_at, delivered_at`
+
+func scanDelivery(row scanner) (*herald.Delivery, error) {
+	var (
+		d                 herald.Delivery
+		event, push, user sql.NullInt64
+		next, delivered   sql.NullInt64
+		created, updated  int64
+	)
+	if err := row.Scan(&d.ID, &event, &push, &d.NotifierID, &d.Channel, &user, &d.Target, &d.Status, &d.Attempts, &d.LastError,
+		&next, &created, &updated, &delivered); err != nil {
+		return nil, err
+	}
+	d.EventID, d.PushID, d.UserID = event.Int64, push.Int64, user.Int64
+	d.NextAttemptAt, d.DeliveredAt = fromNullMS(next), fromNullMS(delivered)
+	d.CreatedAt, d.UpdatedAt = fromMS(created), fromMS(updated)
+	return &d, nil
+}
+
+// FindDeliveryByID returns one delivery.
+func (db *DB) FindDeliveryByID(ctx context.Context, id int64) (*herald.Delivery, error) {
+	c, err := db.reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := scanDelivery(c.queryRow(`SELECT `+deliveryCols+` FROM deliveries WHERE tenant_id = ? AND id = ?`, c.tenantID, id))
+	if err == sql.ErrNoRows {
+		return nil, notFound("delivery", id)
+	}
+	return d, err
+}
+
+// FindDeliveries lists deliveries by id, optionally of one event, notifier
+// or status.
+func (db *DB) FindDeliveries(ctx context.Context, f herald.DeliveryFilter, p herald.Page) ([]*herald.Delivery, string, error) {
+	if f.Status != "" && !slices.Contains(herald.DeliveryStatuses, f.Status) {
+		return nil, "", herald.Errorf(herald.EINVALID, "status", "status must be one of pending, sending, delivered, failed, skipped, dead")
+	}
+	c, err := db.reader(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	q, args := `SELECT `+deliveryCols+` FROM deliveries WHERE tenant_id = ?`, []any{c.tenantID}
+	if f.EventID != 0 {
+		q, args = q+` AND event_id = ?`, append(args, f.EventID)
+	}
+	if f.NotifierID != 0 {
+		q, args = q+` AND notifier_id = ?`, append(args, f.NotifierID)
+	}
+	if f.Status != "" {
+		q, args = q+` AND status = ?`, append(args, f.Status)
+	}
+	return page(c, p, q, args, func(rows *sql.Rows) (*herald.Delivery, int64, error) {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		return d, d.ID, nil
+	})
+}
+
+// RetryDelivery re-queues a dead or failed delivery for a new round of
+// attempts.
+func (db *DB) RetryDelivery(ctx context.Context, id int64) (*herald.Delivery, error) {
+	var out *herald.Delivery
+	err := db.update(ctx, func(tx *Tx) error {
+		c := tx.conn()
+		res, err := c.exec(`UPDATE deliveries SET status = ?, attempts = 0, next_attempt_at = NULL, updated_at = ?
+			WHERE tenant_id = ? AND id = ? AND status IN (?, ?)`, herald.StatusPending, ms(tx.now), tx.tenantID, id, herald.StatusDead, herald.StatusFailed)
+		if err != nil {
+			return err
+		}
+		d, err := scanDelivery(c.queryRow(`SELECT `+deliveryCols+` FROM deliveries WHERE tenant_id = ? AND id = ?`, tx.tenantID, id))
+		if err == sql.ErrNoRows {
+			return notFound("delivery", id)
+		} else if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return herald.Errorf(herald.ENOTALLOWED, "", "delivery %d is %s: only dead or failed deliveries can be retried", id, d.Status)
+		}
+		out = d
+		return tx.insertJobs(deliverJobs(tx.tenantID, []int64{id}, time.Time{}))
+	})
+	return out, err
+}
+
+// NewDelivery is a delivery the fan-out creates. Message is the rendered
+// channel message as JSON; Inbox, for the inbox channel, is written at once
+// and the delivery created delivered.
+type NewDelivery struct {
+	NotifierID int64
+	Channel    string
+	UserID     int64
+	Target     string
+	Status     string // pending, skipped or delivered
+	LastError  string // the reason of a skipped delivery
+	Message    []byte
+	Inbox      *herald.InboxMessage
+}
+
+// rowsPerInsert bounds a multi-row INSERT's values.
+const rowsPerInsert = 400
+
+// RecordFanout writes the deliveries of an event (or, with eventID 0, of a
+// push) in one transaction: the rows, the inbox messages, the jobs that
+// send the pending ones, and the event's fanned-out mark, so a fan-out job
+// that runs twice records its deliveries once. It returns false when the
+// event was already fanned out.
+func (db *DB) RecordFanout(ctx context.Context, eventID, pushID int64, ds []NewDelivery) (bool, error) {
+	recorded := false
+	err := db.update(ctx, func(tx *Tx) error {
+		c := tx.conn()
+		if eventID != 0 {
+			res, err := c.exec(`UPDATE events SET fanned_out_at = ? WHERE tenant_id = ? AND id = ? AND fanned_out_at IS NULL`, ms(tx.now), tx.tenantID, eventID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return nil
+			}
+		}
+		recorded = true
+		var event, push any
+		if eventID != 0 {
+			event = eventID
+		}
+		if pushID != 0 {
+			push = pushID
+		}
+		var pending []int64
+		for chunk := range slices.Chunk(ds, rowsPerInsert) {
+			q := `INSERT INTO deliveries (tenant_id, event_id, push_id, notifier_id, channel, user_id, target, status, last_error, message, created_at, updated_at, delivered_at) VALUES `
+			args := make([]any, 0, 13*len(chunk))
+			for i, d := range chunk {
+				if i > 0 {
+					q += ", "
+				}
+				q += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+				var user, delivered any
+				if d.UserID != 0 {
+					user = d.UserID
+				}
+				if d.Status == herald.StatusDelivered {
+					delivered = ms(tx.now)
+				}
+				args = append(args, tx.tenantID, event, push, d.NotifierID, d.Channel, user, d.Target, d.Status, d.LastError, string(d.Message), ms(tx.now), ms(tx.now), delivered)
+			}
+			ids, err := c.ids(q+" RETURNING id", args...)
+			if err != nil {
+				return err
+			}
+			for i, d := range chunk {
+				if d.Status == herald.StatusPending {
+					pending = append(pending, ids[i])
+				}
+			}
+			if err := tx.insertInbox(chunk, event, push); err != nil {
+				return err
+			}
+		}
+		return tx.insertJobs(deliverJobs(tx.tenantID, pending, time.Time{}))
+	})
+	return recorded, err
+}
+
+func (tx *Tx) insertInbox(ds []NewDelivery, event, push any) error {
+	q := `INSERT INTO inbox_messages (tenant_id, user_id, event_id, push_id, title, body, created_at) VALUES `
+	var args []any
+	for _, d := range ds {
+		if d.Inbox == nil {
+			continue
+		}
+		if len(args) > 0 {
+			q += ", "
+		}
+		q += "(?, ?, ?, ?, ?, ?, ?)"
+		args = append(args, tx.tenantID, d.Inbox.UserID, event, push, d.Inbox.Title, d.Inbox.Body, ms(tx.now))
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	_, err := tx.conn().exec(q, args...)
+	return err
+}
+
+// ClaimedDelivery is a delivery taken for sending, with its message.
+type ClaimedDelivery struct {
+	ID         int64
+	NotifierID int64
+	Channel    string
+	Target     string
+	Attempts   int // including this one
+	Message    json.RawMessage
+}
+
+// ClaimDeliveries marks the pending (or, after a crash, still sending)
+// deliveries among ids as sending and counts the attempt.
+func (db *DB) ClaimDeliveries(ctx context.Context, ids []int64) ([]*ClaimedDelivery, error) {
+	var out []*ClaimedDelivery
+	err := db.update(ctx, func(tx *Tx) error {
+		c := tx.conn()
+		for chunk := range slices.Chunk(ids, 500) {
+			args := append([]any{herald.StatusSending, ms(tx.now), tx.tenantID, herald.StatusPending, herald.StatusSending}, toAny(chunk)...)
+			rows, err := c.query(`UPDATE deliveries SET status = ?, attempts = attempts + 1, updated_at = ?
+				WHERE tenant_id = ? AND status IN (?, ?) AND id IN (`+placeholders(len(chunk))+`)
+				RETURNING id, notifier_id, channel, target, attempts, message`, args...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var (
+					d   ClaimedDelivery
+					msg string
+				)
+				if err := rows.Scan(&d.ID, &d.NotifierID, &d.Channel, &d.Target, &d.Attempts, &msg); err != nil {
+					rows.Close()
+					return err
+				}
+				d.Message = json.RawMessage(msg)
+				out = append(out, &d)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b *ClaimedDelivery) int { return int(a.ID - b.ID) })
+	return out, err
+}
+
+// DeliveryResult is the outcome of one send.
+type DeliveryResult struct {
+	ID     int64
+	Status string // delivered, failed, dead, or pending to retry at RetryAt
+	Error  string
+	// RetryAt is when a pending delivery is tried again.
+	RetryAt time.Time
+}
+
+// FinishDeliveries records outcomes in one transaction and schedules a job
+// for each delivery to retry.
+func (db *DB) FinishDeliveries(ctx context.Context, results []DeliveryResult) error {
+	return db.update(ctx, func(tx *Tx) error {
+		c := tx.conn()
+		var delivered []int64
+		var jobs []river.InsertManyParams
+		for _, r := range results {
+			switch r.Status {
+			case herald.StatusDelivered:
+				delivered = append(delivered, r.ID)
+			case herald.StatusPending:
+				if _, err := c.exec(`UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+					r.Status, r.Error, ms(r.RetryAt), ms(tx.now), tx.tenantID, r.ID); err != nil {
+					return err
+				}
+				jobs = append(jobs, deliverJobs(tx.tenantID, []int64{r.ID}, r.RetryAt)...)
+			default:
+				if _, err := c.exec(`UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = NULL, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+					r.Status, r.Error, ms(tx.now), tx.tenantID, r.ID); err != nil {
+					return err
+				}
+			}
+		}
+		for chunk := range slices.Chunk(delivered, 500) {
+			args := append([]any{herald.StatusDelivered, ms(tx.now), ms(tx.now), tx.tenantID}, toAny(chunk)...)
+			if _, err := c.exec(`UPDATE deliveries SET status = ?, last_error = '', next_attempt_at = NULL, updated_at = ?, delivered_at = ?
+				WHERE tenant_id = ? AND id IN (`+placeholders(len(chunk))+`)`, args...); err != nil {
+				return err
+			}
+		}
+		return tx.insertJobs(jobs)
+	})
+}

@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+)
+
+// FanoutArgs is the job that turns accepted events into deliveries.
+type FanoutArgs struct {
+	TenantID int64   `json:"tenant_id"`
+	EventIDs []int64 `json:"event_ids"`
+}
+
+// Kind names the job for River.
+func (FanoutArgs) Kind() string { return "herald.fanout" }
+
+// DeliverArgs is the job that sends a batch of pending deliveries. One job
+// carries many deliveries; a delivery gets a job of its own only when it
+// must be retried.
+type DeliverArgs struct {
+	TenantID    int64   `json:"tenant_id"`
+	DeliveryIDs []int64 `json:"delivery_ids"`
+}
+
+// Kind names the job for River.
+func (DeliverArgs) Kind() string { return "herald.deliver" }
+
+// DeliverBatch is how many deliveries one deliver job carries.
+const DeliverBatch = 200
+
+// RiverDriver returns the River driver over db's write pool: riversqlite on
+// SQLite, riverdatabasesql on PostgreSQL (the pool is pgx through
+// database/sql, so a job joins the very *sql.Tx that writes its event).
+func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
+	if db.dialect == DialectPostgres {
+		return riverdatabasesql.New(db.write)
+	}
+	return riversqlite.New(db.write)
+}
+
+// jobs returns the insert-only River client the store enqueues through.
+func (db *DB) jobs() (*river.Client[*sql.Tx], error) {
+	db.jobsOnce.Do(func() {
+		db.jobClient, db.jobErr = river.NewClient(db.RiverDriver(), &river.Config{Logger: db.logger})
+	})
+	return db.jobClient, db.jobErr
+}
+
+// insertJobs enqueues jobs in tx: they run only if tx commits.
+func (tx *Tx) insertJobs(params []river.InsertManyParams) error {
+	if len(params) == 0 {
+		return nil
+	}
+	c, err := tx.db.jobs()
+	if err != nil {
+		return err
+	}
+	_, err = c.InsertManyTx(tx.ctx, tx.tx, params)
+	return err
+}
+
+// deliverJobs builds the jobs that send ids, DeliverBatch at a time.
+func deliverJobs(tenantID int64, ids []int64, at time.Time) []river.InsertManyParams {
+	var out []river.InsertManyParams
+	for len(ids) > 0 {
+		n := min(len(ids), DeliverBatch)
+		p := river.InsertManyParams{Args: DeliverArgs{TenantID: tenantID, DeliveryIDs: ids[:n:n]}}
+		if !at.IsZero() {
+			p.InsertOpts = &river.InsertOpts{ScheduledAt: at}
+		}
+		out = append(out, p)
+		ids = ids[n:]
+	}
+	return out
+}
+
+// migrateRiver applies River's own migrations.
+func (db *DB) migrateRiver(ctx context.Context) error {
+	m, err := rivermigrate.New(db.RiverDriver(), nil)
+	if err != nil {
+		return err
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("store: river migrations: %w", err)
+	}
+	return nil
+}
