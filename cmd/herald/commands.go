@@ -17,6 +17,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/api"
+	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/store"
 	"github.com/spf13/cobra"
 )
@@ -87,6 +88,25 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "Created tenant %q with an admin token (shown once, also in %s):\n\n    %s\n\n", store.DefaultTenant, path, secret)
 	}
+
+	engine, err := queue.New(db, queue.Config{
+		AllowPrivateTargets: os.Getenv("HERALD_ALLOW_PRIVATE_TARGETS") == "true",
+		Logger:              logger,
+	})
+	if err != nil {
+		return err
+	}
+	// The engine's jobs outlive a request: they stop on their own context.
+	if err := engine.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start the delivery engine: %w", err)
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := engine.Stop(stopCtx); err != nil {
+			logger.Error("stop the delivery engine", "err", err)
+		}
+	}()
 
 	srv := &api.Server{
 		Tokens: db, Tenants: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
