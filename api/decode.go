@@ -30,21 +30,31 @@ func decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
 }
 
 func decodeJSON(body io.Reader, v any, allowEmpty bool) error {
+	// First one JSON value and nothing after it but white space…
+	var raw json.RawMessage
 	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := dec.Decode(&raw); err != nil {
 		if errors.Is(err, io.EOF) && allowEmpty {
 			return nil
 		}
 		return decodeError(err)
 	}
-	// One JSON value and nothing after it but white space.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return decodeError(err)
 		}
 		return herald.Errorf(herald.EINVALID, "", "request body must hold a single JSON value; found data after it")
+	}
+	// … which is an object (null would decode as "no change" silently) …
+	if raw[0] != '{' {
+		return herald.Errorf(herald.EINVALID, "", "request body must be a JSON object")
+	}
+	// … whose members are all known and of the right type.
+	dec = json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
 	}
 	return nil
 }
