@@ -129,7 +129,8 @@ func pathID(r *http.Request, name string) (int64, error) {
 func queryPage(r *http.Request) (herald.Page, error) {
 	q := r.URL.Query()
 	p := herald.Page{Limit: herald.DefaultPageLimit, Cursor: q.Get("cursor")}
-	if s := q.Get("limit"); s != "" || q.Has("limit") {
+	if q.Has("limit") {
+		s := q.Get("limit")
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > herald.MaxPageLimit {
 			return p, herald.Errorf(herald.EINVALID, "limit", "limit must be an integer from 1 to %d, not %q", herald.MaxPageLimit, s)

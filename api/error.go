@@ -53,6 +53,8 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 		if info := infoFrom(r); info != nil {
 			info.err = err // the request log line carries it
 		} else {
+			// Only a caller outside Server.Handler gets here; its
+			// internal error must still be seen somewhere.
 			slog.Default().ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		}
 	}
