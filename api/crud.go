@@ -92,7 +92,12 @@ func handlePatch[T any](find finder[T], fix func(cur, next *T), update func(cont
 		if err := update(r.Context(), &next); err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusOK, &next)
+		// Answer what was stored, not what was asked for.
+		saved, err := find(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, saved)
 	}
 }
 
