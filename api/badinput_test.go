@@ -17,10 +17,8 @@ func TestBadInput(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ts := newTestServer(t, db)
 		f := ts.newFixture(ts.admin)
-		var other fixture
-		other.Project = f.Project
-		var n herald.Notifier
 		// A notifier of another project, which settings may not name.
+		var n herald.Notifier
 		var p2 herald.Project
 		ts.must(201, "POST", "/api/v1/projects", ts.admin, map[string]any{"name": "Other"}, &p2)
 		ts.must(201, "POST", fmt.Sprintf("/api/v1/projects/%d/notifiers", p2.ID), ts.admin, map[string]any{"type": "inbox", "name": "in"}, &n)
