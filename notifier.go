@@ -123,7 +123,7 @@ func (n *Notifier) Validate() error {
 			return Errorf(EINVALID, "config.method", "config.method applies to sms notifiers only")
 		}
 		if c.MessageBody != "" {
-			if _, err := template.New("body").Parse(c.MessageBody); err != nil {
+			if _, err := template.New("body").Funcs(templateFuncs).Parse(c.MessageBody); err != nil {
 				return Errorf(EINVALID, "config.message_body", "config.message_body is not a valid template: %v", err)
 			}
 		}
@@ -149,6 +149,12 @@ func (n *Notifier) Validate() error {
 	}
 	return validateOptional("secret", n.Secret, 4096)
 }
+
+// templateFuncs names the functions the renderers give a message_body
+// template (render and channel/sms both provide json), so that parsing here
+// accepts the {{json .Text}} the documentation asks for. Only the names
+// matter to Parse; the bodies never run.
+var templateFuncs = template.FuncMap{"json": func(any) (string, error) { return "", nil }}
 
 func validateURL(field, raw string) error {
 	u, err := url.Parse(raw)
