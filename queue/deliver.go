@@ -80,6 +80,12 @@ func (e *Engine) send(ctx context.Context, d *store.ClaimedDelivery, sender func
 	if err == nil {
 		var m channel.Message
 		if err = json.Unmarshal(d.Message, &m); err == nil {
+			// A message stored without a card holds "card": null, which
+			// would read back as a 4-byte card and make Lark send an
+			// interactive message with a null card instead of a post.
+			if string(m.Card) == "null" {
+				m.Card = nil
+			}
 			m.ID = fmt.Sprintf("dlv_%d", d.ID)
 			_, err = s.Send(ctx, m)
 		}
