@@ -84,14 +84,14 @@ type texts struct{ text, markdown, html string }
 
 var (
 	tmplEN = texts{
-		text:     "{{.Title}}: {{.Source}}\n{{if .Actor}}By: {{.Actor}}\n{{end}}{{range .Fields}}{{.Name}}: {{.Value}}\n{{end}}Time: {{.Time}}\n",
-		markdown: "### {{.Title}}\n**{{.Source}}**\n\n{{if .Actor}}- By: {{.Actor}}\n{{end}}{{range .Fields}}- {{.Name}}: {{.Value}}\n{{end}}- Time: {{.Time}}\n",
-		html:     `<h3>{{.Title}}</h3><p><b>{{.Source}}</b></p><ul>{{if .Actor}}<li>By: {{.Actor}}</li>{{end}}{{range .Fields}}<li>{{.Name}}: {{.Value}}</li>{{end}}<li>Time: {{.Time}}</li></ul>`,
+		text:     "{{.Title}}{{if .Source}}: {{.Source}}{{end}}\n{{if .Actor}}By: {{.Actor}}\n{{end}}{{range .Fields}}{{.Name}}: {{.Value}}\n{{end}}Time: {{.Time}}\n",
+		markdown: "### {{.Title}}\n{{if .Source}}**{{.Source}}**\n{{end}}\n{{if .Actor}}- By: {{.Actor}}\n{{end}}{{range .Fields}}- {{.Name}}: {{.Value}}\n{{end}}- Time: {{.Time}}\n",
+		html:     `<h3>{{.Title}}</h3>{{if .Source}}<p><b>{{.Source}}</b></p>{{end}}<ul>{{if .Actor}}<li>By: {{.Actor}}</li>{{end}}{{range .Fields}}<li>{{.Name}}: {{.Value}}</li>{{end}}<li>Time: {{.Time}}</li></ul>`,
 	}
 	tmplZH = texts{
-		text:     "{{.Title}}：{{.Source}}\n{{if .Actor}}操作人：{{.Actor}}\n{{end}}{{range .Fields}}{{.Name}}：{{.Value}}\n{{end}}时间：{{.Time}}\n",
-		markdown: "### {{.Title}}\n**{{.Source}}**\n\n{{if .Actor}}- 操作人：{{.Actor}}\n{{end}}{{range .Fields}}- {{.Name}}：{{.Value}}\n{{end}}- 时间：{{.Time}}\n",
-		html:     `<h3>{{.Title}}</h3><p><b>{{.Source}}</b></p><ul>{{if .Actor}}<li>操作人：{{.Actor}}</li>{{end}}{{range .Fields}}<li>{{.Name}}：{{.Value}}</li>{{end}}<li>时间：{{.Time}}</li></ul>`,
+		text:     "{{.Title}}{{if .Source}}：{{.Source}}{{end}}\n{{if .Actor}}操作人：{{.Actor}}\n{{end}}{{range .Fields}}{{.Name}}：{{.Value}}\n{{end}}时间：{{.Time}}\n",
+		markdown: "### {{.Title}}\n{{if .Source}}**{{.Source}}**\n{{end}}\n{{if .Actor}}- 操作人：{{.Actor}}\n{{end}}{{range .Fields}}- {{.Name}}：{{.Value}}\n{{end}}- 时间：{{.Time}}\n",
+		html:     `<h3>{{.Title}}</h3>{{if .Source}}<p><b>{{.Source}}</b></p>{{end}}<ul>{{if .Actor}}<li>操作人：{{.Actor}}</li>{{end}}{{range .Fields}}<li>{{.Name}}：{{.Value}}</li>{{end}}<li>时间：{{.Time}}</li></ul>`,
 	}
 	compiled = map[string]*compiledTexts{
 		herald.LocaleEN: compile(tmplEN),
