@@ -26,25 +26,52 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[store.FanoutArgs
 	if err != nil {
 		return err
 	}
+	p := w.e.newPlanner()
+	fs := make([]store.Fanout, 0, len(events))
 	for _, ev := range events {
-		ds, err := w.e.Plan(ctx, ev, sources[ev.SourceID])
+		ds, err := p.plan(ctx, ev, sources[ev.SourceID])
 		if err != nil {
 			return fmt.Errorf("fan out event %d: %w", ev.ID, err)
 		}
-		if _, err := w.e.db.RecordFanout(ctx, ev.ID, 0, ds); err != nil {
-			return fmt.Errorf("record fan-out of event %d: %w", ev.ID, err)
-		}
+		fs = append(fs, store.Fanout{EventID: ev.ID, Deliveries: ds})
+	}
+	// One transaction for the whole job, so the pending deliveries of many
+	// events share deliver jobs.
+	if _, err := w.e.db.RecordFanouts(ctx, fs); err != nil {
+		return fmt.Errorf("record fan-out: %w", err)
 	}
 	return nil
+}
+
+// planner plans the events of one job, reading each source's settings and
+// each notifier once.
+type planner struct {
+	e         *Engine
+	settings  map[int64]*herald.Settings
+	notifiers map[int64]*herald.Notifier
+}
+
+func (e *Engine) newPlanner() *planner {
+	return &planner{e: e, settings: map[int64]*herald.Settings{}, notifiers: map[int64]*herald.Notifier{}}
 }
 
 // Plan returns the deliveries an event causes under its source's effective
 // live settings: per notifier switched on with the event's type switched
 // on, the resolved recipients mapped to that channel's addresses.
 func (e *Engine) Plan(ctx context.Context, ev *herald.Event, src *herald.Source) ([]store.NewDelivery, error) {
-	settings, err := e.db.EffectiveSettings(ctx, herald.SettingsScope{ProjectID: src.ProjectID, SourceID: src.ID})
-	if err != nil {
-		return nil, err
+	return e.newPlanner().plan(ctx, ev, src)
+}
+
+func (p *planner) plan(ctx context.Context, ev *herald.Event, src *herald.Source) ([]store.NewDelivery, error) {
+	e := p.e
+	settings, ok := p.settings[src.ID]
+	if !ok {
+		var err error
+		settings, err = e.db.EffectiveSettings(ctx, herald.SettingsScope{ProjectID: src.ProjectID, SourceID: src.ID})
+		if err != nil {
+			return nil, err
+		}
+		p.settings[src.ID] = settings
 	}
 	var out []store.NewDelivery
 	for _, ch := range settings.Channels {
@@ -52,11 +79,17 @@ func (e *Engine) Plan(ctx context.Context, ev *herald.Event, src *herald.Source)
 		if !ch.Enabled || es == nil || !es.Enabled {
 			continue
 		}
-		n, err := e.db.FindNotifierByID(ctx, ch.NotifierID)
-		if herald.ErrorCode(err) == herald.ENOTFOUND {
+		n, ok := p.notifiers[ch.NotifierID]
+		if !ok {
+			var err error
+			n, err = e.db.FindNotifierByID(ctx, ch.NotifierID)
+			if err != nil && herald.ErrorCode(err) != herald.ENOTFOUND {
+				return nil, err
+			}
+			p.notifiers[ch.NotifierID] = n
+		}
+		if n == nil {
 			continue
-		} else if err != nil {
-			return nil, err
 		}
 		commenters := settings.NotifyCommenters && ev.Type == "comment.added"
 		users, err := resolve.Recipients(ctx, e.db, es.Recipients, ev, commenters)
@@ -77,15 +110,26 @@ func (e *Engine) Plan(ctx context.Context, ev *herald.Event, src *herald.Source)
 func plan(in render.Input, users []*herald.User) ([]store.NewDelivery, error) {
 	n := in.Notifier
 	// One rendering per language.
-	rendered := map[string]channel.Message{}
+	type rendering struct {
+		m   channel.Message
+		err error
+	}
+	rendered := map[string]rendering{}
 	message := func(locale string) (channel.Message, error) {
-		if m, ok := rendered[locale]; ok {
-			return m, nil
+		if r, ok := rendered[locale]; ok {
+			return r.m, r.err
 		}
 		in.Locale = locale
 		m, err := render.Message(in)
-		rendered[locale] = m
+		rendered[locale] = rendering{m, err}
 		return m, err
+	}
+	// A message that cannot be rendered (a notifier's template failing on
+	// this event's payload) fails its delivery, visibly; failing the job
+	// instead would hold back every event of the batch on every channel.
+	unrendered := func(d store.NewDelivery, err error) store.NewDelivery {
+		d.Status, d.LastError, d.Message = herald.StatusFailed, "cannot render the message: "+err.Error(), []byte(`{}`)
+		return d
 	}
 	var out []store.NewDelivery
 	switch n.Type {
@@ -93,7 +137,8 @@ func plan(in render.Input, users []*herald.User) ([]store.NewDelivery, error) {
 		for _, u := range users {
 			m, err := message(u.Locale)
 			if err != nil {
-				return nil, err
+				out = append(out, unrendered(store.NewDelivery{NotifierID: n.ID, Channel: n.Type, UserID: u.ID, Target: u.Code}, err))
+				continue
 			}
 			d := store.NewDelivery{NotifierID: n.ID, Channel: n.Type, UserID: u.ID, Status: herald.StatusPending}
 			switch n.Type {
@@ -123,9 +168,14 @@ func plan(in render.Input, users []*herald.User) ([]store.NewDelivery, error) {
 			out = append(out, d)
 		}
 	default: // dingtalk, lark, wecom, webhook: one post to the notifier's target
+		target := n.Name
+		if u, err := url.Parse(n.Config.URL); err == nil && u.Host != "" {
+			target = u.Host
+		}
 		m, err := message(majorityLocale(users))
 		if err != nil {
-			return nil, err
+			out = append(out, unrendered(store.NewDelivery{NotifierID: n.ID, Channel: n.Type, Target: target}, err))
+			break
 		}
 		m.AtMobiles = append([]string(nil), n.Config.AtMobiles...)
 		m.AtUserIDs = append([]string(nil), n.Config.AtUserIDs...)
@@ -142,10 +192,6 @@ func plan(in render.Input, users []*herald.User) ([]store.NewDelivery, error) {
 		b, err := json.Marshal(m)
 		if err != nil {
 			return nil, err
-		}
-		target := n.Name
-		if u, err := url.Parse(n.Config.URL); err == nil && u.Host != "" {
-			target = u.Host
 		}
 		out = append(out, store.NewDelivery{NotifierID: n.ID, Channel: n.Type, Target: target, Status: herald.StatusPending, Message: b})
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald"
@@ -115,85 +117,134 @@ type NewDelivery struct {
 // rowsPerInsert bounds a multi-row INSERT's values.
 const rowsPerInsert = 400
 
-// RecordFanout writes the deliveries of an event (or, with eventID 0, of a
-// push) in one transaction: the rows, the inbox messages, the jobs that
-// send the pending ones, and the event's fanned-out mark, so a fan-out job
-// that runs twice records its deliveries once. It returns false when the
-// event was already fanned out.
-func (db *DB) RecordFanout(ctx context.Context, eventID, pushID int64, ds []NewDelivery) (bool, error) {
-	recorded := false
+// Fanout is the deliveries of one event (or, with EventID 0, of a push).
+type Fanout struct {
+	EventID    int64
+	PushID     int64
+	Deliveries []NewDelivery
+}
+
+// RecordFanouts writes the deliveries of several events in one
+// transaction: the rows, the inbox messages, the jobs that send the pending
+// ones (DeliverBatch to a job, across events), and each event's fanned-out
+// mark, so a fan-out job that runs twice records its deliveries once. It
+// returns how many fan-outs it recorded.
+func (db *DB) RecordFanouts(ctx context.Context, fs []Fanout) (int, error) {
+	recorded := 0
 	err := db.update(ctx, func(tx *Tx) error {
 		c := tx.conn()
-		if eventID != 0 {
-			res, err := c.exec(`UPDATE events SET fanned_out_at = ? WHERE tenant_id = ? AND id = ? AND fanned_out_at IS NULL`, ms(tx.now), tx.tenantID, eventID)
+		// Mark the events fanned out in one statement; those already marked
+		// were recorded by an earlier run of the job.
+		var eventIDs []int64
+		for _, f := range fs {
+			if f.EventID != 0 {
+				eventIDs = append(eventIDs, f.EventID)
+			}
+		}
+		fresh := map[int64]bool{}
+		for chunk := range slices.Chunk(eventIDs, 500) {
+			args := append([]any{ms(tx.now), tx.tenantID}, toAny(chunk)...)
+			ids, err := c.ids(`UPDATE events SET fanned_out_at = ? WHERE tenant_id = ? AND fanned_out_at IS NULL AND id IN (`+
+				placeholders(len(chunk))+`) RETURNING id`, args...)
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				return nil
+			for _, id := range ids {
+				fresh[id] = true
 			}
 		}
-		recorded = true
-		var event, push any
-		if eventID != 0 {
-			event = eventID
+		var rows []deliveryRow
+		recorded = 0
+		for _, f := range fs {
+			if f.EventID != 0 && !fresh[f.EventID] {
+				continue
+			}
+			recorded++
+			for _, d := range f.Deliveries {
+				rows = append(rows, deliveryRow{eventID: f.EventID, pushID: f.PushID, NewDelivery: d})
+			}
 		}
-		if pushID != 0 {
-			push = pushID
-		}
-		var pending []int64
-		for chunk := range slices.Chunk(ds, rowsPerInsert) {
-			q := `INSERT INTO deliveries (tenant_id, event_id, push_id, notifier_id, channel, user_id, target, status, last_error, message, created_at, updated_at, delivered_at) VALUES `
-			args := make([]any, 0, 13*len(chunk))
-			for i, d := range chunk {
-				if i > 0 {
-					q += ", "
-				}
-				q += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-				var user, delivered any
-				if d.UserID != 0 {
-					user = d.UserID
-				}
-				if d.Status == herald.StatusDelivered {
-					delivered = ms(tx.now)
-				}
-				args = append(args, tx.tenantID, event, push, d.NotifierID, d.Channel, user, d.Target, d.Status, d.LastError, string(d.Message), ms(tx.now), ms(tx.now), delivered)
-			}
-			ids, err := c.ids(q+" RETURNING id", args...)
-			if err != nil {
-				return err
-			}
-			for i, d := range chunk {
-				if d.Status == herald.StatusPending {
-					pending = append(pending, ids[i])
-				}
-			}
-			if err := tx.insertInbox(chunk, event, push); err != nil {
-				return err
-			}
+		pending, err := tx.insertDeliveries(rows)
+		if err != nil {
+			return err
 		}
 		return tx.insertJobs(deliverJobs(tx.tenantID, pending, time.Time{}))
 	})
 	return recorded, err
 }
 
-func (tx *Tx) insertInbox(ds []NewDelivery, event, push any) error {
-	q := `INSERT INTO inbox_messages (tenant_id, user_id, event_id, push_id, title, body, created_at) VALUES `
+// deliveryRow is a delivery with the event or push it belongs to.
+type deliveryRow struct {
+	eventID, pushID int64
+	NewDelivery
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// insertDeliveries writes delivery rows and their inbox messages in
+// multi-row INSERTs and returns the ids of the pending deliveries.
+func (tx *Tx) insertDeliveries(rows []deliveryRow) ([]int64, error) {
+	c := tx.conn()
+	var pending []int64
+	for chunk := range slices.Chunk(rows, rowsPerInsert) {
+		var q strings.Builder
+		q.WriteString(`INSERT INTO deliveries (tenant_id, event_id, push_id, notifier_id, channel, user_id, target, status, last_error, message, created_at, updated_at, delivered_at) VALUES `)
+		args := make([]any, 0, 13*len(chunk))
+		for i, d := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			var delivered any
+			if d.Status == herald.StatusDelivered {
+				delivered = ms(tx.now)
+			}
+			args = append(args, tx.tenantID, nullID(d.eventID), nullID(d.pushID), d.NotifierID, d.Channel, nullID(d.UserID),
+				d.Target, d.Status, d.LastError, string(d.Message), ms(tx.now), ms(tx.now), delivered)
+		}
+		q.WriteString(" RETURNING id")
+		ids, err := c.ids(q.String(), args...)
+		if err != nil {
+			return nil, err
+		}
+		if len(ids) != len(chunk) {
+			return nil, fmt.Errorf("store: inserted %d deliveries, got %d ids", len(chunk), len(ids))
+		}
+		for i, d := range chunk {
+			if d.Status == herald.StatusPending {
+				pending = append(pending, ids[i])
+			}
+		}
+		if err := tx.insertInbox(chunk); err != nil {
+			return nil, err
+		}
+	}
+	return pending, nil
+}
+
+func (tx *Tx) insertInbox(rows []deliveryRow) error {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO inbox_messages (tenant_id, user_id, event_id, push_id, title, body, created_at) VALUES `)
 	var args []any
-	for _, d := range ds {
+	for _, d := range rows {
 		if d.Inbox == nil {
 			continue
 		}
 		if len(args) > 0 {
-			q += ", "
+			q.WriteString(", ")
 		}
-		q += "(?, ?, ?, ?, ?, ?, ?)"
-		args = append(args, tx.tenantID, d.Inbox.UserID, event, push, d.Inbox.Title, d.Inbox.Body, ms(tx.now))
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, tx.tenantID, d.Inbox.UserID, nullID(d.eventID), nullID(d.pushID), d.Inbox.Title, d.Inbox.Body, ms(tx.now))
 	}
 	if len(args) == 0 {
 		return nil
 	}
-	_, err := tx.conn().exec(q, args...)
+	_, err := tx.conn().exec(q.String(), args...)
 	return err
 }
 
@@ -286,4 +337,15 @@ func (db *DB) FinishDeliveries(ctx context.Context, results []DeliveryResult) er
 		}
 		return tx.insertJobs(jobs)
 	})
+}
+
+// CountDeliveries counts the tenant's deliveries in a status.
+func (db *DB) CountDeliveries(ctx context.Context, status string) (int, error) {
+	c, err := db.reader(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = c.queryRow(`SELECT COUNT(*) FROM deliveries WHERE tenant_id = ? AND status = ?`, c.tenantID, status).Scan(&n)
+	return n, err
 }

@@ -549,3 +549,58 @@ func (db *DB) UpdateChat(ctx context.Context, ch *herald.Chat) error {
 func (db *DB) DeleteChat(ctx context.Context, id int64) error {
 	return db.update(ctx, func(tx *Tx) error { return tx.deleteRow("chats", "chat", id) })
 }
+
+// CreateUsers creates many users in one transaction (a directory import):
+// all or none. Each is validated as by CreateUser.
+func (db *DB) CreateUsers(ctx context.Context, users []*herald.User) error {
+	for i, u := range users {
+		if err := u.Validate(); err != nil {
+			he := err.(*herald.Error)
+			return herald.Errorf(he.Code, "users["+itoa(i)+"]."+he.Field, "%s", he.Message)
+		}
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		c := tx.conn()
+		var depts []int64
+		for _, u := range users {
+			depts = append(depts, u.DepartmentIDs...)
+		}
+		if err := c.checkIDs("departments", "department_ids", depts); err != nil {
+			return err
+		}
+		for chunk := range slices.Chunk(users, 200) {
+			q := `INSERT INTO users (tenant_id, code, name, email, mobile, locale, avatar_url, open_id, union_id,
+				lark_user_id, dingtalk_id, wecom_id, created_at, updated_at) VALUES `
+			args := make([]any, 0, 14*len(chunk))
+			for i, u := range chunk {
+				if i > 0 {
+					q += ", "
+				}
+				q += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+				args = append(append(append(args, tx.tenantID), userArgs(u)...), ms(tx.now), ms(tx.now))
+			}
+			ids, err := c.ids(q+" RETURNING id", args...)
+			if err != nil {
+				return uniqueErr(err, "code", "a user with this code")
+			}
+			var links []any
+			lq := `INSERT INTO user_departments (tenant_id, user_id, department_id) VALUES `
+			for i, u := range chunk {
+				u.ID, u.CreatedAt, u.UpdatedAt = ids[i], fromMS(ms(tx.now)), fromMS(ms(tx.now))
+				for _, d := range slices.Compact(slices.Sorted(slices.Values(u.DepartmentIDs))) {
+					if len(links) > 0 {
+						lq += ", "
+					}
+					lq += "(?, ?, ?)"
+					links = append(links, tx.tenantID, u.ID, d)
+				}
+			}
+			if len(links) > 0 {
+				if _, err := c.exec(lq, links...); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}

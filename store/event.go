@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"slices"
+	"strings"
 
 	"github.com/heraldhq/herald"
 	"github.com/riverqueue/river"
@@ -17,7 +18,7 @@ var (
 )
 
 // fanoutBatch is how many events one fan-out job carries.
-const fanoutBatch = 100
+const fanoutBatch = herald.MaxEventBatch
 
 // CreateEvents stores events and enqueues their fan-out in one
 // transaction, so an accepted event is never lost.
@@ -28,8 +29,7 @@ func (db *DB) CreateEvents(ctx context.Context, events []*herald.Event) error {
 	for i, e := range events {
 		if err := e.Validate(); err != nil {
 			if len(events) > 1 {
-				he := err.(*herald.Error)
-				return herald.Errorf(he.Code, "events["+itoa(i)+"]."+he.Field, "%s", he.Message)
+				return herald.Errorf(herald.ErrorCode(err), "events["+itoa(i)+"]."+herald.ErrorField(err), "%s", herald.ErrorMessage(err))
 			}
 			return err
 		}
@@ -51,14 +51,13 @@ func (db *DB) CreateEvents(ctx context.Context, events []*herald.Event) error {
 				return herald.Errorf(herald.EINVALID, "source_id", "source %d does not exist", e.SourceID)
 			}
 			e.ProjectID, e.CreatedAt = src.ProjectID, fromMS(ms(tx.now))
-			roles, _ := json.Marshal(e.Roles)
-			q := `INSERT INTO events (tenant_id, project_id, source_id, type, actor, roles, payload, idempotency_key, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
-			args := []any{tx.tenantID, e.ProjectID, e.SourceID, e.Type, e.Actor, string(roles), string(e.Payload), e.IdempotencyKey, ms(tx.now)}
-			if e.IdempotencyKey != "" {
-				q += ` ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key <> '' DO NOTHING`
+			if e.IdempotencyKey == "" {
+				continue
 			}
-			id, err := c.insert(q, args...)
+			roles, _ := json.Marshal(e.Roles)
+			id, err := c.insert(`INSERT INTO events (tenant_id, project_id, source_id, type, actor, roles, payload, idempotency_key, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key <> '' DO NOTHING`,
+				tx.tenantID, e.ProjectID, e.SourceID, e.Type, e.Actor, string(roles), string(e.Payload), e.IdempotencyKey, ms(tx.now))
 			if err == sql.ErrNoRows {
 				// The key was used before: answer with the first event.
 				first, err := c.findEventByKey(e.IdempotencyKey)
@@ -73,6 +72,35 @@ func (db *DB) CreateEvents(ctx context.Context, events []*herald.Event) error {
 			}
 			e.ID = id
 			fresh = append(fresh, id)
+		}
+		// Events without a key go in multi-row INSERTs.
+		var plain []*herald.Event
+		for _, e := range events {
+			if e.IdempotencyKey == "" {
+				plain = append(plain, e)
+			}
+		}
+		for chunk := range slices.Chunk(plain, 200) {
+			var q strings.Builder
+			q.WriteString(`INSERT INTO events (tenant_id, project_id, source_id, type, actor, roles, payload, idempotency_key, created_at) VALUES `)
+			args := make([]any, 0, 9*len(chunk))
+			for i, e := range chunk {
+				if i > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString("(?, ?, ?, ?, ?, ?, ?, '', ?)")
+				roles, _ := json.Marshal(e.Roles)
+				args = append(args, tx.tenantID, e.ProjectID, e.SourceID, e.Type, e.Actor, string(roles), string(e.Payload), ms(tx.now))
+			}
+			q.WriteString(" RETURNING id")
+			ids, err := c.ids(q.String(), args...)
+			if err != nil {
+				return err
+			}
+			for i, e := range chunk {
+				e.ID = ids[i]
+			}
+			fresh = append(fresh, ids...)
 		}
 		var jobs []river.InsertManyParams
 		for chunk := range slices.Chunk(fresh, fanoutBatch) {

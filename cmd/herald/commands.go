@@ -32,7 +32,7 @@ func NewRootCommand(out, errOut io.Writer) *cobra.Command {
 	}
 	root.SetOut(out)
 	root.SetErr(errOut)
-	root.AddCommand(newServeCommand(), newMigrateCommand(), newTokenCommand(), newVersionCommand())
+	root.AddCommand(newServeCommand(), newMigrateCommand(), newTokenCommand(), newVersionCommand(), newBenchCommand())
 	return root
 }
 
