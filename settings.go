@@ -73,6 +73,10 @@ type ChannelSettings struct {
 	Enabled    bool            `json:"enabled"`
 	Events     []EventSettings `json:"events"`
 	BodyFields []BodyField     `json:"body_fields"`
+	// Ext keeps a vendor surface's attributes of this channel that have no
+	// native meaning (e.g. CodeArts' message id, task_id, ext_params), so
+	// that surface reads back what it wrote.
+	Ext map[string]string `json:"ext,omitempty"`
 }
 
 // EventSettings switch one event type on a channel and name its recipients.
@@ -140,6 +144,17 @@ func (c *ChannelSettings) validate(f string) error {
 	}
 	if c.Events == nil {
 		c.Events = []EventSettings{}
+	}
+	if len(c.Ext) > 20 {
+		return Errorf(EINVALID, f+".ext", "at most 20 ext attributes")
+	}
+	for k, v := range c.Ext {
+		if err := validateCode(f+".ext", k); err != nil {
+			return err
+		}
+		if err := validateOptional(f+".ext."+k, v, 4000); err != nil {
+			return err
+		}
 	}
 	if c.BodyFields == nil {
 		c.BodyFields = []BodyField{}

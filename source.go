@@ -17,19 +17,25 @@ const (
 // Source is anything that emits events and has notification settings of
 // its own.
 type Source struct {
-	ID         int64     `json:"id"`
-	ProjectID  int64     `json:"project_id"`
-	Kind       string    `json:"kind"`
-	ExternalID string    `json:"external_id"`
-	Name       string    `json:"name"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	ID         int64  `json:"id"`
+	ProjectID  int64  `json:"project_id"`
+	Kind       string `json:"kind"`
+	ExternalID string `json:"external_id"`
+	Name       string `json:"name"`
+	// SpaceID is the space holding the source, e.g. Kintone's guest space
+	// id; empty for none.
+	SpaceID   string    `json:"space_id,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Validate checks the kind and that the external id has the kind's form.
 func (s *Source) Validate() error {
 	if err := validateName("name", s.Name); err != nil {
 		return err
+	}
+	if s.SpaceID != "" && !rePositive.MatchString(s.SpaceID) {
+		return Errorf(EINVALID, "space_id", "space_id must be a positive integer")
 	}
 	switch s.Kind {
 	case SourceBuildJob, SourceApplication:
@@ -67,7 +73,7 @@ type SourceService interface {
 	FindSourceByExternalID(ctx context.Context, kind, externalID string) (*Source, error)
 	FindSources(ctx context.Context, f SourceFilter, page Page) ([]*Source, string, error)
 	CreateSource(ctx context.Context, s *Source) error
-	// UpdateSource saves s's name; kind and external id are fixed at creation.
+	// UpdateSource saves s's name and space; kind and external id are fixed at creation.
 	UpdateSource(ctx context.Context, s *Source) error
 	DeleteSource(ctx context.Context, id int64) error
 }

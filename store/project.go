@@ -119,14 +119,14 @@ func (tx *Tx) deleteRow(table, what string, id int64) error {
 	return nil
 }
 
-const sourceCols = `id, project_id, kind, external_id, name, created_at, updated_at`
+const sourceCols = `id, project_id, kind, external_id, name, space_id, created_at, updated_at`
 
 func scanSource(row scanner) (*herald.Source, error) {
 	var (
 		s                herald.Source
 		created, updated int64
 	)
-	if err := row.Scan(&s.ID, &s.ProjectID, &s.Kind, &s.ExternalID, &s.Name, &created, &updated); err != nil {
+	if err := row.Scan(&s.ID, &s.ProjectID, &s.Kind, &s.ExternalID, &s.Name, &s.SpaceID, &created, &updated); err != nil {
 		return nil, err
 	}
 	s.CreatedAt, s.UpdatedAt = fromMS(created), fromMS(updated)
@@ -199,8 +199,8 @@ func (db *DB) CreateSource(ctx context.Context, s *herald.Source) error {
 			return err
 		}
 		s.CreatedAt, s.UpdatedAt = fromMS(ms(tx.now)), fromMS(ms(tx.now))
-		id, err := tx.conn().insert(`INSERT INTO sources (tenant_id, project_id, kind, external_id, name, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, tx.tenantID, s.ProjectID, s.Kind, s.ExternalID, s.Name, ms(tx.now), ms(tx.now))
+		id, err := tx.conn().insert(`INSERT INTO sources (tenant_id, project_id, kind, external_id, name, space_id, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tx.tenantID, s.ProjectID, s.Kind, s.ExternalID, s.Name, s.SpaceID, ms(tx.now), ms(tx.now))
 		if err != nil {
 			return uniqueErr(err, "external_id", "a "+s.Kind+" with this external_id")
 		}
@@ -209,14 +209,14 @@ func (db *DB) CreateSource(ctx context.Context, s *herald.Source) error {
 	})
 }
 
-// UpdateSource saves a source's name.
+// UpdateSource saves a source's name and space.
 func (db *DB) UpdateSource(ctx context.Context, s *herald.Source) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
 	return db.update(ctx, func(tx *Tx) error {
-		res, err := tx.conn().exec(`UPDATE sources SET name = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
-			s.Name, ms(tx.now), tx.tenantID, s.ID)
+		res, err := tx.conn().exec(`UPDATE sources SET name = ?, space_id = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+			s.Name, s.SpaceID, ms(tx.now), tx.tenantID, s.ID)
 		if err != nil {
 			return err
 		}

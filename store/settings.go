@@ -192,7 +192,7 @@ func (db *DB) UpdateSettings(ctx context.Context, ref herald.SettingsRef, s *her
 // succeed or nothing changes.
 func (db *DB) DeploySettings(ctx context.Context, refs []herald.SettingsRef, revert bool) ([]*herald.Settings, error) {
 	if len(refs) == 0 {
-		return nil, herald.Errorf(herald.EINVALID, "apps", "nothing to deploy")
+		return nil, herald.Errorf(herald.EINVALID, "", "nothing to deploy")
 	}
 	for _, ref := range refs {
 		if err := checkRevisionArg(ref.Revision); err != nil {
