@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -46,7 +47,12 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[store.DeliverAr
 			s = &senderOrErr{}
 			n, err := w.e.db.FindNotifierByID(ctx, id)
 			if err == nil {
-				s.sender, err = w.e.newSender(n)
+				// A configuration the channel refuses (a secret that is
+				// not base64, an SMS template that does not render JSON)
+				// refuses every attempt alike: fail at once.
+				if s.sender, err = w.e.newSender(n); err != nil {
+					err = channel.Permanent(fmt.Errorf("notifier %d: %w", id, err))
+				}
 			}
 			s.err = err
 			senders[id] = s
@@ -87,7 +93,12 @@ func (e *Engine) send(ctx context.Context, d *store.ClaimedDelivery, sender func
 				m.Card = nil
 			}
 			m.ID = fmt.Sprintf("dlv_%d", d.ID)
-			_, err = s.Send(ctx, m)
+			if m.Subject == "" && m.Text == "" && m.Markdown == "" && len(m.Body) == 0 && len(m.Card) == 0 {
+				// A delivery whose message could not be rendered, retried.
+				err = channel.Permanent(errors.New("there is no message to send: it could not be rendered"))
+			} else {
+				_, err = s.Send(ctx, m)
+			}
 		}
 	}
 	switch {

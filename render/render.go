@@ -202,7 +202,10 @@ func Message(in Input) (channel.Message, error) {
 			return m, err
 		}
 	case herald.NotifierWebhook:
-		m.Headers = cfg.HTTPHeaders
+		// The notifier's http_headers are not copied into the message:
+		// the sender reads them from the notifier at every attempt, so a
+		// corrected header reaches a retried delivery, and header secrets
+		// (an API key) are not stored with every message.
 		if cfg.MessageBody != "" {
 			tmpl, err := template.New("body").Funcs(funcs).Parse(cfg.MessageBody)
 			if err != nil {

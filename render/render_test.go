@@ -136,8 +136,8 @@ func TestMessage_WebhookBody(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := `{"msg":"构建失败","who":"ann","build":"#42","followers":["bob","li"],"fields":3,"id":42,"kind":"build_job"}`
-		if string(m.Body) != want || m.Headers["X-Team"] != "payments" {
-			t.Errorf("body %s, headers %v\nwant %s", m.Body, m.Headers, want)
+		if string(m.Body) != want || m.Headers != nil {
+			t.Errorf("body %s, headers %v\nwant %s and no headers (the sender adds the notifier's)", m.Body, m.Headers, want)
 		}
 	})
 	t.Run("Default", func(t *testing.T) {
