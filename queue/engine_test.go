@@ -492,3 +492,85 @@ func TestEngine_Recipients(t *testing.T) {
 		}
 	})
 }
+
+// TestEngine_ConfigurationErrors shows that what no retry can fix fails
+// at once, visibly, without holding back the other channels: a template
+// that fails on the event's payload, a notifier its channel refuses.
+func TestEngine_ConfigurationErrors(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db)
+		b.user(t, &herald.User{Code: "ann", Name: "Ann", Mobile: "+8613800000001"})
+		good, bad := newSink(t, 200), newSink(t, 200)
+		gw := newPeer(t, `{}`)
+		nGood := b.webhook(t, "good", good.srv.URL)
+		// Parses, but fails on a payload whose build is a string.
+		nBad := b.notifier(t, herald.NotifierWebhook, "bad-template", herald.NotifierConfig{URL: bad.srv.URL,
+			MessageBody: `{"n":{{index .Payload "build" "number"}}}`}, "")
+		// Values inserted without the json function: a text with a quote
+		// breaks the JSON, which the SMS channel refuses up front.
+		nSMS := b.notifier(t, herald.NotifierSMS, "bad-sms", herald.NotifierConfig{URL: gw.srv.URL,
+			MessageBody: `{"to":"{{.To}}","text":"{{.Text}}"}`}, "")
+		b.deploy(t, on(nGood, "build.failed"), on(nBad, "build.failed"), on(nSMS, "build.failed", userR("ann")))
+		startEngine(t, db, testConfig())
+		ev := settle(t, b, b.post(t, &herald.Event{Type: "build.failed", Payload: []byte(`{"build":"#42"}`)}).ID)
+
+		if d := one(t, ev, nGood); d.Status != herald.StatusDelivered || good.count(dlvID(d)) != 1 {
+			t.Errorf("the good webhook: %s (%s)", d.Status, d.LastError)
+		}
+		rendering := one(t, ev, nBad)
+		if rendering.Status != herald.StatusFailed || rendering.Attempts != 0 || !strings.Contains(rendering.LastError, "cannot render") {
+			t.Errorf("the bad template: %s after %d attempts (%q), want failed before any attempt", rendering.Status, rendering.Attempts, rendering.LastError)
+		}
+		if d := one(t, ev, nSMS); d.Status != herald.StatusFailed || d.Attempts != 1 || !strings.Contains(d.LastError, "template") {
+			t.Errorf("the bad SMS template: %s after %d attempts (%q), want failed after 1", d.Status, d.Attempts, d.LastError)
+		}
+		if len(gw.requests()) != 0 || bad.total() != 0 {
+			t.Errorf("broken notifiers sent %d SMS and %d webhooks", len(gw.requests()), bad.total())
+		}
+		// Retrying a delivery that was never rendered sends nothing.
+		_, err := db.RetryDelivery(b.ctx, rendering.ID)
+		must(t, err)
+		if d := settleDelivery(t, b, rendering.ID); d.Status != herald.StatusFailed || d.Attempts != 1 || bad.total() != 0 {
+			t.Errorf("the retried unrenderable delivery: %s after %d attempts (%q); the sink saw %d requests", d.Status, d.Attempts, d.LastError, bad.total())
+		}
+	})
+}
+
+// TestEngine_RetryUsesCurrentNotifier fixes a notifier's header after its
+// delivery failed, and retries: the retry carries the corrected header.
+func TestEngine_RetryUsesCurrentNotifier(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db)
+		var mu sync.Mutex
+		var keys []string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			keys = append(keys, r.Header.Get("X-Api-Key"))
+			mu.Unlock()
+			if r.Header.Get("X-Api-Key") != "right" {
+				w.WriteHeader(http.StatusUnauthorized)
+			}
+		}))
+		t.Cleanup(srv.Close)
+		n := b.notifier(t, herald.NotifierWebhook, "hook", herald.NotifierConfig{URL: srv.URL, HTTPHeaders: map[string]string{"X-Api-Key": "wrong"}}, "")
+		b.deploy(t, on(n, "build.failed"))
+		startEngine(t, db, testConfig())
+		ev := settle(t, b, b.post(t, &herald.Event{Type: "build.failed"}).ID)
+		d := one(t, ev, n)
+		if d.Status != herald.StatusFailed || d.Attempts != 1 {
+			t.Fatalf("with the wrong key: %s after %d attempts, want failed after 1 (401)", d.Status, d.Attempts)
+		}
+		n.Config.HTTPHeaders = map[string]string{"X-Api-Key": "right"}
+		must(t, db.UpdateNotifier(b.ctx, n))
+		_, err := db.RetryDelivery(b.ctx, d.ID)
+		must(t, err)
+		if d = settleDelivery(t, b, d.ID); d.Status != herald.StatusDelivered {
+			t.Fatalf("after fixing the key: %s (%s)", d.Status, d.LastError)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if !slices.Equal(keys, []string{"wrong", "right"}) {
+			t.Fatalf("keys sent %q, want [wrong right]", keys)
+		}
+	})
+}
