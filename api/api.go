@@ -36,6 +36,10 @@ type Server struct {
 	Directory herald.DirectoryService
 	Notifiers herald.NotifierService
 	Settings  herald.SettingsService
+	// Events, Deliveries and Inbox serve the delivery engine's endpoints.
+	Events     herald.EventService
+	Deliveries herald.DeliveryService
+	Inbox      herald.InboxService
 
 	// Ready reports whether the server can serve (the database is
 	// reachable); /readyz answers 503 when it fails. Nil: always ready.
@@ -85,6 +89,14 @@ func (s *Server) Handler() http.Handler {
 	h = s.authenticate(h)
 	h = recoverer(h)
 	return observe(logger, m, h)
+}
+
+// logger is the server's logger, or one that discards.
+func (s *Server) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
 }
 
 // handlerFunc is a handler that returns its error for Error to render.

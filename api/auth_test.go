@@ -49,8 +49,8 @@ func TestAuth_Permissions(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ts := newTestServer(t, db)
 		f := ts.newFixture(ts.admin)
-		// events:write is needed by no native route.
-		weak := ts.newToken(ts.admin, herald.TokenCreate{Name: "events", Permissions: []herald.Permission{herald.PermEventsWrite}})
+		// push:read is needed by no native route yet.
+		weak := ts.newToken(ts.admin, herald.TokenCreate{Name: "weak", Permissions: []herald.Permission{herald.PermPushRead}})
 
 		before := ts.dump(ts.admin, f)
 		forbidden := 0
@@ -64,7 +64,7 @@ func TestAuth_Permissions(t *testing.T) {
 			}
 			r := ts.do(method, path, weak, plausibleBody(method, path))
 			if rt.Perm == anyToken {
-				if r.Code != 200 {
+				if r.Code/100 != 2 {
 					t.Errorf("%s %s needs any token, answered %s", method, path, r)
 				}
 				continue

@@ -37,11 +37,13 @@ func idPath(t *testing.T, pattern string, f fixture) (method, path string) {
 	ids := map[string]int64{
 		"projects": f.Project, "sources": f.Source, "notifiers": f.Notifier, "users": f.User,
 		"groups": f.Group, "departments": f.Department, "chats": f.Chat, "tokens": f.Token,
+		"events": f.Event, "deliveries": f.Delivery,
 	}
 	id, ok := ids[kind]
 	if !ok {
 		t.Fatalf("route %s: no fixture object for %q", pattern, kind)
 	}
+	path = strings.Replace(path, "{message_id}", fmt.Sprint(f.Message), 1)
 	return method, strings.Replace(path, "{id}", fmt.Sprint(id), 1)
 }
 

@@ -75,6 +75,17 @@ func (s *Server) routes(r *router, metrics http.Handler) {
 		r.handle("GET "+scope.prefix+"/history", herald.PermSettingsRead, s.handleSettingsHistory(scope.find))
 	}
 
+	r.handle("POST /api/v1/events", herald.PermEventsWrite, s.handleCreateEvents)
+	r.handle("GET /api/v1/events/{id}", herald.PermSettingsRead, s.handleGetEvent)
+	r.handle("GET /api/v1/deliveries", herald.PermSettingsRead, s.handleListDeliveries)
+	r.handle("GET /api/v1/deliveries/{id}", herald.PermSettingsRead, s.handleGetDelivery)
+	r.handle("POST /api/v1/deliveries/{id}/retry", herald.PermEventsWrite, s.handleRetryDelivery)
+
+	r.handle("GET /api/v1/users/{id}/inbox", anyToken, s.handleListInbox)
+	r.handle("GET /api/v1/users/{id}/inbox/stream", anyToken, s.handleInboxStream)
+	r.handle("POST /api/v1/users/{id}/inbox/{message_id}/read", anyToken, s.handleMarkInboxRead)
+	r.handle("POST /api/v1/users/{id}/inbox/read-all", anyToken, s.handleMarkAllInboxRead)
+
 	r.handle("GET /api/v1/tokens", herald.PermAdmin, s.handleListTokens)
 	r.handle("POST /api/v1/tokens", herald.PermAdmin, s.handleCreateToken)
 	r.handle("DELETE /api/v1/tokens/{id}", herald.PermAdmin, s.handleRevokeToken)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/store"
@@ -55,6 +56,7 @@ func newTestServer(t *testing.T, db *store.DB) *testServer {
 	logs := &syncBuffer{}
 	s := &Server{
 		Tokens: db, Tenants: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
+		Events: db, Deliveries: db, Inbox: db,
 		Ready:  db.Ping,
 		Logger: slog.New(slog.NewTextHandler(logs, nil)),
 	}
@@ -111,6 +113,12 @@ func (ts *testServer) do(method, path, token string, body any, headers ...string
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
+	if strings.HasSuffix(req.URL.Path, "/stream") {
+		// A stream answers until its client leaves: leave soon.
+		ctx, cancel := context.WithTimeout(req.Context(), 300*time.Millisecond)
+		defer cancel()
+		req = req.WithContext(ctx)
+	}
 	w := httptest.NewRecorder()
 	ts.h.ServeHTTP(w, req)
 	return &response{Code: w.Code, Header: w.Header(), Body: w.Body.Bytes()}
@@ -135,6 +143,7 @@ func (ts *testServer) must(want int, method, path, token string, body, out any) 
 // fixture is one of each object, created over HTTP.
 type fixture struct {
 	Project, Source, Notifier, User, Group, Department, Chat, Token int64
+	Event, Delivery, Message                                        int64
 }
 
 // jobID is a CodeArts-style 32-character id.
@@ -169,6 +178,33 @@ func (ts *testServer) newFixture(token string) fixture {
 	f.Chat = obj.ID
 	ts.must(201, "POST", "/api/v1/tokens", token, map[string]any{"name": "reader", "permissions": []string{"settings:read"}}, &obj)
 	f.Token = obj.ID
+	ts.must(202, "POST", "/api/v1/events", token, map[string]any{"source_id": f.Source, "type": "build.failed", "creator": "alice" + sfx}, &obj)
+	f.Event = obj.ID
+
+	// What a fan-out of the event records: an inbox message for Alice and
+	// a webhook delivery (no engine runs in these tests).
+	p, err := ts.db.Authenticate(context.Background(), token)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	ctx := herald.NewContextWithPrincipal(context.Background(), p)
+	if _, err := ts.db.RecordFanouts(ctx, []store.Fanout{{EventID: f.Event, Deliveries: []store.NewDelivery{
+		{NotifierID: f.Notifier, Channel: "webhook", Target: "hooks.example.com", Status: herald.StatusPending, Message: []byte(`{}`)},
+		{NotifierID: f.Notifier, Channel: "inbox", UserID: f.User, Target: "alice" + sfx, Status: herald.StatusDelivered, Message: []byte(`{}`),
+			Inbox: &herald.InboxMessage{UserID: f.User, Title: "Build failed", Body: "nightly"}},
+	}}}); err != nil {
+		ts.t.Fatal(err)
+	}
+	ds, _, err := ts.db.FindDeliveries(ctx, herald.DeliveryFilter{EventID: f.Event}, herald.Page{})
+	if err != nil || len(ds) != 2 {
+		ts.t.Fatalf("fixture deliveries: %v %v", ds, err)
+	}
+	f.Delivery = ds[0].ID
+	msgs, _, err := ts.db.FindInbox(ctx, f.User, herald.InboxFilter{}, herald.Page{})
+	if err != nil || len(msgs) != 1 {
+		ts.t.Fatalf("fixture inbox: %v %v", msgs, err)
+	}
+	f.Message = msgs[0].ID
 	return f
 }
 

@@ -208,7 +208,7 @@ func (tx *Tx) insertDeliveries(rows []deliveryRow) ([]int64, error) {
 				d.Target, d.Status, d.LastError, string(d.Message), ms(tx.now), ms(tx.now), delivered)
 		}
 		q.WriteString(" RETURNING id")
-		ids, err := c.ids(q.String(), args...)
+		ids, err := c.insertedIDs(q.String(), args...)
 		if err != nil {
 			return nil, err
 		}

@@ -579,7 +579,7 @@ func (db *DB) CreateUsers(ctx context.Context, users []*herald.User) error {
 				q += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 				args = append(append(append(args, tx.tenantID), userArgs(u)...), ms(tx.now), ms(tx.now))
 			}
-			ids, err := c.ids(q+" RETURNING id", args...)
+			ids, err := c.insertedIDs(q+" RETURNING id", args...)
 			if err != nil {
 				return uniqueErr(err, "code", "a user with this code")
 			}

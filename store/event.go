@@ -64,6 +64,11 @@ func (db *DB) CreateEvents(ctx context.Context, events []*herald.Event) error {
 				if err != nil {
 					return err
 				}
+				if p := herald.PrincipalFromContext(ctx); p != nil && !p.CanSeeProject(first.ProjectID) {
+					// Keys are unique per tenant; never show another
+					// project's event to a token scoped elsewhere.
+					return herald.Errorf(herald.ECONFLICT, "idempotency_key", "idempotency_key is already used by another project's event")
+				}
 				*events[i] = *first
 				events[i].Duplicate = true
 				continue
@@ -93,7 +98,7 @@ func (db *DB) CreateEvents(ctx context.Context, events []*herald.Event) error {
 				args = append(args, tx.tenantID, e.ProjectID, e.SourceID, e.Type, e.Actor, string(roles), string(e.Payload), ms(tx.now))
 			}
 			q.WriteString(" RETURNING id")
-			ids, err := c.ids(q.String(), args...)
+			ids, err := c.insertedIDs(q.String(), args...)
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -337,3 +338,13 @@ func page[T any](c conn, p herald.Page, q string, args []any, scan func(*sql.Row
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// insertedIDs runs a multi-row INSERT … RETURNING id and returns the ids in
+// the order of the VALUES rows. Neither database promises RETURNING's row
+// order, but both assign identity values in row order within a statement,
+// so sorting restores it.
+func (c conn) insertedIDs(q string, args ...any) ([]int64, error) {
+	ids, err := c.ids(q, args...)
+	slices.Sort(ids)
+	return ids, err
+}

@@ -1,0 +1,343 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald"
+)
+
+// eventInput is an event as clients post it. The usual role fields may be
+// given at the top level (creator, executor, updater as one user code;
+// followers, commenters as lists) as well as in roles; they are merged.
+type eventInput struct {
+	SourceID       int64               `json:"source_id"`
+	Source         *sourceRef          `json:"source"`
+	Type           string              `json:"type"`
+	Actor          string              `json:"actor"`
+	Creator        string              `json:"creator"`
+	Executor       string              `json:"executor"`
+	Updater        string              `json:"updater"`
+	Followers      []string            `json:"followers"`
+	Commenters     []string            `json:"commenters"`
+	Roles          map[string][]string `json:"roles"`
+	Payload        json.RawMessage     `json:"payload"`
+	IdempotencyKey string              `json:"idempotency_key"`
+}
+
+// sourceRef names a source by its kind and vendor id instead of its id.
+type sourceRef struct {
+	Kind       string `json:"kind"`
+	ExternalID string `json:"external_id"`
+}
+
+// eventsInput is a batch: {"events": [...]}.
+type eventsInput struct {
+	Events []eventInput `json:"events"`
+}
+
+func (s *Server) toEvent(r *http.Request, in eventInput, field string) (*herald.Event, error) {
+	e := &herald.Event{SourceID: in.SourceID, Type: in.Type, Actor: in.Actor, Payload: in.Payload, IdempotencyKey: in.IdempotencyKey, Roles: map[string][]string{}}
+	if in.Source != nil {
+		if in.SourceID != 0 {
+			return nil, herald.Errorf(herald.EINVALID, field+"source", "give source_id or source, not both")
+		}
+		src, err := s.Sources.FindSourceByExternalID(r.Context(), in.Source.Kind, in.Source.ExternalID)
+		if err != nil || !principalOf(r.Context()).CanSeeProject(src.ProjectID) {
+			return nil, herald.Errorf(herald.EINVALID, field+"source", "no %s with external_id %q", in.Source.Kind, in.Source.ExternalID)
+		}
+		e.SourceID = src.ID
+	}
+	for name, codes := range in.Roles {
+		e.Roles[name] = append(e.Roles[name], codes...)
+	}
+	for name, code := range map[string]string{"creator": in.Creator, "executor": in.Executor, "updater": in.Updater} {
+		if code != "" {
+			e.Roles[name] = append(e.Roles[name], code)
+		}
+	}
+	if len(in.Followers) > 0 {
+		e.Roles["followers"] = append(e.Roles["followers"], in.Followers...)
+	}
+	if len(in.Commenters) > 0 {
+		e.Roles["commenters"] = append(e.Roles["commenters"], in.Commenters...)
+	}
+	if err := e.Validate(); err != nil {
+		return nil, herald.Errorf(herald.ErrorCode(err), field+herald.ErrorField(err), "%s", herald.ErrorMessage(err))
+	}
+	return e, nil
+}
+
+// handleCreateEvents accepts one event, or a batch as {"events": [...]}:
+// 202 once they and their fan-out are stored. An Idempotency-Key header
+// stands for a single event's idempotency_key.
+func (s *Server) handleCreateEvents(w http.ResponseWriter, r *http.Request) error {
+	var raw json.RawMessage
+	if err := decode(w, r, &raw); err != nil {
+		return err
+	}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return herald.Errorf(herald.EINVALID, "", "the body must be a JSON object")
+	}
+	var (
+		events []*herald.Event
+		batch  = probe["events"] != nil
+	)
+	if batch {
+		var in eventsInput
+		if err := decodeJSON(strings.NewReader(string(raw)), &in, false); err != nil {
+			return err
+		}
+		if len(in.Events) == 0 || len(in.Events) > herald.MaxEventBatch {
+			return herald.Errorf(herald.EINVALID, "events", "send 1 to %d events", herald.MaxEventBatch)
+		}
+		for i, ei := range in.Events {
+			e, err := s.toEvent(r, ei, fmt.Sprintf("events[%d].", i))
+			if err != nil {
+				return err
+			}
+			events = append(events, e)
+		}
+	} else {
+		var in eventInput
+		if err := decodeJSON(strings.NewReader(string(raw)), &in, false); err != nil {
+			return err
+		}
+		if in.IdempotencyKey == "" {
+			in.IdempotencyKey = r.Header.Get("Idempotency-Key")
+		}
+		e, err := s.toEvent(r, in, "")
+		if err != nil {
+			return err
+		}
+		events = append(events, e)
+	}
+	if err := s.Events.CreateEvents(r.Context(), events); err != nil {
+		return err
+	}
+	if batch {
+		return writeJSON(w, http.StatusAccepted, map[string]any{"events": events})
+	}
+	return writeJSON(w, http.StatusAccepted, events[0])
+}
+
+func (s *Server) handleGetEvent(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	e, err := s.Events.FindEventByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, e)
+}
+
+// checkDeliveryScope keeps a project-scoped token to its project's
+// deliveries.
+func (s *Server) checkDeliveryScope(r *http.Request, eventID int64) error {
+	if principalOf(r.Context()).ProjectID == 0 {
+		return nil
+	}
+	if eventID == 0 {
+		return herald.Errorf(herald.EFORBIDDEN, "event_id", "a project-scoped token lists deliveries of one event: give event_id")
+	}
+	_, err := s.Events.FindEventByID(r.Context(), eventID)
+	return err
+}
+
+func (s *Server) handleListDeliveries(w http.ResponseWriter, r *http.Request) error {
+	page, err := queryPage(r)
+	if err != nil {
+		return err
+	}
+	var f herald.DeliveryFilter
+	for name, dst := range map[string]*int64{"event_id": &f.EventID, "notifier_id": &f.NotifierID} {
+		v, err := queryInt64(r, name)
+		if err != nil {
+			return err
+		}
+		if v != nil {
+			*dst = *v
+		}
+	}
+	f.Status = r.URL.Query().Get("status")
+	if err := s.checkDeliveryScope(r, f.EventID); err != nil {
+		return err
+	}
+	items, next, err := s.Deliveries.FindDeliveries(r.Context(), f, page)
+	if err != nil {
+		return err
+	}
+	return writeList(w, items, next)
+}
+
+func (s *Server) findDelivery(r *http.Request) (*herald.Delivery, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.Deliveries.FindDeliveryByID(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if principalOf(r.Context()).ProjectID != 0 {
+		if d.EventID == 0 {
+			return nil, notFound("delivery", id)
+		}
+		if err := s.checkDeliveryScope(r, d.EventID); err != nil {
+			return nil, notFound("delivery", id)
+		}
+	}
+	return d, nil
+}
+
+func (s *Server) handleGetDelivery(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.findDelivery(r)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) handleRetryDelivery(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.findDelivery(r)
+	if err != nil {
+		return err
+	}
+	d, err = s.Deliveries.RetryDelivery(r.Context(), d.ID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, d)
+}
+
+func (s *Server) handleListInbox(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	page, err := queryPage(r)
+	if err != nil {
+		return err
+	}
+	f := herald.InboxFilter{}
+	switch v := r.URL.Query().Get("unread"); v {
+	case "", "false":
+	case "true":
+		f.UnreadOnly = true
+	default:
+		return herald.Errorf(herald.EINVALID, "unread", "unread must be true or false, not %q", v)
+	}
+	items, next, err := s.Inbox.FindInbox(r.Context(), id, f, page)
+	if err != nil {
+		return err
+	}
+	return writeList(w, items, next)
+}
+
+func (s *Server) handleMarkInboxRead(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	msg, err := pathID(r, "message_id")
+	if err != nil {
+		return err
+	}
+	if err := s.Inbox.MarkInboxRead(r.Context(), id, msg); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) handleMarkAllInboxRead(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	n, err := s.Inbox.MarkAllInboxRead(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]int{"marked": n})
+}
+
+// streamPoll is how often the inbox stream looks for new messages; it
+// reads the database, so a message written by any node reaches it.
+var streamPoll = 500 * time.Millisecond
+
+// handleInboxStream streams a user's new inbox messages as Server-Sent
+// Events (event "message", id the message id). A client resuming with
+// Last-Event-ID gets what it missed; a new one, what arrives from now on.
+func (s *Server) handleInboxStream(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	var last int64
+	if v := r.Header.Get("Last-Event-ID"); v != "" {
+		if _, err := fmt.Sscan(v, &last); err != nil || last < 0 {
+			return herald.Errorf(herald.EINVALID, "Last-Event-ID", "Last-Event-ID must be a message id")
+		}
+	} else {
+		newest, _, err := s.Inbox.FindInbox(ctx, id, herald.InboxFilter{}, herald.Page{Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(newest) == 1 {
+			last = newest[0].ID
+		}
+	}
+	// Fail before the stream starts if the user is not there.
+	if _, _, err := s.Inbox.FindInbox(ctx, id, herald.InboxFilter{AfterID: last}, herald.Page{Limit: 1}); err != nil {
+		return err
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		return fmt.Errorf("inbox stream: the response writer cannot flush")
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, ": inbox stream\n\n")
+	flusher.Flush()
+	tick := time.NewTicker(streamPoll)
+	defer tick.Stop()
+	heartbeat := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		msgs, _, err := s.Inbox.FindInbox(ctx, id, herald.InboxFilter{AfterID: last}, herald.Page{Limit: 100})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			s.logger().Error("inbox stream", "user", id, "err", err)
+			return nil
+		}
+		for _, m := range msgs {
+			b, _ := json.Marshal(m)
+			fmt.Fprintf(w, "id: %d\nevent: message\ndata: %s\n\n", m.ID, b)
+			last = m.ID
+		}
+		if len(msgs) > 0 || time.Since(heartbeat) > 15*time.Second {
+			if len(msgs) == 0 {
+				fmt.Fprint(w, ": heartbeat\n\n")
+			}
+			heartbeat = time.Now()
+			flusher.Flush()
+		}
+	}
+}
