@@ -110,6 +110,7 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 
 	srv := &api.Server{
 		Tokens: db, Tenants: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
+		Events: db, Deliveries: db, Inbox: db,
 		Ready:  db.Ping,
 		Logger: logger,
 	}
