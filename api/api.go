@@ -40,6 +40,10 @@ type Server struct {
 	Events     herald.EventService
 	Deliveries herald.DeliveryService
 	Inbox      herald.InboxService
+	// InboxPoll is how often an inbox stream looks for new messages
+	// (default 500 ms). It reads the database, so a message written by any
+	// node reaches every stream.
+	InboxPoll time.Duration
 
 	// Ready reports whether the server can serve (the database is
 	// reachable); /readyz answers 503 when it fails. Nil: always ready.

@@ -268,10 +268,6 @@ func (s *Server) handleMarkAllInboxRead(w http.ResponseWriter, r *http.Request) 
 	return writeJSON(w, http.StatusOK, map[string]int{"marked": n})
 }
 
-// streamPoll is how often the inbox stream looks for new messages; it
-// reads the database, so a message written by any node reaches it.
-var streamPoll = 500 * time.Millisecond
-
 // handleInboxStream streams a user's new inbox messages as Server-Sent
 // Events (event "message", id the message id). A client resuming with
 // Last-Event-ID gets what it missed; a new one, what arrives from now on.
@@ -310,7 +306,11 @@ func (s *Server) handleInboxStream(w http.ResponseWriter, r *http.Request) error
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprint(w, ": inbox stream\n\n")
 	flusher.Flush()
-	tick := time.NewTicker(streamPoll)
+	poll := s.InboxPoll
+	if poll <= 0 {
+		poll = 500 * time.Millisecond
+	}
+	tick := time.NewTicker(poll)
 	defer tick.Stop()
 	heartbeat := time.Now()
 	for {

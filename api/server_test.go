@@ -56,7 +56,7 @@ func newTestServer(t *testing.T, db *store.DB) *testServer {
 	logs := &syncBuffer{}
 	s := &Server{
 		Tokens: db, Tenants: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
-		Events: db, Deliveries: db, Inbox: db,
+		Events: db, Deliveries: db, Inbox: db, InboxPoll: 20 * time.Millisecond,
 		Ready:  db.Ping,
 		Logger: slog.New(slog.NewTextHandler(logs, nil)),
 	}
