@@ -38,6 +38,7 @@ var PermissionCodes = map[Permission]int{
 	PermEventsWrite:    1050,
 	PermPushRead:       1060,
 	PermPushWrite:      1061,
+	PermPushApprove:    1062,
 	PermOTPSend:        1070,
 }
 
