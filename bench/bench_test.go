@@ -50,6 +50,26 @@ func BenchmarkWebhooks(b *testing.B) {
 	}
 }
 
+// BenchmarkAPISettings: authenticated GETs of live settings over loopback
+// HTTP, and the ratio to a bare net/http handler serving the same bytes.
+func BenchmarkAPISettings(b *testing.B) {
+	for _, d := range storetest.Dialects {
+		b.Run(d, func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				db := storetest.NewDB(b, d)
+				b.StartTimer()
+				r, err := bench.APISettings(context.Background(), db, 5000, quiet)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(r.PerSecond(), "requests/s")
+				b.ReportMetric(r.Ratio(), "x-baseline")
+			}
+		})
+	}
+}
+
 // TestScenarios runs each scenario small, so the suite proves they work.
 func TestScenarios(t *testing.T) {
 	for _, d := range storetest.Dialects {
@@ -62,6 +82,9 @@ func TestScenarios(t *testing.T) {
 			}
 			if r, err := bench.Webhooks(ctx, db, 60, t.Logf); err != nil || r.N != 60 {
 				t.Fatalf("webhooks: %v %+v", err, r)
+			}
+			if r, err := bench.APISettings(ctx, db, 50, t.Logf); err != nil || r.N != 50 {
+				t.Fatalf("api: %v %+v", err, r)
 			}
 		})
 	}

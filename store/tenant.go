@@ -86,9 +86,10 @@ func (db *DB) Authenticate(ctx context.Context, secret string) (*herald.Principa
 		project  sql.NullInt64
 		lastUsed sql.NullInt64
 	)
-	err := db.read.QueryRowContext(ctx, db.rebind(`
-		SELECT id, tenant_id, name, permissions, project_id, last_used_at
-		FROM tokens WHERE hash = ? AND revoked_at IS NULL`), herald.HashToken(secret)).
+	// No tenant yet: the token names it.
+	c := conn{q: db.read, db: db, ctx: ctx}
+	err := c.queryRow(`SELECT id, tenant_id, name, permissions, project_id, last_used_at
+		FROM tokens WHERE hash = ? AND revoked_at IS NULL`, herald.HashToken(secret)).
 		Scan(&p.TokenID, &p.TenantID, &p.TokenName, &perms, &project, &lastUsed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, herald.Errorf(herald.EUNAUTHORIZED, "", "invalid or revoked token")

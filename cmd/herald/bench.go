@@ -16,6 +16,7 @@ func newBenchCommand() *cobra.Command {
 		scenario    string
 		fanoutN     int
 		webhookN    int
+		apiN        int
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -63,8 +64,15 @@ the same run and the ratio between them.`,
 				}
 				results = append(results, r)
 			}
+			if scenario == "all" || scenario == "api" {
+				r, err := bench.APISettings(ctx, db, apiN, progress)
+				if err != nil {
+					return err
+				}
+				results = append(results, r)
+			}
 			if len(results) == 0 {
-				return fmt.Errorf("--scenario must be fanout, webhooks or all")
+				return fmt.Errorf("--scenario must be fanout, webhooks, api or all")
 			}
 			for _, r := range results {
 				fmt.Fprintln(cmd.OutOrStdout(), r)
@@ -73,7 +81,8 @@ the same run and the ratio between them.`,
 		},
 	}
 	cmd.Flags().StringVar(&databaseURL, "database-url", "", "postgres://… to measure PostgreSQL (default: a scratch SQLite file)")
-	cmd.Flags().StringVar(&scenario, "scenario", "all", "fanout, webhooks or all")
+	cmd.Flags().StringVar(&scenario, "scenario", "all", "fanout, webhooks, api or all")
+	cmd.Flags().IntVar(&apiN, "requests", 20000, "GETs of the API scenario")
 	cmd.Flags().IntVar(&fanoutN, "fanout-users", 10000, "recipients of the fan-out event")
 	cmd.Flags().IntVar(&webhookN, "webhooks", 20000, "webhook deliveries to send")
 	return cmd
