@@ -9,7 +9,9 @@
 //	GET  /k/v1/preview/app/deploy.json?apps[0]=N             deploy status
 //
 // and every path again under /k/guest/{spaceId}/v1/… for apps of a guest
-// space.
+// space. A GET may carry its parameters in a JSON body instead of the
+// query, and may be sent as a POST with X-HTTP-Method-Override: GET, as
+// Kintone's REST API clients do when the URL would be too long.
 //
 // # Mapping
 //
@@ -79,7 +81,8 @@
 //
 // Where Kintone has no code we know of, the code is Herald's own:
 //
-//	HERALD_NA01 409 the request is not allowed in the settings' state
+//	HERALD_NA01 405 a method the path does not serve; 409 the request is
+//	            not allowed in the settings' state
 //	HERALD_RL01 429 rate limited
 //	HERALD_IN01 500 an internal error (logged, never shown)
 package kintone
@@ -87,6 +90,7 @@ package kintone
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/heraldhq/herald"
 )
@@ -108,9 +112,29 @@ func (s *Surface) Register(mux *http.ServeMux) {
 		mux.Handle("GET "+prefix+"/app/notifications/general.json", s.handle(herald.PermSettingsRead, s.handleGetNotifications(herald.VersionLive)))
 		mux.Handle("GET "+prefix+"/preview/app/notifications/general.json", s.handle(herald.PermSettingsRead, s.handleGetNotifications(herald.VersionDraft)))
 		mux.Handle("PUT "+prefix+"/preview/app/notifications/general.json", s.handle(herald.PermSettingsWrite, s.handlePutNotifications))
-		mux.Handle("POST "+prefix+"/preview/app/deploy.json", s.handle(herald.PermSettingsWrite, s.handleDeploy))
+		mux.Handle("POST "+prefix+"/preview/app/deploy.json", s.overridable(s.handle(herald.PermSettingsRead, s.handleDeployStatus), s.handle(herald.PermSettingsWrite, s.handleDeploy)))
 		mux.Handle("GET "+prefix+"/preview/app/deploy.json", s.handle(herald.PermSettingsRead, s.handleDeployStatus))
+		// A GET whose query would make the URL too long is sent as a POST
+		// with X-HTTP-Method-Override: GET (Kintone's REST API clients do).
+		mux.Handle("POST "+prefix+"/app/notifications/general.json", s.overridable(s.handle(herald.PermSettingsRead, s.handleGetNotifications(herald.VersionLive)), nil))
+		mux.Handle("POST "+prefix+"/preview/app/notifications/general.json", s.overridable(s.handle(herald.PermSettingsRead, s.handleGetNotifications(herald.VersionDraft)), nil))
 	}
+}
+
+// overridable serves a POST carrying X-HTTP-Method-Override: GET with get,
+// and any other POST with post (nil: the method is not allowed).
+func (s *Surface) overridable(get, post http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.EqualFold(r.Header.Get("X-HTTP-Method-Override"), http.MethodGet):
+			get.ServeHTTP(w, r)
+		case post != nil:
+			post.ServeHTTP(w, r)
+		default:
+			w.Header().Set("Allow", "GET")
+			s.writeError(w, r, &apiError{status: http.StatusMethodNotAllowed, code: codeNotAllowed, message: "Method POST is not allowed here."})
+		}
+	})
 }
 
 // handlerFunc is a handler that returns its error for writeError.

@@ -170,6 +170,11 @@ func TestGolden(t *testing.T) {
 		// second sample does.
 		sameJSON(t, ok(t, b.do(t, "GET", livePath, `{"app":"1"}`)).body, golden(t, "get_general.response.json"))
 		sameJSON(t, ok(t, b.do(t, "GET", deployPath, `{"apps":[1]}`)).body, golden(t, "deploy_status.response.json"))
+		// A long GET comes as a POST with X-HTTP-Method-Override.
+		override := []string{"X-Cybozu-API-Token", b.token, "X-HTTP-Method-Override", "GET"}
+		sameJSON(t, ok(t, b.do(t, "POST", deployPath, `{"apps":["1"]}`, override...)).body, golden(t, "deploy_status.response.json"))
+		sameJSON(t, ok(t, b.do(t, "POST", previewPath, `{"app":1}`, override...)).body, golden(t, "get_general.response.json"))
+		wantError(t, b.do(t, "POST", livePath, `{"app":1}`), http.StatusMethodNotAllowed, "HERALD_NA01")
 	})
 }
 
