@@ -1,0 +1,62 @@
+package codeartsdeploy
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+
+	"github.com/heraldhq/herald"
+)
+
+// Vendor error codes (see the package comment).
+const (
+	codeInvalidParam = "Deploy.00011002"
+	codeUnauthorized = "Deploy.00011151"
+	codeForbidden    = "Deploy.00011154"
+	codeNoApp        = "Deploy.00011021"
+	codeInternal     = "Deploy.00011000"
+)
+
+// vendorError is the vendor's error envelope.
+type vendorError struct {
+	ErrorCode string `json:"error_code"`
+	ErrorMsg  string `json:"error_msg"`
+}
+
+// writeError renders err in the vendor's envelope. It is the only place
+// this surface decides a status from an error; internal errors are logged
+// and shown only as a generic message.
+func (s *Surface) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var status int
+	var code string
+	msg := herald.ErrorMessage(err)
+	switch herald.ErrorCode(err) {
+	case herald.EINVALID, herald.ETOOLARGE:
+		status, code = http.StatusBadRequest, codeInvalidParam
+	case herald.EUNAUTHORIZED:
+		status, code = http.StatusUnauthorized, codeUnauthorized
+	case herald.EFORBIDDEN:
+		status, code = http.StatusForbidden, codeForbidden
+	case herald.ENOTFOUND:
+		status, code = http.StatusNotFound, codeNoApp
+	case herald.ECONFLICT, herald.ERATELIMITED:
+		status, code, msg = http.StatusInternalServerError, codeInternal, "The service is busy. Try again later."
+	default:
+		status, code, msg = http.StatusInternalServerError, codeInternal, "Internal error."
+		s.logger().ErrorContext(r.Context(), "codeartsdeploy: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, status, vendorError{ErrorCode: code, ErrorMsg: msg})
+}
+
+func (s *Surface) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
