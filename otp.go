@@ -127,12 +127,12 @@ func CheckNotifierSlot(field string, id, projectID int64, n *Notifier) error {
 	if n == nil || n.ProjectID != projectID {
 		return Errorf(EINVALID, field, "Notifier %d does not exist in this project.", id)
 	}
-	want := NotifierSMS
+	want, label := NotifierSMS, "SMS"
 	if field == FieldEmailNotifier {
-		want = NotifierEmail
+		want, label = NotifierEmail, "email"
 	}
 	if n.Type != want {
-		return Errorf(EINVALID, field, "Notifier %d is a %s notifier, not %s.", id, n.Type, want)
+		return Errorf(EINVALID, field, "Notifier %d is not an %s notifier.", id, label)
 	}
 	return nil
 }
