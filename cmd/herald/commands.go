@@ -17,6 +17,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/api"
+	"github.com/heraldhq/herald/compat/kintone"
 	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/store"
 	"github.com/spf13/cobra"
@@ -113,6 +114,9 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 		Events: db, Deliveries: db, Inbox: db,
 		Ready:  db.Ping,
 		Logger: logger,
+		Surfaces: []api.Surface{
+			&kintone.Surface{Sources: db, Notifiers: db, Settings: db, Logger: logger},
+		},
 	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
