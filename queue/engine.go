@@ -92,6 +92,8 @@ func New(db *store.DB, cfg Config) (*Engine, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &fanoutWorker{e: e})
 	river.AddWorker(workers, &deliverWorker{e: e})
+	river.AddWorker(workers, &pushWorker{e: e})
+	river.AddWorker(workers, &pushNewStaffWorker{e: e})
 	client, err := river.NewClient(db.RiverDriver(), &river.Config{
 		ID:                cfg.ID,
 		Logger:            cfg.Logger,

@@ -1,0 +1,677 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/riverqueue/river"
+)
+
+var _ herald.PushService = (*DB)(nil)
+
+// PushArgs is the job that sends a push at its send_at. It is inserted in
+// the transaction that schedules the push, so whichever node is up at
+// send_at sends it; the push's status makes a second run a no-op.
+type PushArgs struct {
+	TenantID int64 `json:"tenant_id"`
+	PushID   int64 `json:"push_id"`
+}
+
+// Kind names the job for River.
+func (PushArgs) Kind() string { return "herald.push" }
+
+// PushNewStaffArgs is the job that sends an active new-staff push to the
+// users created since the last run; it schedules its next run itself.
+type PushNewStaffArgs struct {
+	TenantID int64 `json:"tenant_id"`
+	PushID   int64 `json:"push_id"`
+}
+
+// Kind names the job for River.
+func (PushNewStaffArgs) Kind() string { return "herald.push_new_staff" }
+
+const pushCols = `id, job_name, content_type, content, push_type, scope_type, new_staff_scope_type, new_staff_department_ids,
+	user_ids, department_ids, chat_ids, send_at, ext, status, reason, reject_reason, read_user_count,
+	created_by_name, created_by_user_id, updated_by_name, updated_by_user_id, created_at, updated_at, started_at, sent_at`
+
+// pushRow is a push as stored, with the read count kept after a recall.
+type pushRow struct {
+	*herald.Push
+	keptRead sql.NullInt64
+}
+
+func scanPush(row scanner) (*pushRow, error) {
+	var (
+		p                            herald.Push
+		r                            pushRow
+		newStaff                     sql.NullInt64
+		nsDepts, users, depts, chats string
+		sendAt, started, sent        sql.NullInt64
+		createdBy, updatedBy         sql.NullInt64
+		created, updated             int64
+		status                       string
+	)
+	if err := row.Scan(&p.ID, &p.JobName, &p.ContentType, &p.Content, &p.PushType, &p.ScopeType, &newStaff, &nsDepts,
+		&users, &depts, &chats, &sendAt, &p.Ext, &status, &p.Reason, &p.RejectReason, &r.keptRead,
+		&p.CreatedBy.Name, &createdBy, &p.UpdatedBy.Name, &updatedBy, &created, &updated, &started, &sent); err != nil {
+		return nil, err
+	}
+	if newStaff.Valid {
+		v := int(newStaff.Int64)
+		p.NewStaffScopeType = &v
+	}
+	for _, l := range []struct {
+		raw string
+		dst *[]int64
+	}{{nsDepts, &p.NewStaffDepartmentIDs}, {users, &p.UserIDs}, {depts, &p.DepartmentIDs}, {chats, &p.ChatIDs}} {
+		*l.dst = []int64{}
+		if err := json.Unmarshal([]byte(l.raw), l.dst); err != nil {
+			return nil, err
+		}
+	}
+	p.Status = herald.PushStatus(status)
+	p.CreatedBy.UserID, p.UpdatedBy.UserID = createdBy.Int64, updatedBy.Int64
+	p.SendAt, p.StartedAt, p.SentAt = fromNullMS(sendAt), fromNullMS(started), fromNullMS(sent)
+	p.CreatedAt, p.UpdatedAt = fromMS(created), fromMS(updated)
+	r.Push = &p
+	return &r, nil
+}
+
+// findPush reads a push with its counts.
+func (c conn) findPush(id int64) (*herald.Push, error) {
+	r, err := scanPush(c.queryRow(`SELECT `+pushCols+` FROM pushes WHERE tenant_id = ? AND id = ?`, c.tenantID, id))
+	if err == sql.ErrNoRows {
+		return nil, notFound("push", id)
+	} else if err != nil {
+		return nil, err
+	}
+	return r.Push, c.pushCounts(r)
+}
+
+// pushCounts fills the true counts: the recorded recipients, the users
+// whose delivery succeeded, and the users who read it (kept at recall,
+// which removes the messages it counts).
+func (c conn) pushCounts(r *pushRow) error {
+	p := r.Push
+	if err := c.queryRow(`SELECT COUNT(*) FROM push_recipients WHERE tenant_id = ? AND push_id = ?`, c.tenantID, p.ID).Scan(&p.TargetUserCount); err != nil {
+		return err
+	}
+	if err := c.queryRow(`SELECT COUNT(DISTINCT user_id) FROM deliveries WHERE tenant_id = ? AND push_id = ? AND status = ? AND user_id IS NOT NULL`,
+		c.tenantID, p.ID, herald.StatusDelivered).Scan(&p.SentUserCount); err != nil {
+		return err
+	}
+	if r.keptRead.Valid {
+		p.ReadUserCount = int(r.keptRead.Int64)
+		return nil
+	}
+	return c.queryRow(`SELECT COUNT(DISTINCT user_id) FROM inbox_messages WHERE tenant_id = ? AND push_id = ? AND read_at IS NOT NULL`,
+		c.tenantID, p.ID).Scan(&p.ReadUserCount)
+}
+
+// FindPushByID returns a push with its counts.
+func (db *DB) FindPushByID(ctx context.Context, id int64) (*herald.Push, error) {
+	c, err := db.reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.findPush(id)
+}
+
+// FindPushes lists pushes by id, optionally in one status.
+func (db *DB) FindPushes(ctx context.Context, f herald.PushFilter, p herald.Page) ([]*herald.Push, string, error) {
+	if f.Status != "" && !slices.Contains(herald.PushStatuses, f.Status) {
+		return nil, "", herald.Errorf(herald.EINVALID, "status", "unknown push status %q", f.Status)
+	}
+	c, err := db.reader(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	q, args := `SELECT `+pushCols+` FROM pushes WHERE tenant_id = ?`, []any{c.tenantID}
+	if f.Status != "" {
+		q, args = q+` AND status = ?`, append(args, string(f.Status))
+	}
+	rows, next, err := page(c, p, q, args, func(rows *sql.Rows) (*pushRow, int64, error) {
+		r, err := scanPush(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		return r, r.ID, nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]*herald.Push, 0, len(rows))
+	for _, r := range rows {
+		if err := c.pushCounts(r); err != nil {
+			return nil, "", err
+		}
+		out = append(out, r.Push)
+	}
+	return out, next, nil
+}
+
+// actor is the context's token as a push actor: its name, and the user
+// whose code is that name, if any.
+func (c conn) actor() (herald.PushActor, error) {
+	p := herald.PrincipalFromContext(c.ctx)
+	a := herald.PushActor{}
+	if p == nil {
+		return a, nil
+	}
+	a.Name = p.TokenName
+	err := c.queryRow(`SELECT id, name, avatar_url FROM users WHERE tenant_id = ? AND code = ?`, c.tenantID, p.TokenName).Scan(&a.UserID, &a.Name, &a.AvatarURL)
+	if err == sql.ErrNoRows {
+		return herald.PushActor{Name: p.TokenName}, nil
+	}
+	return a, err
+}
+
+func (c conn) checkPushRefs(p *herald.Push) error {
+	for _, ref := range []struct {
+		table, field string
+		ids          []int64
+	}{
+		{"users", "user_ids", p.UserIDs}, {"departments", "department_ids", p.DepartmentIDs},
+		{"departments", "new_staff_department_ids", p.NewStaffDepartmentIDs}, {"chats", "chat_ids", p.ChatIDs},
+	} {
+		if err := c.checkIDs(ref.table, ref.field, ref.ids); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func jsonIDs(ids []int64) string {
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	if ids == nil {
+		ids = []int64{}
+	}
+	b, _ := json.Marshal(ids)
+	return string(b)
+}
+
+func nullInt(v *int) any {
+	if v == nil {
+		return nil
+	}
+	return *v
+}
+
+func nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return ms(*t)
+}
+
+// CreatePush creates a push in draft, created by the context's token.
+func (db *DB) CreatePush(ctx context.Context, p *herald.Push) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		c := tx.conn()
+		if err := c.checkPushRefs(p); err != nil {
+			return err
+		}
+		a, err := c.actor()
+		if err != nil {
+			return err
+		}
+		id, err := c.insert(`INSERT INTO pushes (tenant_id, job_name, content_type, content, push_type, scope_type, new_staff_scope_type,
+			new_staff_department_ids, user_ids, department_ids, chat_ids, send_at, ext, status, created_by_name, created_by_user_id,
+			updated_by_name, updated_by_user_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			tx.tenantID, p.JobName, p.ContentType, p.Content, p.PushType, p.ScopeType, nullInt(p.NewStaffScopeType),
+			jsonIDs(p.NewStaffDepartmentIDs), jsonIDs(p.UserIDs), jsonIDs(p.DepartmentIDs), jsonIDs(p.ChatIDs), nullTime(p.SendAt), p.Ext,
+			string(herald.PushDraft), a.Name, nullID(a.UserID), a.Name, nullID(a.UserID), ms(tx.now), ms(tx.now))
+		if err != nil {
+			return err
+		}
+		saved, err := c.findPush(id)
+		if err != nil {
+			return err
+		}
+		*p = *saved
+		return nil
+	})
+}
+
+// UpdatePush saves a draft push's fields.
+func (db *DB) UpdatePush(ctx context.Context, p *herald.Push) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		c := tx.conn()
+		cur, err := c.findPush(p.ID)
+		if err != nil {
+			return err
+		}
+		if _, err := herald.PushTransition(cur.Status, herald.PushActionEdit); err != nil {
+			return err
+		}
+		if err := c.checkPushRefs(p); err != nil {
+			return err
+		}
+		a, err := c.actor()
+		if err != nil {
+			return err
+		}
+		res, err := c.exec(`UPDATE pushes SET job_name = ?, content_type = ?, content = ?, push_type = ?, scope_type = ?, new_staff_scope_type = ?,
+			new_staff_department_ids = ?, user_ids = ?, department_ids = ?, chat_ids = ?, send_at = ?, ext = ?,
+			updated_by_name = ?, updated_by_user_id = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND status = ?`,
+			p.JobName, p.ContentType, p.Content, p.PushType, p.ScopeType, nullInt(p.NewStaffScopeType),
+			jsonIDs(p.NewStaffDepartmentIDs), jsonIDs(p.UserIDs), jsonIDs(p.DepartmentIDs), jsonIDs(p.ChatIDs), nullTime(p.SendAt), p.Ext,
+			a.Name, nullID(a.UserID), ms(tx.now), tx.tenantID, p.ID, string(herald.PushDraft))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return herald.Errorf(herald.ENOTALLOWED, "status", "push %d is no longer a draft", p.ID)
+		}
+		saved, err := c.findPush(p.ID)
+		if err != nil {
+			return err
+		}
+		*p = *saved
+		return nil
+	})
+}
+
+// PreviewPush renders a push as its recipients will see it: the job name
+// as the title, the text (or the card) as the body.
+func (db *DB) PreviewPush(ctx context.Context, id int64) (*herald.PushPreview, error) {
+	p, err := db.FindPushByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return PreviewOf(p), nil
+}
+
+// PreviewOf renders a push for its recipients.
+func PreviewOf(p *herald.Push) *herald.PushPreview {
+	pv := &herald.PushPreview{Title: p.JobName, Body: p.Content, ContentType: p.ContentType}
+	if p.ContentType == herald.PushContentCard {
+		pv.Card = json.RawMessage(p.Content)
+	}
+	return pv
+}
+
+// transition moves push id by action in tx: it reads the status, asks the
+// lifecycle where action leads, and writes the new status only if nobody
+// changed it meanwhile. set adds columns to write.
+func (tx *Tx) transition(id int64, action herald.PushAction, set map[string]any) (*herald.Push, error) {
+	c := tx.conn()
+	cur, err := c.findPush(id)
+	if err != nil {
+		return nil, err
+	}
+	to, err := herald.PushTransition(cur.Status, action)
+	if err != nil {
+		return nil, err
+	}
+	a, err := c.actor()
+	if err != nil {
+		return nil, err
+	}
+	q := `UPDATE pushes SET status = ?, updated_at = ?`
+	args := []any{string(to), ms(tx.now)}
+	if action != herald.PushActionStart && action != herald.PushActionFinish {
+		q, args = q+`, updated_by_name = ?, updated_by_user_id = ?`, append(args, a.Name, nullID(a.UserID))
+	}
+	for _, col := range slices.Sorted(func(yield func(string) bool) {
+		for k := range set {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		q, args = q+`, `+col+` = ?`, append(args, set[col])
+	}
+	res, err := c.exec(q+` WHERE tenant_id = ? AND id = ? AND status = ?`, append(args, tx.tenantID, id, string(cur.Status))...)
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, herald.Errorf(herald.ENOTALLOWED, "status", "push %d changed status meanwhile; try again", id)
+	}
+	return c.findPush(id)
+}
+
+// move runs one transition in its own transaction.
+func (db *DB) move(ctx context.Context, id int64, action herald.PushAction, set map[string]any, after func(tx *Tx, p *herald.Push) error) (*herald.Push, error) {
+	var out *herald.Push
+	err := db.update(ctx, func(tx *Tx) error {
+		p, err := tx.transition(id, action, set)
+		if err != nil {
+			return err
+		}
+		if after != nil {
+			if err := after(tx, p); err != nil {
+				return err
+			}
+			if p, err = tx.conn().findPush(id); err != nil {
+				return err
+			}
+		}
+		out = p
+		return nil
+	})
+	return out, err
+}
+
+// SubmitPush asks for approval; a submitter holding push:write and admin
+// approves at once.
+func (db *DB) SubmitPush(ctx context.Context, id int64, reason string) (*herald.Push, error) {
+	if len(reason) > 2000 {
+		return nil, herald.Errorf(herald.EINVALID, "reason", "reason must be at most 2000 characters")
+	}
+	action := herald.PushActionSubmit
+	if p := herald.PrincipalFromContext(ctx); p.Has(herald.PermPushWrite) && p.Has(herald.PermAdmin) {
+		action = herald.PushActionAutoApprove
+	}
+	return db.move(ctx, id, action, map[string]any{"reason": reason, "reject_reason": ""}, nil)
+}
+
+// WithdrawPush takes a pending or rejected push back to draft.
+func (db *DB) WithdrawPush(ctx context.Context, id int64) (*herald.Push, error) {
+	return db.move(ctx, id, herald.PushActionWithdraw, nil, nil)
+}
+
+// ApprovePush approves a pending push; it needs push:approve.
+func (db *DB) ApprovePush(ctx context.Context, id int64) (*herald.Push, error) {
+	if err := herald.PrincipalFromContext(ctx).Require(herald.PermPushApprove); err != nil {
+		return nil, err
+	}
+	return db.move(ctx, id, herald.PushActionApprove, nil, nil)
+}
+
+// RejectPush rejects a pending push with a reason; it needs push:approve.
+func (db *DB) RejectPush(ctx context.Context, id int64, reason string) (*herald.Push, error) {
+	if err := herald.PrincipalFromContext(ctx).Require(herald.PermPushApprove); err != nil {
+		return nil, err
+	}
+	if reason == "" || len(reason) > 2000 {
+		return nil, herald.Errorf(herald.EINVALID, "reason", "a reason of 1-2000 characters is required to reject")
+	}
+	return db.move(ctx, id, herald.PushActionReject, map[string]any{"reject_reason": reason}, nil)
+}
+
+// ExecutePush schedules an approved push for sendAt (zero or past: now)
+// and stores the River job that sends it in the same transaction.
+func (db *DB) ExecutePush(ctx context.Context, id int64, sendAt time.Time) (*herald.Push, error) {
+	now := db.now()
+	if sendAt.Before(now) {
+		sendAt = now
+	}
+	return db.move(ctx, id, herald.PushActionExecute, map[string]any{"send_at": ms(sendAt)}, func(tx *Tx, p *herald.Push) error {
+		return tx.insertJobs([]river.InsertManyParams{{Args: PushArgs{TenantID: tx.tenantID, PushID: id},
+			InsertOpts: &river.InsertOpts{ScheduledAt: sendAt}}})
+	})
+}
+
+// CancelPush cancels a scheduled or sending push: its pending robot posts
+// are failed. With recall it also removes every inbox message it
+// delivered (a sent push too), keeping the read count it had.
+func (db *DB) CancelPush(ctx context.Context, id int64, recall bool) (*herald.Push, error) {
+	action := herald.PushActionCancel
+	if recall {
+		action = herald.PushActionRecall
+	}
+	return db.move(ctx, id, action, nil, func(tx *Tx, p *herald.Push) error {
+		c := tx.conn()
+		if _, err := c.exec(`UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = NULL, updated_at = ?
+			WHERE tenant_id = ? AND push_id = ? AND status = ?`, herald.StatusFailed, "the push was cancelled", ms(tx.now),
+			tx.tenantID, id, herald.StatusPending); err != nil {
+			return err
+		}
+		if !recall {
+			return nil
+		}
+		if _, err := c.exec(`UPDATE pushes SET read_user_count = ? WHERE tenant_id = ? AND id = ?`, p.ReadUserCount, tx.tenantID, id); err != nil {
+			return err
+		}
+		_, err := c.exec(`DELETE FROM inbox_messages WHERE tenant_id = ? AND push_id = ?`, tx.tenantID, id)
+		return err
+	})
+}
+
+// StartPush marks a scheduled push sending (a push already sending, after
+// a crash, stays so) and returns it. A push in any other status (sent,
+// cancelled) is ENOTALLOWED: the job that finds it so has nothing to do.
+func (db *DB) StartPush(ctx context.Context, id int64) (*herald.Push, error) {
+	return db.move(ctx, id, herald.PushActionStart, nil, func(tx *Tx, p *herald.Push) error {
+		if p.StartedAt != nil {
+			return nil
+		}
+		_, err := tx.conn().exec(`UPDATE pushes SET started_at = COALESCE(started_at, ?) WHERE tenant_id = ? AND id = ?`, ms(tx.now), tx.tenantID, id)
+		return err
+	})
+}
+
+// PushTargets returns the users a push's scope resolves to, distinct and
+// by id: every user (scope 0), the given users and the members of the
+// given departments and their sub-departments (scope 2), or the users
+// created after since in the new-staff scope (scope 3; since is when the
+// push started sending). Users already recorded as recipients are left
+// out, so a run that repeats sends to nobody twice. Scope 1 targets no
+// user.
+func (db *DB) PushTargets(ctx context.Context, p *herald.Push, since time.Time) ([]*herald.User, error) {
+	c, err := db.reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	notYet := ` AND u.id NOT IN (SELECT user_id FROM push_recipients WHERE tenant_id = ? AND push_id = ?)`
+	base := `SELECT ` + prefixed("u.", userCols) + ` FROM users u WHERE u.tenant_id = ?`
+	subtree := func(ids []int64) (string, []any) {
+		return `u.id IN (SELECT ud.user_id FROM user_departments ud WHERE ud.department_id IN (
+			WITH RECURSIVE tree(id) AS (
+				SELECT id FROM departments WHERE tenant_id = ? AND id IN (` + placeholders(len(ids)) + `)
+				UNION SELECT d.id FROM departments d JOIN tree ON d.parent_id = tree.id
+			) SELECT id FROM tree))`, append([]any{c.tenantID}, toAny(ids)...)
+	}
+	var q string
+	args := []any{c.tenantID}
+	switch p.ScopeType {
+	case herald.PushScopeAll:
+		q = base
+	case herald.PushScopeGiven:
+		var parts []string
+		if len(p.UserIDs) > 0 {
+			parts = append(parts, `u.id IN (`+placeholders(len(p.UserIDs))+`)`)
+			args = append(args, toAny(p.UserIDs)...)
+		}
+		if len(p.DepartmentIDs) > 0 {
+			s, a := subtree(p.DepartmentIDs)
+			parts, args = append(parts, s), append(args, a...)
+		}
+		if len(parts) == 0 {
+			return nil, nil
+		}
+		q = base + ` AND (` + parts[0]
+		if len(parts) > 1 {
+			q += ` OR ` + parts[1]
+		}
+		q += `)`
+	case herald.PushScopeNewStaff:
+		q, args = base+` AND u.created_at > ?`, append(args, ms(since))
+		if p.NewStaffScopeType != nil && *p.NewStaffScopeType == herald.NewStaffDepartments {
+			if len(p.NewStaffDepartmentIDs) == 0 {
+				return nil, nil
+			}
+			s, a := subtree(p.NewStaffDepartmentIDs)
+			q, args = q+` AND `+s, append(args, a...)
+		}
+	default:
+		return nil, nil
+	}
+	rows, err := c.query(q+notYet+` ORDER BY u.id`, append(args, c.tenantID, p.ID)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*herald.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// RecordPushSend records, in one transaction, what one run of a push's
+// job sent: the recipients, their deliveries (with push_id) and inbox
+// messages, and the jobs for the pending robot posts; with finish, the
+// push becomes sent. It records nothing when the push is no longer
+// sending (cancelled meanwhile) and reports whether it recorded.
+func (db *DB) RecordPushSend(ctx context.Context, pushID int64, recipients []int64, ds []NewDelivery, finish bool) (bool, error) {
+	recorded := false
+	err := db.update(ctx, func(tx *Tx) error {
+		c := tx.conn()
+		var status string
+		if err := c.queryRow(`SELECT status FROM pushes WHERE tenant_id = ? AND id = ?`, tx.tenantID, pushID).Scan(&status); err != nil {
+			if err == sql.ErrNoRows {
+				return notFound("push", pushID)
+			}
+			return err
+		}
+		if herald.PushStatus(status) != herald.PushSending {
+			return nil
+		}
+		for chunk := range slices.Chunk(slices.Compact(slices.Sorted(slices.Values(recipients))), rowsPerInsert) {
+			q := `INSERT INTO push_recipients (tenant_id, push_id, user_id, created_at) VALUES `
+			args := make([]any, 0, 4*len(chunk))
+			for i, u := range chunk {
+				if i > 0 {
+					q += ", "
+				}
+				q += "(?, ?, ?, ?)"
+				args = append(args, tx.tenantID, pushID, u, ms(tx.now))
+			}
+			if _, err := c.exec(q+` ON CONFLICT DO NOTHING`, args...); err != nil {
+				return err
+			}
+		}
+		rows := make([]deliveryRow, len(ds))
+		for i, d := range ds {
+			rows[i] = deliveryRow{pushID: pushID, NewDelivery: d}
+		}
+		pending, err := tx.insertDeliveries(rows)
+		if err != nil {
+			return err
+		}
+		if err := tx.insertJobs(deliverJobs(tx.tenantID, pending, time.Time{})); err != nil {
+			return err
+		}
+		if finish {
+			if _, err := c.exec(`UPDATE pushes SET status = ?, sent_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+				string(herald.PushSent), ms(tx.now), ms(tx.now), tx.tenantID, pushID); err != nil {
+				return err
+			}
+		}
+		recorded = true
+		return nil
+	})
+	return recorded, err
+}
+
+// ScheduleNewStaffSweep stores the job that next sends an active new-staff
+// push to the users created since its last run.
+func (db *DB) ScheduleNewStaffSweep(ctx context.Context, pushID int64, at time.Time) error {
+	return db.update(ctx, func(tx *Tx) error {
+		return tx.insertJobs([]river.InsertManyParams{{Args: PushNewStaffArgs{TenantID: tx.tenantID, PushID: pushID},
+			InsertOpts: &river.InsertOpts{ScheduledAt: at}}})
+	})
+}
+
+// FindChatsByIDs returns the chats with these ids, by id.
+func (db *DB) FindChatsByIDs(ctx context.Context, ids []int64) ([]*herald.Chat, error) {
+	return findWhereIn(db, ctx, `SELECT `+chatCols+` FROM chats WHERE tenant_id = ? AND id IN (%s) ORDER BY id`, toAny(ids), scanChat)
+}
+
+// FindChatsByCodes returns the chats with these codes (the vendor's chat
+// ids), by id.
+func (db *DB) FindChatsByCodes(ctx context.Context, codes []string) ([]*herald.Chat, error) {
+	return findWhereIn(db, ctx, `SELECT `+chatCols+` FROM chats WHERE tenant_id = ? AND code IN (%s) ORDER BY id`, strAny(codes), scanChat)
+}
+
+// FindDepartmentsByIDs returns the departments with these ids, by id.
+func (db *DB) FindDepartmentsByIDs(ctx context.Context, ids []int64) ([]*herald.Department, error) {
+	return findWhereIn(db, ctx, `SELECT `+departmentCols+` FROM departments WHERE tenant_id = ? AND id IN (%s) ORDER BY id`, toAny(ids), scanDepartment)
+}
+
+// FindDepartmentsByCodes returns the departments with these codes, by id.
+func (db *DB) FindDepartmentsByCodes(ctx context.Context, codes []string) ([]*herald.Department, error) {
+	return findWhereIn(db, ctx, `SELECT `+departmentCols+` FROM departments WHERE tenant_id = ? AND code IN (%s) ORDER BY id`, strAny(codes), scanDepartment)
+}
+
+// FindUsersByIDs returns the users with these ids, by id, without their
+// departments.
+func (db *DB) FindUsersByIDs(ctx context.Context, ids []int64) ([]*herald.User, error) {
+	return findWhereIn(db, ctx, `SELECT `+userCols+` FROM users WHERE tenant_id = ? AND id IN (%s) ORDER BY id`, toAny(ids), scanUser)
+}
+
+// User id kinds FindUsersByIMIDs looks up, as Feishu names them.
+const (
+	IDOpenID  = "open_id"
+	IDUnionID = "union_id"
+	IDUserID  = "user_id" // Feishu's user_id: User.LarkUserID
+)
+
+// FindUsersByIMIDs returns the users whose Feishu id of kind (open_id,
+// union_id or user_id) is one of ids, by id.
+func (db *DB) FindUsersByIMIDs(ctx context.Context, kind string, ids []string) ([]*herald.User, error) {
+	col, ok := map[string]string{IDOpenID: "open_id", IDUnionID: "union_id", IDUserID: "lark_user_id"}[kind]
+	if !ok {
+		return nil, herald.Errorf(herald.EINVALID, "user_id_type", "user_id_type must be open_id, union_id or user_id")
+	}
+	var nonEmpty []string
+	for _, id := range ids {
+		if id != "" {
+			nonEmpty = append(nonEmpty, id)
+		}
+	}
+	return findWhereIn(db, ctx, `SELECT `+userCols+` FROM users WHERE tenant_id = ? AND `+col+` IN (%s) ORDER BY id`, strAny(nonEmpty), scanUser)
+}
+
+func strAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// findWhereIn runs q (with %s for the values' placeholders) chunk by chunk.
+func findWhereIn[T any](db *DB, ctx context.Context, q string, values []any, scan func(scanner) (*T, error)) ([]*T, error) {
+	c, err := db.reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*T
+	for chunk := range slices.Chunk(values, 500) {
+		rows, err := c.query(sprintf(q, placeholders(len(chunk))), append([]any{c.tenantID}, chunk...)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			v, err := scan(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,252 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/store/storetest"
+)
+
+// asToken acts in ctx's tenant as a token holding perms.
+func asToken(ctx context.Context, name string, perms ...herald.Permission) context.Context {
+	p := herald.PrincipalFromContext(ctx)
+	return herald.NewContextWithPrincipal(context.Background(), &herald.Principal{TenantID: p.TenantID, TokenName: name, Permissions: perms})
+}
+
+func newPush(t *testing.T, db *store.DB, ctx context.Context) *herald.Push {
+	t.Helper()
+	p := &herald.Push{JobName: "notice", Content: "hello", ScopeType: herald.PushScopeAll}
+	must(t, db.CreatePush(ctx, p))
+	return p
+}
+
+// TestPushService_Lifecycle walks every transition the lifecycle allows,
+// and checks that the forbidden ones are not_allowed and change nothing.
+func TestPushService_Lifecycle(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		admin := storetest.NewTenant(t, db, "acme")
+		writer := asToken(admin, "writer", herald.PermPushWrite)
+		approver := asToken(admin, "approver", herald.PermPushApprove)
+
+		// The creator is the token, linked to the user named like it.
+		must(t, db.CreateUser(admin, &herald.User{Code: "writer", Name: "Wendy Writer"}))
+		p := newPush(t, db, writer)
+		if p.Status != herald.PushDraft || p.CreatedBy.Name != "Wendy Writer" || p.CreatedBy.UserID == 0 {
+			t.Fatalf("created %+v", p)
+		}
+		status := func(want herald.PushStatus) {
+			t.Helper()
+			got, err := db.FindPushByID(admin, p.ID)
+			must(t, err)
+			if got.Status != want {
+				t.Fatalf("status %s, want %s", got.Status, want)
+			}
+		}
+		forbidden := func(name string, err error) {
+			t.Helper()
+			if herald.ErrorCode(err) != herald.ENOTALLOWED {
+				t.Fatalf("%s: %v, want not_allowed", name, err)
+			}
+		}
+
+		// draft: edit; nothing to approve, execute or cancel yet.
+		p.JobName = "renamed"
+		must(t, db.UpdatePush(writer, p))
+		_, err := db.ApprovePush(approver, p.ID)
+		forbidden("approve a draft", err)
+		_, err = db.ExecutePush(writer, p.ID, time.Time{})
+		forbidden("execute a draft", err)
+		_, err = db.CancelPush(writer, p.ID, false)
+		forbidden("cancel a draft", err)
+		_, err = db.WithdrawPush(writer, p.ID)
+		forbidden("withdraw a draft", err)
+
+		// submit without admin → pending; edits stop; withdraw → draft.
+		got, err := db.SubmitPush(writer, p.ID, "quarterly notice")
+		must(t, err)
+		if got.Status != herald.PushPendingApproval || got.Reason != "quarterly notice" {
+			t.Fatalf("submitted %+v", got)
+		}
+		forbidden("edit pending", db.UpdatePush(writer, p))
+		_, err = db.SubmitPush(writer, p.ID, "")
+		forbidden("submit twice", err)
+		_, err = db.ExecutePush(writer, p.ID, time.Time{})
+		forbidden("execute pending", err)
+		_, err = db.WithdrawPush(writer, p.ID)
+		must(t, err)
+		status(herald.PushDraft)
+
+		// reject needs push:approve and a reason; rejected → withdraw → draft.
+		_, err = db.SubmitPush(writer, p.ID, "")
+		must(t, err)
+		_, err = db.RejectPush(writer, p.ID, "no")
+		code(t, err, herald.EFORBIDDEN)
+		_, err = db.RejectPush(approver, p.ID, "")
+		code(t, err, herald.EINVALID)
+		got, err = db.RejectPush(approver, p.ID, "too loud")
+		must(t, err)
+		if got.Status != herald.PushRejected || got.RejectReason != "too loud" || got.UpdatedBy.Name != "approver" {
+			t.Fatalf("rejected %+v", got)
+		}
+		_, err = db.ApprovePush(approver, p.ID)
+		forbidden("approve a rejected push", err)
+		_, err = db.ExecutePush(writer, p.ID, time.Time{})
+		forbidden("execute a rejected push", err)
+		_, err = db.WithdrawPush(writer, p.ID)
+		must(t, err)
+
+		// submit → approve → execute later → scheduled; cancel → cancelled.
+		_, err = db.SubmitPush(writer, p.ID, "")
+		must(t, err)
+		_, err = db.ApprovePush(writer, p.ID)
+		code(t, err, herald.EFORBIDDEN)
+		_, err = db.ApprovePush(approver, p.ID)
+		must(t, err)
+		status(herald.PushApproved)
+		forbidden("edit approved", db.UpdatePush(writer, p))
+		_, err = db.CancelPush(writer, p.ID, false)
+		forbidden("cancel an approved push not yet executed", err)
+		at := time.Now().Add(time.Hour)
+		got, err = db.ExecutePush(writer, p.ID, at)
+		must(t, err)
+		if got.Status != herald.PushScheduled || got.SendAt == nil || got.SendAt.UnixMilli() != at.UnixMilli() {
+			t.Fatalf("executed %+v", got)
+		}
+		_, err = db.ExecutePush(writer, p.ID, at)
+		forbidden("execute twice", err)
+		forbidden("edit scheduled", db.UpdatePush(writer, p))
+		_, err = db.CancelPush(writer, p.ID, false)
+		must(t, err)
+		status(herald.PushCancelled)
+		for name, op := range map[string]func() error{
+			"edit":     func() error { return db.UpdatePush(writer, p) },
+			"submit":   func() error { _, err := db.SubmitPush(writer, p.ID, ""); return err },
+			"approve":  func() error { _, err := db.ApprovePush(approver, p.ID); return err },
+			"withdraw": func() error { _, err := db.WithdrawPush(writer, p.ID); return err },
+			"execute":  func() error { _, err := db.ExecutePush(writer, p.ID, time.Time{}); return err },
+			"cancel":   func() error { _, err := db.CancelPush(writer, p.ID, false); return err },
+			"recall":   func() error { _, err := db.CancelPush(writer, p.ID, true); return err },
+			"start":    func() error { _, err := db.StartPush(admin, p.ID); return err },
+		} {
+			forbidden(name+" cancelled", op())
+		}
+
+		// An admin's submission is approved at once.
+		q := newPush(t, db, admin)
+		got, err = db.SubmitPush(admin, q.ID, "")
+		must(t, err)
+		if got.Status != herald.PushApproved {
+			t.Fatalf("admin submission: %s, want approved", got.Status)
+		}
+
+		// Another tenant sees none of it.
+		other := storetest.NewTenant(t, db, "other")
+		_, err = db.FindPushByID(other, p.ID)
+		code(t, err, herald.ENOTFOUND)
+		_, err = db.SubmitPush(other, q.ID, "")
+		code(t, err, herald.ENOTFOUND)
+	})
+}
+
+// TestPushService_SendCountsRecall sends a push the way the queue does and
+// checks the true counts, the inbox, and recall.
+func TestPushService_SendCountsRecall(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.NewTenant(t, db, "acme")
+		root := &herald.Department{Code: "root", Name: "Root"}
+		must(t, db.CreateDepartment(ctx, root))
+		sub := &herald.Department{Code: "sub", Name: "Sub", ParentID: &root.ID}
+		must(t, db.CreateDepartment(ctx, sub))
+		var users []*herald.User
+		for i := range 5 {
+			u := &herald.User{Code: fmt.Sprint("u", i), Name: "U"}
+			switch i {
+			case 0, 1:
+				u.DepartmentIDs = []int64{root.ID}
+			case 2:
+				u.DepartmentIDs = []int64{root.ID, sub.ID}
+			case 3:
+				u.DepartmentIDs = []int64{sub.ID}
+			}
+			users = append(users, u)
+		}
+		must(t, db.CreateUsers(ctx, users))
+		// Users 0-3 through the tree, user 0 named twice, user 4 outside.
+		p := &herald.Push{JobName: "notice", Content: "hello", ScopeType: herald.PushScopeGiven,
+			UserIDs: []int64{users[0].ID}, DepartmentIDs: []int64{root.ID}}
+		must(t, db.CreatePush(ctx, p))
+		_, err := db.SubmitPush(ctx, p.ID, "")
+		must(t, err)
+		_, err = db.ExecutePush(ctx, p.ID, time.Time{})
+		must(t, err)
+		p, err = db.StartPush(ctx, p.ID)
+		must(t, err)
+		targets, err := db.PushTargets(ctx, p, time.Time{})
+		must(t, err)
+		if len(targets) != 4 || targets[3].ID != users[3].ID {
+			t.Fatalf("targets %d, want users 0-3", len(targets))
+		}
+		var ids []int64
+		var ds []store.NewDelivery
+		for _, u := range targets {
+			ids = append(ids, u.ID)
+			ds = append(ds, store.NewDelivery{Channel: "inbox", UserID: u.ID, Target: u.Code, Status: herald.StatusDelivered,
+				Message: []byte(`{}`), Inbox: &herald.InboxMessage{UserID: u.ID, Title: p.JobName, Body: p.Content}})
+		}
+		ok, err := db.RecordPushSend(ctx, p.ID, ids, ds, true)
+		if err != nil || !ok {
+			t.Fatalf("record = %v, %v", ok, err)
+		}
+		// A second run records nothing: the push is no longer sending.
+		if ok, err := db.RecordPushSend(ctx, p.ID, ids, ds, true); err != nil || ok {
+			t.Fatalf("second record = %v, %v", ok, err)
+		}
+		// Recorded recipients are never targeted again.
+		if again, err := db.PushTargets(ctx, p, time.Time{}); err != nil || len(again) != 0 {
+			t.Fatalf("targets after send: %d, %v", len(again), err)
+		}
+		counts := func(target, sent, read int) {
+			t.Helper()
+			got, err := db.FindPushByID(ctx, p.ID)
+			must(t, err)
+			if got.TargetUserCount != target || got.SentUserCount != sent || got.ReadUserCount != read {
+				t.Fatalf("counts %d/%d/%d, want %d/%d/%d (status %s)", got.TargetUserCount, got.SentUserCount, got.ReadUserCount, target, sent, read, got.Status)
+			}
+		}
+		counts(4, 4, 0)
+		msgs, _, err := db.FindInbox(ctx, users[2].ID, herald.InboxFilter{}, herald.Page{})
+		must(t, err)
+		if len(msgs) != 1 || msgs[0].PushID != p.ID {
+			t.Fatalf("inbox %+v", msgs)
+		}
+		must(t, db.MarkInboxRead(ctx, users[2].ID, msgs[0].ID))
+		must(t, db.MarkInboxRead(ctx, users[2].ID, msgs[0].ID))
+		counts(4, 4, 1)
+		_, err = db.MarkAllInboxRead(ctx, users[0].ID)
+		must(t, err)
+		counts(4, 4, 2)
+
+		// Cancel without recall is not allowed once sent; recall is.
+		_, err = db.CancelPush(ctx, p.ID, false)
+		code(t, err, herald.ENOTALLOWED)
+		got, err := db.CancelPush(ctx, p.ID, true)
+		must(t, err)
+		if got.Status != herald.PushRecalled {
+			t.Fatalf("recalled status %s", got.Status)
+		}
+		counts(4, 4, 2)
+		for _, u := range targets {
+			msgs, _, err := db.FindInbox(ctx, u.ID, herald.InboxFilter{}, herald.Page{})
+			must(t, err)
+			if len(msgs) != 0 {
+				t.Fatalf("user %s still has %d messages after recall", u.Code, len(msgs))
+			}
+		}
+	})
+}
