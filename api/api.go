@@ -44,6 +44,9 @@ type Server struct {
 	// (default 500 ms). It reads the database, so a message written by any
 	// node reaches every stream.
 	InboxPoll time.Duration
+	// OTP sends and verifies one-time codes (/api/v1/otp/…); nil answers
+	// 404 there.
+	OTP herald.OTPService
 
 	// Ready reports whether the server can serve (the database is
 	// reachable); /readyz answers 503 when it fails. Nil: always ready.

@@ -89,6 +89,9 @@ func (s *Server) routes(r *router, metrics http.Handler) {
 	r.handle("GET /api/v1/tokens", herald.PermAdmin, s.handleListTokens)
 	r.handle("POST /api/v1/tokens", herald.PermAdmin, s.handleCreateToken)
 	r.handle("DELETE /api/v1/tokens/{id}", herald.PermAdmin, s.handleRevokeToken)
+
+	r.handle("POST /api/v1/otp/send", herald.PermOTPSend, s.handleSendOTP)
+	r.handle("POST /api/v1/otp/verify", herald.PermOTPSend, s.handleVerifyOTP)
 }
 
 // route is one registered endpoint, as routes() declared it.
