@@ -357,7 +357,9 @@ func TestMessages_BadInput(t *testing.T) {
 		b.ok(t, "POST", `[{"msg_type":"email","msg_state":true,"state_switch":[{"name":"failure","open":true}]}]`)
 
 		good := `[{"msg_type":"message","msg_state":true}]`
-		item := func(fields string) string { return `[{"msg_type":"dingtalk","send_url":"https://oapi.dingtalk.com/robot/send"` + fields + `}]` }
+		item := func(fields string) string {
+			return `[{"msg_type":"dingtalk","send_url":"https://oapi.dingtalk.com/robot/send"` + fields + `}]`
+		}
 		appPath := func(p, a string) string { return "/v2/projects/" + p + "/applications/" + a + "/messages" }
 		for _, tc := range []struct {
 			name, method, path, token, body string
