@@ -1,0 +1,272 @@
+package console
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/heraldhq/herald"
+)
+
+// fieldTypes says which notifier types each form field applies to; the
+// form shows a field for its types only (console.js hides the rest) and
+// the server reads only those.
+var fieldTypes = map[string][]string{
+	"host":         {herald.NotifierEmail},
+	"port":         {herald.NotifierEmail},
+	"username":     {herald.NotifierEmail},
+	"from":         {herald.NotifierEmail},
+	"tls":          {herald.NotifierEmail},
+	"url":          {herald.NotifierSMS, herald.NotifierDingTalk, herald.NotifierLark, herald.NotifierWeCom, herald.NotifierWebhook},
+	"method":       {herald.NotifierSMS},
+	"headers":      {herald.NotifierSMS, herald.NotifierWebhook},
+	"message_body": {herald.NotifierSMS, herald.NotifierWebhook},
+	"at_mobiles":   {herald.NotifierDingTalk, herald.NotifierWeCom},
+	"at_user_ids":  {herald.NotifierDingTalk, herald.NotifierWeCom, herald.NotifierLark},
+	"rate":         {herald.NotifierSMS, herald.NotifierDingTalk, herald.NotifierLark, herald.NotifierWeCom, herald.NotifierWebhook},
+	"secret":       {herald.NotifierEmail, herald.NotifierDingTalk, herald.NotifierLark, herald.NotifierWebhook},
+}
+
+// fieldsFor lists the form fields of a notifier type.
+func fieldsFor(typ string) map[string]bool {
+	out := map[string]bool{}
+	for f, types := range fieldTypes {
+		if slices.Contains(types, typ) {
+			out[f] = true
+		}
+	}
+	return out
+}
+
+// notifierForm is the form's values; Secret is never sent back.
+type notifierForm struct {
+	ID         int64
+	ProjectID  int64
+	Type       string
+	Name       string
+	Host       string
+	Port       string
+	Username   string
+	From       string
+	TLS        string
+	URL        string
+	Method     string
+	Headers    string
+	Body       string
+	AtMobiles  string
+	AtUserIDs  string
+	RateCount  string
+	RateSecs   string
+	HasSecret  bool
+	FieldTypes map[string]string // field -> space-separated types, for data-types
+	Types      []string
+	Project    *herald.Project
+	CanWrite   bool
+	To         string
+}
+
+func formOf(n *herald.Notifier) *notifierForm {
+	c := n.Config
+	f := &notifierForm{ID: n.ID, ProjectID: n.ProjectID, Type: n.Type, Name: n.Name, Host: c.Host, Username: c.Username,
+		From: c.From, TLS: c.TLS, URL: c.URL, Method: c.Method, Body: c.MessageBody,
+		AtMobiles: strings.Join(c.AtMobiles, ", "), AtUserIDs: strings.Join(c.AtUserIDs, ", "), HasSecret: n.Secret != ""}
+	if c.Port != 0 {
+		f.Port = strconv.Itoa(c.Port)
+	}
+	var hs []string
+	for k, v := range c.HTTPHeaders {
+		hs = append(hs, k+": "+v)
+	}
+	slices.Sort(hs)
+	f.Headers = strings.Join(hs, "\n")
+	if r := c.RateLimit; r != nil {
+		f.RateCount, f.RateSecs = strconv.Itoa(r.Count), strconv.Itoa(r.Seconds)
+	}
+	return f
+}
+
+func (f *notifierForm) decorate(p *herald.Project, canWrite bool) {
+	f.Project, f.CanWrite, f.Types = p, canWrite, herald.NotifierTypes
+	f.FieldTypes = map[string]string{}
+	for k, v := range fieldTypes {
+		f.FieldTypes[k] = strings.Join(v, " ")
+	}
+}
+
+// splitList reads a comma- or newline-separated list.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// readNotifier fills n from the posted form: only the fields of n's type.
+func readNotifier(r *http.Request, n *herald.Notifier) error {
+	f := r.PostForm
+	n.Name = strings.TrimSpace(f.Get("name"))
+	has := fieldsFor(n.Type)
+	c := herald.NotifierConfig{}
+	get := func(name string) string {
+		if !has[name] {
+			return ""
+		}
+		return strings.TrimSpace(f.Get(name))
+	}
+	c.Host, c.Username, c.From, c.TLS = get("host"), get("username"), get("from"), get("tls")
+	if p := get("port"); p != "" {
+		port, err := strconv.Atoi(p)
+		if err != nil {
+			return herald.Errorf(herald.EINVALID, "config.port", "config.port must be a number")
+		}
+		c.Port = port
+	}
+	c.URL, c.Method, c.MessageBody = get("url"), get("method"), get("message_body")
+	if h := get("headers"); h != "" {
+		c.HTTPHeaders = map[string]string{}
+		for _, line := range strings.Split(h, "\n") {
+			if line = strings.TrimSpace(line); line == "" {
+				continue
+			}
+			k, v, ok := strings.Cut(line, ":")
+			if !ok {
+				return herald.Errorf(herald.EINVALID, "config.http_headers", "write each header as Name: value")
+			}
+			c.HTTPHeaders[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	c.AtMobiles, c.AtUserIDs = splitList(get("at_mobiles")), splitList(get("at_user_ids"))
+	if has["rate"] && (f.Get("rate_count") != "" || f.Get("rate_seconds") != "") {
+		count, err1 := strconv.Atoi(strings.TrimSpace(f.Get("rate_count")))
+		secs, err2 := strconv.Atoi(strings.TrimSpace(f.Get("rate_seconds")))
+		if err1 != nil || err2 != nil {
+			return herald.Errorf(herald.EINVALID, "config.rate_limit", "the rate limit needs a count and seconds")
+		}
+		c.RateLimit = &herald.RateLimit{Count: count, Seconds: secs}
+	}
+	n.Config = c
+	// An empty secret keeps the stored one (UpdateNotifier's rule).
+	n.Secret = ""
+	if has["secret"] {
+		n.Secret = f.Get("secret")
+	}
+	return nil
+}
+
+func (c *Console) handleNotifierForm(w http.ResponseWriter, r *http.Request, v *view) error {
+	ctx := r.Context()
+	var n *herald.Notifier
+	if r.PathValue("id") != "" {
+		id, err := pathID(r, "id", false)
+		if err != nil {
+			return err
+		}
+		if n, err = c.findNotifier(ctx, id); err != nil {
+			return err
+		}
+	} else {
+		pid, err := pathID(r, "pid", false)
+		if err != nil {
+			return err
+		}
+		typ := r.URL.Query().Get("type")
+		if !slices.Contains(herald.NotifierTypes, typ) {
+			typ = herald.NotifierWebhook
+		}
+		n = &herald.Notifier{ProjectID: pid, Type: typ}
+	}
+	return c.showNotifier(w, r, v, n, http.StatusOK, formOf(n))
+}
+
+func (c *Console) showNotifier(w http.ResponseWriter, r *http.Request, v *view, n *herald.Notifier, status int, f *notifierForm) error {
+	p, err := c.findProject(r.Context(), n.ProjectID)
+	if err != nil {
+		return err
+	}
+	f.decorate(p, principal(r.Context()).Has(herald.PermNotifiersWrite))
+	title := "New notifier"
+	if n.ID != 0 {
+		title = n.Name
+	}
+	v.Title, v.Data = title, f
+	c.render(w, status, "notifier", v)
+	return nil
+}
+
+func (c *Console) handleSaveNotifier(w http.ResponseWriter, r *http.Request, v *view) error {
+	if err := require(r, herald.PermNotifiersWrite); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	var n *herald.Notifier
+	if r.PathValue("id") != "" {
+		id, err := pathID(r, "id", false)
+		if err != nil {
+			return err
+		}
+		if n, err = c.findNotifier(ctx, id); err != nil {
+			return err
+		}
+	} else {
+		pid, err := pathID(r, "pid", false)
+		if err != nil {
+			return err
+		}
+		if _, err := c.findProject(ctx, pid); err != nil {
+			return err
+		}
+		n = &herald.Notifier{ProjectID: pid, Type: r.PostForm.Get("type")}
+		if !slices.Contains(herald.NotifierTypes, n.Type) {
+			return herald.Errorf(herald.EINVALID, "type", "type must be one of %s", strings.Join(herald.NotifierTypes, ", "))
+		}
+	}
+	hadSecret := n.Secret != ""
+	err := readNotifier(r, n)
+	if err == nil {
+		if n.ID == 0 {
+			err = c.Notifiers.CreateNotifier(ctx, n)
+		} else {
+			err = c.Notifiers.UpdateNotifier(ctx, n)
+		}
+	}
+	if isCode(err, herald.EINVALID) {
+		// Show the form again with what was typed, the secret excepted.
+		f := formOf(n)
+		f.HasSecret = hadSecret
+		v.Error = errorText(v.Lang, err)
+		return c.showNotifier(w, r, v, n, http.StatusBadRequest, f)
+	} else if err != nil {
+		return err
+	}
+	return redirect(w, r, "/console/notifiers/"+strconv.FormatInt(n.ID, 10), "Notifier saved.")
+}
+
+func (c *Console) handleTestNotifier(w http.ResponseWriter, r *http.Request, v *view) error {
+	if err := require(r, herald.PermNotifiersWrite); err != nil {
+		return err
+	}
+	id, err := pathID(r, "id", false)
+	if err != nil {
+		return err
+	}
+	n, err := c.findNotifier(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	f := formOf(n)
+	f.To = r.PostForm.Get("to")
+	if err := c.sendTest(r.Context(), n, f.To, v.Lang); err != nil {
+		msg := err.Error()
+		if herald.ErrorCode(err) != herald.EINTERNAL {
+			msg = herald.ErrorMessage(err)
+		}
+		v.Error = translate(v.Lang, "Test message failed:") + " " + msg
+		return c.showNotifier(w, r, v, n, http.StatusBadGateway, f)
+	}
+	v.Flash = "Test message sent."
+	return c.showNotifier(w, r, v, n, http.StatusOK, f)
+}

@@ -1,0 +1,158 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/heraldhq/herald"
+)
+
+// principal is the signed-in principal of ctx.
+func principal(ctx context.Context) *herald.Principal { return herald.PrincipalFromContext(ctx) }
+
+// require checks a permission of the signed-in principal, as the native
+// API's routes do.
+func require(r *http.Request, perm herald.Permission) error {
+	return principal(r.Context()).Require(perm)
+}
+
+// findProject loads a project the principal's scope admits (a project
+// outside it is not found, as in the API).
+func (c *Console) findProject(ctx context.Context, id int64) (*herald.Project, error) {
+	p, err := c.Projects.FindProjectByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !principal(ctx).CanSeeProject(p.ID) {
+		return nil, herald.Errorf(herald.ENOTFOUND, "", "project %d not found", id)
+	}
+	return p, nil
+}
+
+// findSource loads a source of project pid.
+func (c *Console) findSource(ctx context.Context, pid, sid int64) (*herald.Source, error) {
+	s, err := c.Sources.FindSourceByID(ctx, sid)
+	if err != nil {
+		return nil, err
+	}
+	if s.ProjectID != pid || !principal(ctx).CanSeeProject(pid) {
+		return nil, herald.Errorf(herald.ENOTFOUND, "", "source %d not found", sid)
+	}
+	return s, nil
+}
+
+// findNotifier loads a notifier the principal's scope admits.
+func (c *Console) findNotifier(ctx context.Context, id int64) (*herald.Notifier, error) {
+	n, err := c.Notifiers.FindNotifierByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !principal(ctx).CanSeeProject(n.ProjectID) {
+		return nil, herald.Errorf(herald.ENOTFOUND, "", "notifier %d not found", id)
+	}
+	return n, nil
+}
+
+type projectsData struct {
+	Projects []*herald.Project
+	Next     string
+	CanWrite bool
+}
+
+func (c *Console) handleProjects(w http.ResponseWriter, r *http.Request, v *view) error {
+	ps, next, err := c.Projects.FindProjects(r.Context(), pageOf(r, "cursor"))
+	if err != nil {
+		return err
+	}
+	p := principal(r.Context())
+	visible := ps[:0]
+	for _, pr := range ps {
+		if p.CanSeeProject(pr.ID) {
+			visible = append(visible, pr)
+		}
+	}
+	d := projectsData{Projects: visible, CanWrite: p.Has(herald.PermSettingsWrite) && p.ProjectID == 0}
+	if next != "" {
+		d.Next = withQuery(r, "cursor", next)
+	}
+	return c.page(w, "projects", "Projects", v, d)
+}
+
+func (c *Console) handleCreateProject(w http.ResponseWriter, r *http.Request, v *view) error {
+	if err := require(r, herald.PermSettingsWrite); err != nil {
+		return err
+	}
+	if principal(r.Context()).ProjectID != 0 {
+		return herald.Errorf(herald.EFORBIDDEN, "", "a token scoped to one project cannot create projects")
+	}
+	p := &herald.Project{Name: strings.TrimSpace(r.PostForm.Get("name")), Description: strings.TrimSpace(r.PostForm.Get("description"))}
+	if err := c.Projects.CreateProject(r.Context(), p); err != nil {
+		return err
+	}
+	return redirect(w, r, "/console/projects/"+strconv.FormatInt(p.ID, 10), "Project created.")
+}
+
+type projectData struct {
+	Project      *herald.Project
+	Sources      []*herald.Source
+	NextSources  string
+	Notifiers    []*herald.Notifier
+	NextNotifier string
+	Kinds        []string
+	CanWrite     bool
+	CanNotifiers bool
+}
+
+func (c *Console) handleProject(w http.ResponseWriter, r *http.Request, v *view) error {
+	pid, err := pathID(r, "pid", false)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	pr, err := c.findProject(ctx, pid)
+	if err != nil {
+		return err
+	}
+	d := projectData{Project: pr, Kinds: []string{herald.SourceGeneric, herald.SourceBuildJob, herald.SourceApplication, herald.SourceApp},
+		CanWrite: principal(ctx).Has(herald.PermSettingsWrite), CanNotifiers: principal(ctx).Has(herald.PermNotifiersWrite)}
+	var next string
+	if d.Sources, next, err = c.Sources.FindSources(ctx, herald.SourceFilter{ProjectID: pid}, pageOf(r, "sources")); err != nil {
+		return err
+	}
+	if next != "" {
+		d.NextSources = withQuery(r, "sources", next)
+	}
+	if d.Notifiers, next, err = c.Notifiers.FindNotifiers(ctx, herald.NotifierFilter{ProjectID: pid}, pageOf(r, "notifiers")); err != nil {
+		return err
+	}
+	if next != "" {
+		d.NextNotifier = withQuery(r, "notifiers", next)
+	}
+	return c.page(w, "project", pr.Name, v, d)
+}
+
+func (c *Console) handleCreateSource(w http.ResponseWriter, r *http.Request, v *view) error {
+	if err := require(r, herald.PermSettingsWrite); err != nil {
+		return err
+	}
+	pid, err := pathID(r, "pid", false)
+	if err != nil {
+		return err
+	}
+	if _, err := c.findProject(r.Context(), pid); err != nil {
+		return err
+	}
+	s := &herald.Source{ProjectID: pid, Kind: r.PostForm.Get("kind"), Name: strings.TrimSpace(r.PostForm.Get("name")),
+		ExternalID: strings.TrimSpace(r.PostForm.Get("external_id")), SpaceID: strings.TrimSpace(r.PostForm.Get("space_id"))}
+	if err := c.Sources.CreateSource(r.Context(), s); err != nil {
+		return err
+	}
+	return redirect(w, r, sourcePath(pid, s.ID), "Source created.")
+}
+
+// sourcePath is the matrix page of a source (sid 0: the project default).
+func sourcePath(pid, sid int64) string {
+	return "/console/projects/" + strconv.FormatInt(pid, 10) + "/sources/" + strconv.FormatInt(sid, 10)
+}

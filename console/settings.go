@@ -1,0 +1,480 @@
+package console
+
+import (
+	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald"
+)
+
+// The settings matrix of a source (or, with source 0, of the project
+// default): rows are event types, columns the project's notifiers; a cell
+// switches an event on for a notifier and opens its recipients. The draft
+// is edited; live is shown beside it and cells that differ are marked.
+
+// scopeOf reads and checks the project and source of a matrix path.
+func (c *Console) scopeOf(r *http.Request) (*herald.Project, *herald.Source, herald.SettingsScope, error) {
+	var scope herald.SettingsScope
+	pid, err := pathID(r, "pid", false)
+	if err != nil {
+		return nil, nil, scope, err
+	}
+	sid, err := pathID(r, "sid", true)
+	if err != nil {
+		return nil, nil, scope, err
+	}
+	ctx := r.Context()
+	pr, err := c.findProject(ctx, pid)
+	if err != nil {
+		return nil, nil, scope, err
+	}
+	var src *herald.Source
+	if sid != 0 {
+		if src, err = c.findSource(ctx, pid, sid); err != nil {
+			return nil, nil, scope, err
+		}
+	}
+	return pr, src, herald.SettingsScope{ProjectID: pid, SourceID: sid}, nil
+}
+
+type matrixCol struct {
+	ID       int64
+	Name     string
+	Type     string
+	DraftOn  bool
+	LiveOn   bool
+	Differs  bool
+	InDraft  bool
+	Disabled bool
+}
+
+type matrixCell struct {
+	NotifierID      int64
+	Event           string
+	DraftOn         bool
+	LiveOn          bool
+	DraftRecipients int
+	LiveRecipients  int
+	Differs         bool
+}
+
+type matrixRow struct {
+	Type  string
+	Cells []matrixCell
+}
+
+// conflict tells a person whose write named a stale revision what
+// happened since the revision they saw.
+type conflict struct {
+	Yours   int64
+	Current *herald.Settings
+	Changes []*herald.SettingsChange
+}
+
+type matrixData struct {
+	Project       *herald.Project
+	Source        *herald.Source
+	Path          string
+	Draft         *herald.Settings
+	Live          *herald.Settings
+	Cols          []matrixCol
+	Rows          []matrixRow
+	NextNotifiers string
+	Differs       bool
+	Conflict      *conflict
+	CanWrite      bool
+}
+
+// eventTypes are the matrix rows: the native types and any custom type
+// either version uses.
+func eventTypes(ss ...*herald.Settings) []string {
+	out := slices.Clone(herald.EventTypes)
+	for _, s := range ss {
+		for _, ch := range s.Channels {
+			for _, e := range ch.Events {
+				if !slices.Contains(out, e.Type) {
+					out = append(out, e.Type)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// eventOf returns the settings of event t on notifier id, or nil.
+func eventOf(s *herald.Settings, id int64, t string) *herald.EventSettings {
+	if ch := s.Channel(id); ch != nil {
+		return ch.Event(t)
+	}
+	return nil
+}
+
+// sameEvent compares two cells, an absent event being an off one without
+// recipients.
+func sameEvent(a, b *herald.EventSettings) bool {
+	if a == nil {
+		a = &herald.EventSettings{}
+	}
+	if b == nil {
+		b = &herald.EventSettings{}
+	}
+	if a.Enabled != b.Enabled || len(a.Recipients) != len(b.Recipients) {
+		return false
+	}
+	return len(a.Recipients) == 0 || reflect.DeepEqual(a.Recipients, b.Recipients)
+}
+
+// loadMatrix reads everything the matrix page shows.
+func (c *Console) loadMatrix(r *http.Request) (*matrixData, error) {
+	pr, src, scope, err := c.scopeOf(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := require(r, herald.PermSettingsRead); err != nil {
+		return nil, err
+	}
+	ctx := r.Context()
+	d := &matrixData{Project: pr, Source: src, Path: sourcePath(scope.ProjectID, scope.SourceID),
+		CanWrite: principal(ctx).Has(herald.PermSettingsWrite)}
+	if d.Draft, err = c.Settings.FindSettings(ctx, scope, herald.VersionDraft); err != nil {
+		return nil, err
+	}
+	if d.Live, err = c.Settings.FindSettings(ctx, scope, herald.VersionLive); err != nil {
+		return nil, err
+	}
+	// A project has at most a few dozen notifiers (settings take 50
+	// channels); they are still paged, a page of columns at a time.
+	ns, next, err := c.Notifiers.FindNotifiers(ctx, herald.NotifierFilter{ProjectID: scope.ProjectID}, pageOf(r, "notifiers"))
+	if err != nil {
+		return nil, err
+	}
+	if next != "" {
+		d.NextNotifiers = withQuery(r, "notifiers", next)
+	}
+	d.Differs = d.Draft.InheritProject != d.Live.InheritProject || d.Draft.NotifyCommenters != d.Live.NotifyCommenters
+	for _, n := range ns {
+		col := matrixCol{ID: n.ID, Name: n.Name, Type: n.Type}
+		if ch := d.Draft.Channel(n.ID); ch != nil {
+			col.DraftOn, col.InDraft = ch.Enabled, true
+		}
+		if ch := d.Live.Channel(n.ID); ch != nil {
+			col.LiveOn = ch.Enabled
+		}
+		col.Differs = col.DraftOn != col.LiveOn
+		d.Differs = d.Differs || col.Differs
+		d.Cols = append(d.Cols, col)
+	}
+	for _, t := range eventTypes(d.Draft, d.Live) {
+		row := matrixRow{Type: t}
+		for _, col := range d.Cols {
+			de, le := eventOf(d.Draft, col.ID, t), eventOf(d.Live, col.ID, t)
+			cell := matrixCell{NotifierID: col.ID, Event: t, Differs: !sameEvent(de, le)}
+			if de != nil {
+				cell.DraftOn, cell.DraftRecipients = de.Enabled, len(de.Recipients)
+			}
+			if le != nil {
+				cell.LiveOn, cell.LiveRecipients = le.Enabled, len(le.Recipients)
+			}
+			d.Differs = d.Differs || cell.Differs
+			row.Cells = append(row.Cells, cell)
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	return d, nil
+}
+
+func (c *Console) handleMatrix(w http.ResponseWriter, r *http.Request, v *view) error {
+	d, err := c.loadMatrix(r)
+	if err != nil {
+		return err
+	}
+	return c.page(w, "matrix", "Notification settings", v, d)
+}
+
+// revisionOf reads the revision a form was rendered at.
+func revisionOf(r *http.Request) (int64, error) {
+	rev, err := strconv.ParseInt(r.PostForm.Get("revision"), 10, 64)
+	if err != nil || rev < 0 {
+		return 0, herald.Errorf(herald.EINVALID, "revision", "the form carries no revision")
+	}
+	return rev, nil
+}
+
+// writeSettings applies edit to the draft at the form's revision and
+// saves it; a stale revision re-renders the matrix with what changed.
+func (c *Console) writeSettings(w http.ResponseWriter, r *http.Request, v *view, back string, edit func(s *herald.Settings) error) error {
+	if err := require(r, herald.PermSettingsWrite); err != nil {
+		return err
+	}
+	_, _, scope, err := c.scopeOf(r)
+	if err != nil {
+		return err
+	}
+	rev, err := revisionOf(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	draft, err := c.Settings.FindSettings(ctx, scope, herald.VersionDraft)
+	if err != nil {
+		return err
+	}
+	if draft.Revision != rev {
+		return c.showConflict(w, r, v, rev)
+	}
+	if err := edit(draft); err != nil {
+		return err
+	}
+	_, err = c.Settings.UpdateSettings(ctx, herald.SettingsRef{Scope: scope, Revision: rev}, draft)
+	if isCode(err, herald.ECONFLICT) && herald.ErrorField(err) == "revision" {
+		return c.showConflict(w, r, v, rev)
+	} else if err != nil {
+		return err
+	}
+	return redirect(w, r, back, "Draft saved.")
+}
+
+// showConflict renders the matrix afresh, with a 409 and a note naming the
+// current revision, who wrote it and when, and the changes since the
+// revision the person saw.
+func (c *Console) showConflict(w http.ResponseWriter, r *http.Request, v *view, yours int64) error {
+	d, err := c.loadMatrix(r)
+	if err != nil {
+		return err
+	}
+	cf := &conflict{Yours: yours, Current: d.Draft}
+	_, _, scope, _ := c.scopeOf(r)
+	changes, _, err := c.Settings.FindSettingsHistory(r.Context(), scope, herald.Page{Limit: 10})
+	if err != nil {
+		return err
+	}
+	for _, ch := range changes {
+		if ch.Revision > yours || ch.Action == herald.ActionDeploy && ch.Revision >= yours {
+			cf.Changes = append(cf.Changes, ch)
+		}
+	}
+	d.Conflict = cf
+	v.Title, v.Data = "Notification settings", d
+	c.render(w, http.StatusConflict, "matrix", v)
+	return nil
+}
+
+func (c *Console) handleSaveMatrix(w http.ResponseWriter, r *http.Request, v *view) error {
+	_, _, scope, err := c.scopeOf(r)
+	if err != nil {
+		return err
+	}
+	f := r.PostForm
+	return c.writeSettings(w, r, v, sourcePath(scope.ProjectID, scope.SourceID), func(s *herald.Settings) error {
+		if scope.SourceID != 0 {
+			s.InheritProject = f.Get("inherit") == "on"
+		}
+		rows := f["row"]
+		for _, col := range f["col"] {
+			id, err := strconv.ParseInt(col, 10, 64)
+			if err != nil {
+				return herald.Errorf(herald.EINVALID, "col", "bad notifier column")
+			}
+			key := strconv.FormatInt(id, 10)
+			on := f.Get("on:"+key) == "on"
+			ch := s.Channel(id)
+			if ch == nil {
+				any := on
+				for _, t := range rows {
+					any = any || f.Get("ev:"+key+":"+t) == "on"
+				}
+				if !any {
+					continue
+				}
+				s.Channels = append(s.Channels, herald.ChannelSettings{NotifierID: id, Events: []herald.EventSettings{}, BodyFields: []herald.BodyField{}})
+				ch = &s.Channels[len(s.Channels)-1]
+			}
+			ch.Enabled = on
+			for _, t := range rows {
+				checked := f.Get("ev:"+key+":"+t) == "on"
+				if e := ch.Event(t); e != nil {
+					e.Enabled = checked
+				} else if checked {
+					ch.Events = append(ch.Events, herald.EventSettings{Type: t, Enabled: true, Recipients: []herald.Recipient{}})
+				}
+			}
+		}
+		return nil
+	})
+}
+
+type cellData struct {
+	Matrix   *matrixData
+	Notifier *herald.Notifier
+	Event    string
+	Draft    *herald.EventSettings
+	Live     *herald.EventSettings
+	Types    []string
+	Roles    []string
+	Users    []*herald.User
+	Groups   []*herald.Group
+	Depts    []*herald.Department
+	AddRows  []int
+}
+
+// roles offered for FIELD_ENTITY recipients; any role the event carries
+// may be typed.
+var roles = []string{"creator", "executor", "follower", "commenter", "updater", "actor", "assignee"}
+
+// cellOf reads the notifier and event type a cell form names.
+func (c *Console) cellOf(r *http.Request, pid int64) (*herald.Notifier, string, error) {
+	id, err := formID(r, "notifier")
+	if err != nil {
+		return nil, "", err
+	}
+	n, err := c.findNotifier(r.Context(), id)
+	if err != nil {
+		return nil, "", err
+	}
+	if n.ProjectID != pid {
+		return nil, "", herald.Errorf(herald.ENOTFOUND, "", "notifier %d not found", id)
+	}
+	t := r.FormValue("event")
+	if !herald.IsEventType(t) {
+		return nil, "", herald.Errorf(herald.EINVALID, "event", "unknown event type %q", t)
+	}
+	return n, t, nil
+}
+
+func (c *Console) handleCell(w http.ResponseWriter, r *http.Request, v *view) error {
+	m, err := c.loadMatrix(r)
+	if err != nil {
+		return err
+	}
+	n, t, err := c.cellOf(r, m.Project.ID)
+	if err != nil {
+		return err
+	}
+	d := cellData{Matrix: m, Notifier: n, Event: t, Draft: eventOf(m.Draft, n.ID, t), Live: eventOf(m.Live, n.ID, t),
+		Types: []string{herald.EntityUser, herald.EntityGroup, herald.EntityOrganization, herald.EntityFieldEntity},
+		Roles: roles, AddRows: []int{0, 1, 2}}
+	// The pickers offer the first page of each list; any code may be typed.
+	ctx := r.Context()
+	first := herald.Page{Limit: herald.DefaultPageLimit}
+	if d.Users, _, err = c.Directory.FindUsers(ctx, first); err != nil {
+		return err
+	}
+	if d.Groups, _, err = c.Directory.FindGroups(ctx, first); err != nil {
+		return err
+	}
+	if d.Depts, _, err = c.Directory.FindDepartments(ctx, herald.DepartmentFilter{}, first); err != nil {
+		return err
+	}
+	return c.page(w, "cell", "Recipients", v, d)
+}
+
+func (c *Console) handleSaveCell(w http.ResponseWriter, r *http.Request, v *view) error {
+	pr, _, scope, err := c.scopeOf(r)
+	if err != nil {
+		return err
+	}
+	n, t, err := c.cellOf(r, pr.ID)
+	if err != nil {
+		return err
+	}
+	f := r.PostForm
+	back := sourcePath(scope.ProjectID, scope.SourceID) + "/cell?notifier=" + strconv.FormatInt(n.ID, 10) + "&event=" + t
+	return c.writeSettings(w, r, v, back, func(s *herald.Settings) error {
+		ch := s.Channel(n.ID)
+		if ch == nil {
+			s.Channels = append(s.Channels, herald.ChannelSettings{NotifierID: n.ID, Events: []herald.EventSettings{}, BodyFields: []herald.BodyField{}})
+			ch = &s.Channels[len(s.Channels)-1]
+		}
+		e := ch.Event(t)
+		if e == nil {
+			ch.Events = append(ch.Events, herald.EventSettings{Type: t, Recipients: []herald.Recipient{}})
+			e = &ch.Events[len(ch.Events)-1]
+		}
+		e.Enabled = f.Get("enabled") == "on"
+		kept := []herald.Recipient{}
+		for i, rc := range e.Recipients {
+			if f.Get("remove:"+strconv.Itoa(i)) != "on" {
+				kept = append(kept, rc)
+			}
+		}
+		for i := range 3 {
+			k := strconv.Itoa(i)
+			code := strings.TrimSpace(f.Get("code:" + k))
+			if code == "" {
+				continue
+			}
+			rc := herald.Recipient{Type: f.Get("type:" + k), Code: code}
+			rc.IncludeSubs = f.Get("subs:"+k) == "on" && (rc.Type == herald.EntityOrganization || rc.Type == herald.EntityFieldEntity)
+			if !slices.Contains(kept, rc) {
+				kept = append(kept, rc)
+			}
+		}
+		e.Recipients = kept
+		return nil
+	})
+}
+
+func (c *Console) handleDeploy(w http.ResponseWriter, r *http.Request, v *view) error {
+	if err := require(r, herald.PermSettingsWrite); err != nil {
+		return err
+	}
+	_, _, scope, err := c.scopeOf(r)
+	if err != nil {
+		return err
+	}
+	rev, err := revisionOf(r)
+	if err != nil {
+		return err
+	}
+	revert := r.PostForm.Get("action") == "discard"
+	_, err = c.Settings.DeploySettings(r.Context(), []herald.SettingsRef{{Scope: scope, Revision: rev}}, revert)
+	if isCode(err, herald.ECONFLICT) && herald.ErrorField(err) == "revision" {
+		return c.showConflict(w, r, v, rev)
+	} else if err != nil {
+		return err
+	}
+	flash := "Deployed."
+	if revert {
+		flash = "Draft discarded."
+	}
+	return redirect(w, r, sourcePath(scope.ProjectID, scope.SourceID), flash)
+}
+
+type historyData struct {
+	Project *herald.Project
+	Source  *herald.Source
+	Path    string
+	Changes []*herald.SettingsChange
+	Next    string
+}
+
+func (c *Console) handleHistory(w http.ResponseWriter, r *http.Request, v *view) error {
+	pr, src, scope, err := c.scopeOf(r)
+	if err != nil {
+		return err
+	}
+	if err := require(r, herald.PermSettingsRead); err != nil {
+		return err
+	}
+	d := historyData{Project: pr, Source: src, Path: sourcePath(scope.ProjectID, scope.SourceID)}
+	var next string
+	if d.Changes, next, err = c.Settings.FindSettingsHistory(r.Context(), scope, pageOf(r, "cursor")); err != nil {
+		return err
+	}
+	if next != "" {
+		d.Next = withQuery(r, "cursor", next)
+	}
+	return c.page(w, "history", "Settings history", v, d)
+}
+
+// fmtTime formats a time for the pages, in UTC.
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
