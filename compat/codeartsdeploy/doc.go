@@ -44,7 +44,11 @@
 // headers map (GET lists them sorted by key), message_body its body
 // template. The shared inbox and email notifiers are not changed by this
 // surface: on those channels send_url, message_body, http_headers and the
-// mention lists are kept as vendor attributes and read back.
+// mention lists are kept as vendor attributes and read back. Notifiers are
+// found by name, so renaming the application makes the next POST create
+// new ones; the old ones stay (without channels) until deleted natively.
+// Creating or updating them needs settings:write only, as the vendor's
+// single permission covers the whole configuration.
 //
 // The rest of a TaskMsgBody:
 //
