@@ -17,6 +17,8 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/api"
+	"github.com/heraldhq/herald/compat/codeartsbuild"
+	"github.com/heraldhq/herald/compat/codeartsdeploy"
 	"github.com/heraldhq/herald/compat/kintone"
 	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/store"
@@ -115,6 +117,8 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 		Ready:  db.Ping,
 		Logger: logger,
 		Surfaces: []api.Surface{
+			&codeartsbuild.Surface{Sources: db, Notifiers: db, Settings: db, Logger: logger},
+			&codeartsdeploy.Surface{Projects: db, Sources: db, Notifiers: db, Settings: db, Logger: logger},
 			&kintone.Surface{Sources: db, Notifiers: db, Settings: db, Logger: logger},
 		},
 	}
