@@ -47,6 +47,9 @@ type Config struct {
 	Logger     *slog.Logger
 	// ID names this node among those sharing the database.
 	ID string
+	// NewStaffSweep is how often an active new-staff push looks for
+	// users created since its last run (default 1 min).
+	NewStaffSweep time.Duration
 }
 
 // Engine works fan-out and deliver jobs.
@@ -78,6 +81,9 @@ func New(db *store.DB, cfg Config) (*Engine, error) {
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 100 * time.Millisecond
+	}
+	if cfg.NewStaffSweep <= 0 {
+		cfg.NewStaffSweep = time.Minute
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -13,10 +13,6 @@ import (
 	"github.com/riverqueue/river"
 )
 
-// NewStaffSweep is how often an active new-staff push looks for users
-// created since its last run.
-var NewStaffSweep = time.Minute
-
 // pushWorker sends a push at its send_at: it is the job ExecutePush stored
 // with the state change, so it runs once on whichever node is up; a push
 // found in any status but scheduled or sending (cancelled, already sent)
@@ -56,7 +52,7 @@ func (w *pushWorker) Work(ctx context.Context, job *river.Job[store.PushArgs]) e
 	if err != nil || !recorded || finish {
 		return err
 	}
-	return w.e.db.ScheduleNewStaffSweep(ctx, p.ID, time.Now().Add(NewStaffSweep))
+	return w.e.db.ScheduleNewStaffSweep(ctx, p.ID, time.Now().Add(w.e.cfg.NewStaffSweep))
 }
 
 // pushNewStaffWorker sends an active new-staff push to the users created
@@ -89,7 +85,7 @@ func (w *pushNewStaffWorker) Work(ctx context.Context, job *river.Job[store.Push
 	if err != nil || !recorded {
 		return err
 	}
-	return w.e.db.ScheduleNewStaffSweep(ctx, p.ID, time.Now().Add(NewStaffSweep))
+	return w.e.db.ScheduleNewStaffSweep(ctx, p.ID, time.Now().Add(w.e.cfg.NewStaffSweep))
 }
 
 // pushInbox is an inbox message for each user, delivered at once. Push
