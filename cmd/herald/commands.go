@@ -20,6 +20,8 @@ import (
 	"github.com/heraldhq/herald/compat/codeartsbuild"
 	"github.com/heraldhq/herald/compat/codeartsdeploy"
 	"github.com/heraldhq/herald/compat/kintone"
+	"github.com/heraldhq/herald/compat/settings"
+	"github.com/heraldhq/herald/otp"
 	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/store"
 	"github.com/spf13/cobra"
@@ -92,10 +94,8 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 		fmt.Fprintf(out, "Created tenant %q with an admin token (shown once, also in %s):\n\n    %s\n\n", store.DefaultTenant, path, secret)
 	}
 
-	engine, err := queue.New(db, queue.Config{
-		AllowPrivateTargets: os.Getenv("HERALD_ALLOW_PRIVATE_TARGETS") == "true",
-		Logger:              logger,
-	})
+	allowPrivate := os.Getenv("HERALD_ALLOW_PRIVATE_TARGETS") == "true"
+	engine, err := queue.New(db, queue.Config{AllowPrivateTargets: allowPrivate, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -111,15 +111,26 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 		}
 	}()
 
+	key, err := c.secretKey()
+	if err != nil {
+		return err
+	}
+	codes, err := otp.New(otp.Config{Store: db, Settings: db, Notifiers: db, Projects: db, Key: key,
+		AllowPrivateTargets: allowPrivate, Logger: logger})
+	if err != nil {
+		return err
+	}
+
 	srv := &api.Server{
 		Tokens: db, Tenants: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
-		Events: db, Deliveries: db, Inbox: db,
+		Events: db, Deliveries: db, Inbox: db, OTP: codes,
 		Ready:  db.Ping,
 		Logger: logger,
 		Surfaces: []api.Surface{
 			&codeartsbuild.Surface{Sources: db, Notifiers: db, Settings: db, Logger: logger},
 			&codeartsdeploy.Surface{Projects: db, Sources: db, Notifiers: db, Settings: db, Logger: logger},
 			&kintone.Surface{Sources: db, Notifiers: db, Settings: db, Logger: logger},
+			&settings.Surface{Projects: db, Notifiers: db, NotificationSettings: db, OTP: codes, Logger: logger},
 		},
 	}
 	ln, err := net.Listen("tcp", c.Addr)

@@ -178,6 +178,26 @@ func TestServe_README(t *testing.T) {
 				t.Fatalf("live settings = %d %v", st, live)
 			}
 
+			// Every vendor surface is mounted: each answers an unknown object
+			// in its own envelope, not the mux's plain 404.
+			for _, c := range []struct{ path, key, want string }{
+				{"/v1/job/" + strings.Repeat("a", 32) + "/notice", "error_code", "CB."},
+				{"/v2/projects/" + strings.Repeat("b", 32) + "/applications/" + strings.Repeat("c", 32) + "/messages", "error_code", "Deploy."},
+				{"/k/v1/app/notifications/general.json?app=4242", "code", "GAIA_AP01"},
+				{"/api/settings/notifications", "detail", ""}, // the only project is "demo": a DRF answer
+			} {
+				st, out := call(t, "GET", base+c.path, token, nil)
+				if c.key == "detail" {
+					if _, ok := out["notifications_otp_code_len"]; st != 200 || !ok {
+						t.Errorf("GET %s = %d %v, want the project's notification settings", c.path, st, out)
+					}
+					continue
+				}
+				if got, _ := out[c.key].(string); st != 404 || !strings.HasPrefix(got, c.want) {
+					t.Errorf("GET %s = %d %v, want 404 with %s %s…", c.path, st, out, c.key, c.want)
+				}
+			}
+
 			// SIGTERM shuts it down cleanly.
 			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
