@@ -100,7 +100,9 @@ func New(db *store.DB, cfg Config) (*Engine, error) {
 	river.AddWorker(workers, &deliverWorker{e: e})
 	river.AddWorker(workers, &pushWorker{e: e})
 	river.AddWorker(workers, &pushNewStaffWorker{e: e})
+	river.AddWorker(workers, &otpPurgeWorker{e: e})
 	client, err := river.NewClient(db.RiverDriver(), &river.Config{
+		PeriodicJobs:      []*river.PeriodicJob{otpPurgeJob()},
 		ID:                cfg.ID,
 		Logger:            cfg.Logger,
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
