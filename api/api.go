@@ -40,6 +40,8 @@ type Server struct {
 	Events     herald.EventService
 	Deliveries herald.DeliveryService
 	Inbox      herald.InboxService
+	// Pushes serves the broadcast pushes.
+	Pushes herald.PushService
 	// InboxPoll is how often an inbox stream looks for new messages
 	// (default 500 ms). It reads the database, so a message written by any
 	// node reaches every stream.

@@ -37,7 +37,7 @@ func idPath(t *testing.T, pattern string, f fixture) (method, path string) {
 	ids := map[string]int64{
 		"projects": f.Project, "sources": f.Source, "notifiers": f.Notifier, "users": f.User,
 		"groups": f.Group, "departments": f.Department, "chats": f.Chat, "tokens": f.Token,
-		"events": f.Event, "deliveries": f.Delivery,
+		"events": f.Event, "deliveries": f.Delivery, "pushes": f.Push,
 	}
 	id, ok := ids[kind]
 	if !ok {

@@ -86,6 +86,18 @@ func (s *Server) routes(r *router, metrics http.Handler) {
 	r.handle("POST /api/v1/users/{id}/inbox/{message_id}/read", anyToken, s.handleMarkInboxRead)
 	r.handle("POST /api/v1/users/{id}/inbox/read-all", anyToken, s.handleMarkAllInboxRead)
 
+	r.handle("GET /api/v1/pushes", herald.PermPushRead, s.handleListPushes)
+	r.handle("POST /api/v1/pushes", herald.PermPushWrite, s.handleCreatePush)
+	r.handle("GET /api/v1/pushes/{id}", herald.PermPushRead, s.handleGetPush)
+	r.handle("PATCH /api/v1/pushes/{id}", herald.PermPushWrite, s.handleUpdatePush)
+	r.handle("POST /api/v1/pushes/{id}/preview", herald.PermPushRead, s.handlePreviewPush)
+	r.handle("POST /api/v1/pushes/{id}/submit", herald.PermPushWrite, s.handleSubmitPush)
+	r.handle("POST /api/v1/pushes/{id}/withdraw", herald.PermPushWrite, s.handleWithdrawPush)
+	r.handle("POST /api/v1/pushes/{id}/approve", herald.PermPushApprove, s.handleApprovePush)
+	r.handle("POST /api/v1/pushes/{id}/reject", herald.PermPushApprove, s.handleRejectPush)
+	r.handle("POST /api/v1/pushes/{id}/execute", herald.PermPushWrite, s.handleExecutePush)
+	r.handle("POST /api/v1/pushes/{id}/cancel", herald.PermPushWrite, s.handleCancelPush)
+
 	r.handle("GET /api/v1/tokens", herald.PermAdmin, s.handleListTokens)
 	r.handle("POST /api/v1/tokens", herald.PermAdmin, s.handleCreateToken)
 	r.handle("DELETE /api/v1/tokens/{id}", herald.PermAdmin, s.handleRevokeToken)

@@ -56,7 +56,7 @@ func newTestServer(t *testing.T, db *store.DB) *testServer {
 	logs := &syncBuffer{}
 	s := &Server{
 		Tokens: db, Tenants: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
-		Events: db, Deliveries: db, Inbox: db, InboxPoll: 20 * time.Millisecond,
+		Events: db, Deliveries: db, Inbox: db, InboxPoll: 20 * time.Millisecond, Pushes: db,
 		Ready:  db.Ping,
 		Logger: slog.New(slog.NewTextHandler(logs, nil)),
 	}
@@ -144,6 +144,7 @@ func (ts *testServer) must(want int, method, path, token string, body, out any) 
 type fixture struct {
 	Project, Source, Notifier, User, Group, Department, Chat, Token int64
 	Event, Delivery, Message                                        int64
+	Push                                                            int64
 }
 
 // jobID is a CodeArts-style 32-character id.
@@ -178,6 +179,9 @@ func (ts *testServer) newFixture(token string) fixture {
 	f.Chat = obj.ID
 	ts.must(201, "POST", "/api/v1/tokens", token, map[string]any{"name": "reader", "permissions": []string{"settings:read"}}, &obj)
 	f.Token = obj.ID
+	ts.must(201, "POST", "/api/v1/pushes", token, map[string]any{"job_name": "notice", "content": "hello", "push_scope_type": 2,
+		"user_ids": []int64{f.User}, "department_ids": []int64{f.Department}, "chat_ids": []int64{f.Chat}}, &obj)
+	f.Push = obj.ID
 	ts.must(202, "POST", "/api/v1/events", token, map[string]any{"source_id": f.Source, "type": "build.failed", "creator": "alice" + sfx}, &obj)
 	f.Event = obj.ID
 
