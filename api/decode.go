@@ -3,12 +3,11 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"github.com/heraldhq/herald/internal/jsonbody"
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/heraldhq/herald"
 )
@@ -30,89 +29,7 @@ func decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
 }
 
 func decodeJSON(body io.Reader, v any, allowEmpty bool) error {
-	// First one JSON value and nothing after it but white space…
-	var raw json.RawMessage
-	dec := json.NewDecoder(body)
-	if err := dec.Decode(&raw); err != nil {
-		if errors.Is(err, io.EOF) && allowEmpty {
-			return nil
-		}
-		return decodeError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return decodeError(err)
-		}
-		return herald.Errorf(herald.EINVALID, "", "request body must hold a single JSON value; found data after it")
-	}
-	// … which is an object (null would decode as "no change" silently) …
-	if raw[0] != '{' {
-		return herald.Errorf(herald.EINVALID, "", "request body must be a JSON object")
-	}
-	// … whose members are all known and of the right type.
-	dec = json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
-	}
-	return nil
-}
-
-// decodeError turns encoding/json's errors into herald errors naming the
-// field at fault.
-func decodeError(err error) error {
-	var (
-		tooLarge *http.MaxBytesError
-		syntax   *json.SyntaxError
-		typ      *json.UnmarshalTypeError
-	)
-	switch {
-	case errors.As(err, &tooLarge):
-		return herald.Errorf(herald.ETOOLARGE, "", "request body exceeds %d bytes", tooLarge.Limit)
-	case errors.Is(err, io.EOF):
-		return herald.Errorf(herald.EINVALID, "", "request body is empty; a JSON object is required")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return herald.Errorf(herald.EINVALID, "", "request body is malformed JSON: it ends too early")
-	case errors.As(err, &syntax):
-		return herald.Errorf(herald.EINVALID, "", "request body is malformed JSON at byte %d: %s", syntax.Offset, strings.TrimPrefix(syntax.Error(), "json: "))
-	case errors.As(err, &typ):
-		if typ.Field == "" {
-			return herald.Errorf(herald.EINVALID, "", "request body must be a JSON %s, not %s", jsonKind(typ.Type.String()), typ.Value)
-		}
-		return herald.Errorf(herald.EINVALID, typ.Field, "%s must be %s, not %s", typ.Field, jsonKind(typ.Type.String()), typ.Value)
-	}
-	// encoding/json reports unknown fields only as text.
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		if f, uerr := strconv.Unquote(name); uerr == nil {
-			name = f
-		}
-		return herald.Errorf(herald.EINVALID, name, "unknown field %q", name)
-	}
-	var herr *herald.Error
-	if errors.As(err, &herr) {
-		return herr
-	}
-	return herald.Errorf(herald.EINVALID, "", "request body is not valid: %s", strings.TrimPrefix(err.Error(), "json: "))
-}
-
-// jsonKind describes a Go type the way a JSON client thinks of it.
-func jsonKind(goType string) string {
-	switch {
-	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
-		return "an integer"
-	case strings.HasPrefix(goType, "float"):
-		return "a number"
-	case goType == "string", goType == "herald.Permission", goType == "time.Time":
-		return "a string"
-	case goType == "bool":
-		return "a boolean"
-	case strings.HasPrefix(goType, "[]"):
-		return "an array"
-	case strings.HasPrefix(goType, "map["), strings.HasPrefix(goType, "struct"), strings.Contains(goType, "."):
-		return "an object"
-	}
-	return "a " + goType
+	return jsonbody.Decode(body, v, jsonbody.Object, allowEmpty)
 }
 
 // pathID parses the path parameter name as a positive integer id.

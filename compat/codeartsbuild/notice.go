@@ -1,11 +1,10 @@
 package codeartsbuild
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/heraldhq/herald/internal/jsonbody"
 	"io"
-	"net/http"
 	"slices"
 	"strings"
 
@@ -306,59 +305,13 @@ func itemOf(nt noticeType, ch *herald.ChannelSettings) noticeItem {
 // a body that is not an object, unknown members and wrong types are
 // invalid parameters; a body over the limit is too large.
 func decodeJSON(body io.Reader, v any) error {
-	var raw json.RawMessage
-	dec := json.NewDecoder(body)
-	if err := dec.Decode(&raw); err != nil {
-		return decodeError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return decodeError(err)
-		}
-		return herald.Errorf(herald.EINVALID, "", "Invalid parameter: the request body must hold a single JSON object.")
-	}
-	if raw[0] != '{' {
-		return herald.Errorf(herald.EINVALID, "", "Invalid parameter: the request body must be a JSON object.")
-	}
-	dec = json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
-	}
-	return nil
+	return invalidParameter(jsonbody.Decode(body, v, jsonbody.Object, false))
 }
 
-func decodeError(err error) error {
-	var (
-		tooLarge *http.MaxBytesError
-		syntax   *json.SyntaxError
-		typ      *json.UnmarshalTypeError
-	)
-	switch {
-	case errors.As(err, &tooLarge):
-		return herald.Errorf(herald.ETOOLARGE, "", "Invalid parameter: the request body exceeds %d bytes.", tooLarge.Limit)
-	case errors.Is(err, io.EOF):
-		return herald.Errorf(herald.EINVALID, "", "Invalid parameter: the request body is empty; a JSON object is required.")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return herald.Errorf(herald.EINVALID, "", "Invalid parameter: the request body is malformed JSON: it ends too early.")
-	case errors.As(err, &syntax):
-		return herald.Errorf(herald.EINVALID, "", "Invalid parameter: the request body is malformed JSON at byte %d.", syntax.Offset)
-	case errors.As(err, &typ):
-		return herald.Errorf(herald.EINVALID, typ.Field, "Invalid parameter: %s must be %s, not %s.", typ.Field, typeName(typ.Type.String()), typ.Value)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return herald.Errorf(herald.EINVALID, f, "Invalid parameter: unknown field %q.", f)
+// invalidParameter words a decoding error the vendor's way.
+func invalidParameter(err error) error {
+	if err == nil {
+		return nil
 	}
-	return herald.Errorf(herald.EINVALID, "", "Invalid parameter: the request body is not valid JSON.")
-}
-
-func typeName(goType string) string {
-	switch goType {
-	case "string", "*string":
-		return "a string"
-	case "[]string", "*[]string":
-		return "an array of strings"
-	}
-	return "of another type"
+	return herald.Errorf(herald.ErrorCode(err), herald.ErrorField(err), "Invalid parameter: %s.", herald.ErrorMessage(err))
 }
