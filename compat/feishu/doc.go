@@ -1,0 +1,47 @@
+// Package feishu serves Herald's pushes as the Feishu (Lark) help desk
+// notification API, under /open-apis/helpdesk/v1/notifications:
+//
+//	POST  /open-apis/helpdesk/v1/notifications                               create (draft)
+//	GET   /open-apis/helpdesk/v1/notifications/{notification_id}             get
+//	PATCH /open-apis/helpdesk/v1/notifications/{notification_id}             update (draft only)
+//	POST  /open-apis/helpdesk/v1/notifications/{notification_id}/preview
+//	POST  /open-apis/helpdesk/v1/notifications/{notification_id}/submit_approve  {"reason"}
+//	POST  /open-apis/helpdesk/v1/notifications/{notification_id}/cancel_approve
+//	POST  /open-apis/helpdesk/v1/notifications/{notification_id}/execute_send    {"send_at": "<ms>"}
+//	POST  /open-apis/helpdesk/v1/notifications/{notification_id}/cancel_send     {"is_recall": bool}
+//
+// It is a thin adapter over herald.PushService: it decodes the vendor's
+// shapes, calls the service the native API calls, and answers in the
+// vendor's envelope {"code", "msg", "data"}. Ids are numeric strings
+// (notification_id is the push's id), times are millisecond strings.
+// user_id_type (open_id, the default; union_id; user_id) picks which of a
+// user's Feishu ids the request names and the answer shows; departments
+// are named by their code (department_id, "od_…") and chats by theirs
+// (chat_id, "oc_…"). A name in a list is the directory's, not the
+// request's. Read-only fields of a request (id, status, create_user,
+// counts, times) are accepted and ignored, as the page's own PATCH sends
+// them; send_at in a body is kept with the draft, and execute_send decides
+// when it is sent. Lists a scope does not use are kept but target no one.
+//
+// The vendor publishes only status 0 (created, a draft); Herald numbers
+// the rest of its lifecycle:
+//
+//	0 draft   1 pending approval   2 approved   3 rejected   4 scheduled
+//	5 sending 6 sent               7 cancelled  8 recalled
+//
+// approval_app_link is the native endpoint that approves the push while
+// it waits for approval, and empty otherwise.
+//
+// Errors, with the HTTP status of the page's table:
+//
+//	400 154000  bad request: malformed JSON, a wrong type, a bad combination,
+//	            an unknown user, department or chat
+//	401 154001  no valid token (Authorization: Bearer, or
+//	            X-Lark-Helpdesk-Authorization)
+//	403 154003  the token lacks push:read (get, preview) or push:write
+//	404 154004  no such notification in the token's tenant
+//	405 154005  the operation is not allowed in the push's state (e.g. PATCH
+//	            once submitted, execute_send before approval)
+//	429 99991400 rate limited
+//	500 155000  internal error
+package feishu

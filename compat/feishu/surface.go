@@ -1,0 +1,201 @@
+package feishu
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/heraldhq/herald"
+)
+
+// Directory is what the surface needs of the directory: the users,
+// departments and chats the vendor's ids name, and back.
+type Directory interface {
+	// FindUsersByIMIDs finds users by their Feishu id of kind open_id,
+	// union_id or user_id.
+	FindUsersByIMIDs(ctx context.Context, kind string, ids []string) ([]*herald.User, error)
+	FindUsersByIDs(ctx context.Context, ids []int64) ([]*herald.User, error)
+	FindDepartmentsByCodes(ctx context.Context, codes []string) ([]*herald.Department, error)
+	FindDepartmentsByIDs(ctx context.Context, ids []int64) ([]*herald.Department, error)
+	FindChatsByCodes(ctx context.Context, codes []string) ([]*herald.Chat, error)
+	FindChatsByIDs(ctx context.Context, ids []int64) ([]*herald.Chat, error)
+}
+
+// Surface is the Feishu help desk notification API. Set the services and
+// mount it with Register (api.Server does, through its Surfaces).
+type Surface struct {
+	Pushes    herald.PushService
+	Directory Directory
+	// Logger receives internal errors. Nil: slog.Default().
+	Logger *slog.Logger
+}
+
+// The user id kinds of user_id_type.
+const (
+	idOpenID  = "open_id"
+	idUnionID = "union_id"
+	idUserID  = "user_id"
+)
+
+const base = "/open-apis/helpdesk/v1/notifications"
+
+// Register mounts the surface's routes on mux.
+func (s *Surface) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST "+base, s.handle(herald.PermPushWrite, s.create))
+	mux.HandleFunc("GET "+base+"/{notification_id}", s.handle(herald.PermPushRead, s.get))
+	mux.HandleFunc("PATCH "+base+"/{notification_id}", s.handle(herald.PermPushWrite, s.patch))
+	mux.HandleFunc("POST "+base+"/{notification_id}/preview", s.handle(herald.PermPushRead, s.preview))
+	mux.HandleFunc("POST "+base+"/{notification_id}/submit_approve", s.handle(herald.PermPushWrite, s.submitApprove))
+	mux.HandleFunc("POST "+base+"/{notification_id}/cancel_approve", s.handle(herald.PermPushWrite, s.cancelApprove))
+	mux.HandleFunc("POST "+base+"/{notification_id}/execute_send", s.handle(herald.PermPushWrite, s.executeSend))
+	mux.HandleFunc("POST "+base+"/{notification_id}/cancel_send", s.handle(herald.PermPushWrite, s.cancelSend))
+}
+
+// request is one call: its context, user id kind and push (for the
+// routes with a notification_id).
+type request struct {
+	ctx    context.Context
+	idType string
+	push   *herald.Push
+}
+
+// handle authenticates, checks perm, reads user_id_type and the path's
+// push (a foreign or unknown one is 404), runs fn and answers its data.
+func (s *Surface) handle(perm herald.Permission, fn func(w http.ResponseWriter, r *http.Request, req *request) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		data, err := s.serve(w, r, perm, fn)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeOK(w, data)
+	}
+}
+
+func (s *Surface) serve(w http.ResponseWriter, r *http.Request, perm herald.Permission, fn func(w http.ResponseWriter, r *http.Request, req *request) (any, error)) (any, error) {
+	p := herald.PrincipalFromContext(r.Context())
+	if p == nil {
+		return nil, herald.Errorf(herald.EUNAUTHORIZED, "", "Unauthorized: send a valid token as Authorization: Bearer <token>")
+	}
+	if err := p.Require(perm); err != nil {
+		return nil, err
+	}
+	req := &request{ctx: r.Context(), idType: idOpenID}
+	switch t := r.URL.Query().Get("user_id_type"); t {
+	case "":
+	case idOpenID, idUnionID, idUserID:
+		req.idType = t
+	default:
+		return nil, herald.Errorf(herald.EINVALID, "user_id_type", "user_id_type must be open_id, union_id or user_id, not %q", t)
+	}
+	if raw := r.PathValue("notification_id"); raw != "" {
+		id, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || id <= 0 {
+			return nil, herald.Errorf(herald.EINVALID, "notification_id", "notification_id must be a numeric string, not %q", raw)
+		}
+		if req.push, err = s.Pushes.FindPushByID(req.ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return fn(w, r, req)
+}
+
+// create makes a draft: {"notification_id", "status": 0}.
+func (s *Surface) create(w http.ResponseWriter, r *http.Request, req *request) (any, error) {
+	var in notificationIn
+	if err := decodeBody(w, r, &in, false); err != nil {
+		return nil, err
+	}
+	p := &herald.Push{}
+	if err := s.apply(req.ctx, &in, p, req.idType); err != nil {
+		return nil, err
+	}
+	if err := s.Pushes.CreatePush(req.ctx, p); err != nil {
+		return nil, vendorError(err)
+	}
+	return map[string]any{"notification_id": strconv.FormatInt(p.ID, 10), "status": statusCodes[p.Status]}, nil
+}
+
+// get answers the notification with its approval link.
+func (s *Surface) get(w http.ResponseWriter, r *http.Request, req *request) (any, error) {
+	n, err := s.encode(req.ctx, req.push, req.idType)
+	if err != nil {
+		return nil, err
+	}
+	link := ""
+	if req.push.Status == herald.PushPendingApproval {
+		link = "/api/v1/pushes/" + strconv.FormatInt(req.push.ID, 10) + "/approve"
+	}
+	return map[string]any{"notification": n, "approval_app_link": link}, nil
+}
+
+// patch changes the fields sent; only a draft may change.
+func (s *Surface) patch(w http.ResponseWriter, r *http.Request, req *request) (any, error) {
+	var in notificationIn
+	if err := decodeBody(w, r, &in, false); err != nil {
+		return nil, err
+	}
+	if _, err := herald.PushTransition(req.push.Status, herald.PushActionEdit); err != nil {
+		return nil, err
+	}
+	if err := s.apply(req.ctx, &in, req.push, req.idType); err != nil {
+		return nil, err
+	}
+	return nil, vendorError(s.Pushes.UpdatePush(req.ctx, req.push))
+}
+
+func (s *Surface) preview(w http.ResponseWriter, r *http.Request, req *request) (any, error) {
+	_, err := s.Pushes.PreviewPush(req.ctx, req.push.ID)
+	return nil, err
+}
+
+func (s *Surface) submitApprove(w http.ResponseWriter, r *http.Request, req *request) (any, error) {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeBody(w, r, &in, true); err != nil {
+		return nil, err
+	}
+	if _, err := s.Pushes.SubmitPush(req.ctx, req.push.ID, in.Reason); err != nil {
+		return nil, err
+	}
+	return map[string]any{"has_access": true}, nil
+}
+
+func (s *Surface) cancelApprove(w http.ResponseWriter, r *http.Request, req *request) (any, error) {
+	_, err := s.Pushes.WithdrawPush(req.ctx, req.push.ID)
+	return nil, err
+}
+
+func (s *Surface) executeSend(w http.ResponseWriter, r *http.Request, req *request) (any, error) {
+	var in struct {
+		SendAt *string `json:"send_at"`
+	}
+	if err := decodeBody(w, r, &in, false); err != nil {
+		return nil, err
+	}
+	if in.SendAt == nil {
+		return nil, herald.Errorf(herald.EINVALID, "send_at", "send_at is required")
+	}
+	at, err := parseMS("send_at", *in.SendAt)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.Pushes.ExecutePush(req.ctx, req.push.ID, at)
+	return nil, err
+}
+
+func (s *Surface) cancelSend(w http.ResponseWriter, r *http.Request, req *request) (any, error) {
+	var in struct {
+		IsRecall *bool `json:"is_recall"`
+	}
+	if err := decodeBody(w, r, &in, false); err != nil {
+		return nil, err
+	}
+	if in.IsRecall == nil {
+		return nil, herald.Errorf(herald.EINVALID, "is_recall", "is_recall is required")
+	}
+	_, err := s.Pushes.CancelPush(req.ctx, req.push.ID, *in.IsRecall)
+	return nil, err
+}
