@@ -23,17 +23,18 @@ import (
 
 var _ api.Surface = (*console.Console)(nil)
 
-// clock is a settable clock for session expiry.
+// clock is the real clock moved forward by Add, for session expiry; it
+// keeps running, as the delivery log's chart expects.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu     sync.Mutex
+	offset time.Duration
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.offset) }
 func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+	c.offset += d
 }
 
 // testBundle is a native server with the console on a fresh SQLite store.
@@ -58,7 +59,7 @@ func setup(t *testing.T) *testBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Now()}
+	clk := &clock{}
 	con := &console.Console{Tokens: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
 		Events: db, Deliveries: db, Log: db, SessionKey: storetest.Key(), Now: clk.Now, AllowPrivateTargets: true}
 	h := (&api.Server{Tokens: db, Tenants: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
