@@ -15,7 +15,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/queue"
 )
 
 // chromiumPath is where Debian installs Chromium (.ci/run installs it).
@@ -119,18 +118,7 @@ func TestBrowser_SignInNotifierDeployEvent(t *testing.T) {
 	needChromium(t)
 	t.Parallel()
 	b := setup(t)
-	engine, err := queue.New(b.db, queue.Config{AllowPrivateTargets: true, PollInterval: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := engine.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = engine.Stop(ctx)
-	})
+	startEngine(t, b, 0)
 	p := &herald.Project{Name: "Shop"}
 	if err := b.db.CreateProject(b.ctx, p); err != nil {
 		t.Fatal(err)

@@ -57,6 +57,8 @@ type Console struct {
 	Events     herald.EventService
 	Deliveries herald.DeliveryService
 	Log        LogStore
+	// Pushes serves the pushes page; nil leaves the page out.
+	Pushes herald.PushService
 
 	// SessionKey seals the session cookie (any length; at least 16 bytes
 	// of secret, e.g. the server's secret key). Required.
@@ -114,6 +116,12 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /console/log", c.private(c.handleLog))
 	mux.Handle("GET /console/events/{id}", c.private(c.handleEvent))
 	mux.Handle("POST /console/deliveries/{id}/retry", c.private(c.handleRetry))
+
+	if c.Pushes != nil {
+		mux.Handle("GET /console/pushes", c.private(c.handlePushes))
+		mux.Handle("POST /console/pushes", c.private(c.handleCreatePush))
+		mux.Handle("POST /console/pushes/{id}", c.private(c.handlePushAction))
+	}
 }
 
 func (c *Console) init() {
@@ -155,10 +163,12 @@ type view struct {
 	Lang    string
 	Path    string
 	Session *session
-	Flash   string
-	Error   string
-	Title   string
-	Data    any
+	// Pushes says whether the pushes page is mounted.
+	Pushes bool
+	Flash  string
+	Error  string
+	Title  string
+	Data   any
 }
 
 // T translates a message for the view's language.
@@ -210,7 +220,7 @@ func (c *Console) private(h handler) http.Handler {
 				return
 			}
 		}
-		v.Session = s
+		v.Session, v.Pushes = s, c.Pushes != nil
 		if f := r.URL.Query().Get("flash"); flashes[f] {
 			v.Flash = f
 		}
@@ -289,6 +299,7 @@ func (c *Console) page(w http.ResponseWriter, name, title string, v *view, data 
 var flashes = map[string]bool{
 	"Project created.": true, "Source created.": true, "Draft saved.": true, "Deployed.": true,
 	"Draft discarded.": true, "Notifier saved.": true, "Delivery queued for retry.": true,
+	"Push created.": true, "Push updated.": true,
 }
 
 // redirect answers a POST with 303 to target, with an optional flash

@@ -17,6 +17,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/api"
 	"github.com/heraldhq/herald/console"
+	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/store"
 	"github.com/heraldhq/herald/store/storetest"
 )
@@ -61,7 +62,7 @@ func setup(t *testing.T) *testBundle {
 	}
 	clk := &clock{}
 	con := &console.Console{Tokens: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
-		Events: db, Deliveries: db, Log: db, SessionKey: storetest.Key(), Now: clk.Now, AllowPrivateTargets: true}
+		Events: db, Deliveries: db, Log: db, Pushes: db, SessionKey: storetest.Key(), Now: clk.Now, AllowPrivateTargets: true}
 	h := (&api.Server{Tokens: db, Tenants: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
 		Events: db, Deliveries: db, Inbox: db, Surfaces: []api.Surface{con}}).Handler()
 	srv := httptest.NewServer(h)
@@ -198,3 +199,22 @@ func TestPages_Render(t *testing.T) {
 }
 
 func itoa(id int64) string { return strconv.FormatInt(id, 10) }
+
+// startEngine runs the delivery engine on the bundle's database, with
+// maxAttempts tries per delivery (0: the default).
+func startEngine(t *testing.T, b *testBundle, maxAttempts int) {
+	t.Helper()
+	engine, err := queue.New(b.db, queue.Config{AllowPrivateTargets: true, PollInterval: 20 * time.Millisecond,
+		MaxAttempts: maxAttempts, BackoffBase: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = engine.Stop(ctx)
+	})
+}

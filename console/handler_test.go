@@ -370,3 +370,109 @@ func TestNotifier_CreateEditTest(t *testing.T) {
 		t.Fatalf("failed test: %d\n%s", st, body)
 	}
 }
+
+func TestLog_FilterAndRetry(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	p, s, _ := b.fixture(t)
+	// A webhook to a closed port fails; one attempt makes it dead.
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL
+	dead.Close()
+	hook := &herald.Notifier{ProjectID: p.ID, Type: herald.NotifierWebhook, Name: "Hook", Config: herald.NotifierConfig{URL: deadURL}}
+	if err := b.db.CreateNotifier(b.ctx, hook); err != nil {
+		t.Fatal(err)
+	}
+	scope := herald.SettingsScope{ProjectID: p.ID, SourceID: s.ID}
+	if _, err := b.db.UpdateSettings(b.ctx, herald.SettingsRef{Scope: scope, Revision: herald.NoRevisionCheck}, &herald.Settings{Channels: []herald.ChannelSettings{{
+		NotifierID: hook.ID, Enabled: true, Events: []herald.EventSettings{{Type: "build.failed", Enabled: true}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.db.DeploySettings(b.ctx, []herald.SettingsRef{{Scope: scope, Revision: herald.NoRevisionCheck}}, false); err != nil {
+		t.Fatal(err)
+	}
+	startEngine(t, b, 1)
+	if err := b.db.CreateEvents(b.ctx, []*herald.Event{{SourceID: s.ID, Type: "build.failed"}}); err != nil {
+		t.Fatal(err)
+	}
+	var d *herald.Delivery
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		ds, _, err := b.db.FindDeliveries(b.ctx, herald.DeliveryFilter{Status: herald.StatusDead}, herald.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) == 1 {
+			d = ds[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the delivery never died")
+		}
+	}
+	br := b.browser(t)
+	br.signIn()
+	_, page := br.get("/console/log?status=dead")
+	if !strings.Contains(page, `id="retry-`+itoa(d.ID)+`"`) || !strings.Contains(page, "status-dead") {
+		t.Fatalf("the dead delivery has no retry button:\n%s", page)
+	}
+	if _, page := br.get("/console/log?status=delivered"); strings.Contains(page, "status-dead") {
+		t.Fatalf("the status filter shows a dead delivery under delivered")
+	}
+	if _, page := br.get("/console/log?notifier=" + itoa(hook.ID+1)); strings.Contains(page, "status-dead") {
+		t.Fatalf("the notifier filter shows another notifier's delivery")
+	}
+	if _, page := br.get("/console/events/" + itoa(d.EventID)); !strings.Contains(page, "build.failed") || !strings.Contains(page, `id="retry-`+itoa(d.ID)+`"`) {
+		t.Fatalf("the event page lacks its delivery:\n%s", page)
+	}
+	st, loc, body := br.post("/console/log?status=dead", "/console/deliveries/"+itoa(d.ID)+"/retry", url.Values{"back": {"/console/log?status=dead"}})
+	if st != http.StatusSeeOther || !strings.HasPrefix(loc, "/console/log?status=dead") {
+		t.Fatalf("retry: %d %q\n%s", st, loc, body)
+	}
+	got, _ := b.db.FindDeliveryByID(b.ctx, d.ID)
+	if got.Status == herald.StatusDead && got.Attempts == d.Attempts && got.UpdatedAt.Equal(d.UpdatedAt) {
+		t.Fatalf("retry did not requeue the delivery: %+v", got)
+	}
+}
+
+func TestPushes_CreateSubmitExecuteRecall(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	if err := b.db.CreateUser(b.ctx, &herald.User{Code: "alice", Name: "Alice"}); err != nil {
+		t.Fatal(err)
+	}
+	br := b.browser(t)
+	br.signIn()
+	st, _, body := br.post("/console/pushes", "/console/pushes", url.Values{"job_name": {"Maintenance"}, "content_type": {"text"},
+		"content": {"Down at 22:00"}, "scope": {"all"}})
+	if st != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%s", st, body)
+	}
+	ps, _, err := b.db.FindPushes(b.ctx, herald.PushFilter{}, herald.Page{})
+	if err != nil || len(ps) != 1 || ps[0].Status != herald.PushDraft {
+		t.Fatalf("pushes: %+v %v", ps, err)
+	}
+	id := itoa(ps[0].ID)
+	_, page := br.get("/console/pushes")
+	if !strings.Contains(page, "Maintenance") || !strings.Contains(page, `value="submit"`) || strings.Contains(page, `value="recall"`) {
+		t.Fatalf("the draft's row lacks submit or offers recall:\n%s", page)
+	}
+	for _, action := range []string{"submit", "execute"} {
+		if st, _, body := br.post("/console/pushes", "/console/pushes/"+id, url.Values{"action": {action}}); st != http.StatusSeeOther {
+			t.Fatalf("%s: %d\n%s", action, st, body)
+		}
+	}
+	p, _ := b.db.FindPushByID(b.ctx, ps[0].ID)
+	if p.Status != herald.PushScheduled && p.Status != herald.PushSending && p.Status != herald.PushSent {
+		t.Fatalf("after submit and execute: %s", p.Status)
+	}
+	if st, _, body := br.post("/console/pushes", "/console/pushes/"+id, url.Values{"action": {"recall"}}); st != http.StatusSeeOther {
+		t.Fatalf("recall: %d\n%s", st, body)
+	}
+	if p, _ = b.db.FindPushByID(b.ctx, ps[0].ID); p.Status != herald.PushRecalled {
+		t.Fatalf("after recall: %s", p.Status)
+	}
+	// An action the status does not allow is refused with the reason.
+	if st, _, body := br.post("/console/pushes", "/console/pushes/"+id, url.Values{"action": {"approve"}}); st != http.StatusConflict || !strings.Contains(body, "cannot approve") {
+		t.Fatalf("approve a recalled push: %d\n%s", st, body)
+	}
+}
