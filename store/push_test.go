@@ -231,6 +231,19 @@ func TestPushService_SendCountsRecall(t *testing.T) {
 		_, err = db.MarkAllInboxRead(ctx, users[0].ID)
 		must(t, err)
 		counts(4, 4, 2)
+		// A list answers the same counts, grouped.
+		other := newPush(t, db, ctx)
+		list, _, err := db.FindPushes(ctx, herald.PushFilter{}, herald.Page{})
+		must(t, err)
+		if len(list) != 2 || list[0].ID != p.ID || list[0].TargetUserCount != 4 || list[0].SentUserCount != 4 ||
+			list[0].ReadUserCount != 2 || list[1].ID != other.ID || list[1].TargetUserCount != 0 {
+			t.Fatalf("list %+v %+v", list[0], list[len(list)-1])
+		}
+		list, _, err = db.FindPushes(ctx, herald.PushFilter{Status: herald.PushDraft}, herald.Page{})
+		must(t, err)
+		if len(list) != 1 || list[0].ID != other.ID {
+			t.Fatalf("drafts %+v", list)
+		}
 
 		// Cancel without recall is not allowed once sent; recall is.
 		_, err = db.CancelPush(ctx, p.ID, false)
@@ -246,6 +259,29 @@ func TestPushService_SendCountsRecall(t *testing.T) {
 			must(t, err)
 			if len(msgs) != 0 {
 				t.Fatalf("user %s still has %d messages after recall", u.Code, len(msgs))
+			}
+		}
+	})
+}
+
+// TestPushService_References: a push may name only the tenant's own
+// users, departments and chats.
+func TestPushService_References(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.NewTenant(t, db, "acme")
+		other := storetest.NewTenant(t, db, "other")
+		theirs := &herald.User{Code: "eve", Name: "Eve"}
+		must(t, db.CreateUser(other, theirs))
+		chat := &herald.Chat{Code: "oc_x", Name: "X"}
+		must(t, db.CreateChat(other, chat))
+		for field, p := range map[string]*herald.Push{
+			"user_ids": {JobName: "x", Content: "y", ScopeType: herald.PushScopeGiven, UserIDs: []int64{theirs.ID}},
+			"chat_ids": {JobName: "x", Content: "y", ScopeType: herald.PushScopeChats, ChatIDs: []int64{chat.ID}},
+		} {
+			err := db.CreatePush(ctx, p)
+			if herald.ErrorCode(err) != herald.EINVALID || herald.ErrorField(err) != field {
+				t.Errorf("naming another tenant's %s: %v", field, err)
 			}
 		}
 	})
