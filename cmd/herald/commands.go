@@ -21,6 +21,7 @@ import (
 	"github.com/heraldhq/herald/compat/codeartsdeploy"
 	"github.com/heraldhq/herald/compat/kintone"
 	"github.com/heraldhq/herald/compat/settings"
+	"github.com/heraldhq/herald/console"
 	"github.com/heraldhq/herald/otp"
 	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/store"
@@ -131,6 +132,11 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 			&codeartsdeploy.Surface{Projects: db, Sources: db, Notifiers: db, Settings: db, Logger: logger},
 			&kintone.Surface{Sources: db, Notifiers: db, Settings: db, Logger: logger},
 			&settings.Surface{Projects: db, Notifiers: db, NotificationSettings: db, OTP: codes, Logger: logger},
+			&console.Console{
+				Tokens: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
+				Events: db, Deliveries: db, Log: db, Pushes: db,
+				SessionKey: key, AllowPrivateTargets: allowPrivate, Logger: logger,
+			},
 		},
 	}
 	ln, err := net.Listen("tcp", c.Addr)

@@ -198,6 +198,18 @@ func TestServe_README(t *testing.T) {
 				}
 			}
 
+			// The console is served from the binary: unsigned, it shows the
+			// sign-in form.
+			resp, err := http.Get(base + "/console/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.Contains(string(page), "<form") || !strings.Contains(strings.ToLower(string(page)), "token") {
+				t.Errorf("GET /console/ = %d, want the sign-in page:\n%.300s", resp.StatusCode, page)
+			}
+
 			// SIGTERM shuts it down cleanly.
 			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
