@@ -13,39 +13,6 @@ import (
 // shows the newest first: the native list endpoints page oldest first,
 // which would bury today's deliveries behind every page of history.
 
-// newestPage runs a keyset-paged query newest first: q selects rows of the
-// tenant and must end in a WHERE clause; the cursor is the id the next
-// page starts before.
-func newestPage[T any](c conn, p herald.Page, q string, args []any, scan func(*sql.Rows) (*T, int64, error)) ([]*T, string, error) {
-	p = p.Normalize()
-	before, err := p.After()
-	if err != nil {
-		return nil, "", err
-	}
-	args = append(args, before, before, p.Limit+1)
-	rows, err := c.query(q+" AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?", args...)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	items := make([]*T, 0, p.Limit)
-	var last int64
-	next := ""
-	for rows.Next() {
-		if len(items) == p.Limit {
-			next = herald.CursorAfter(last)
-			break
-		}
-		item, id, err := scan(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		items = append(items, item)
-		last = id
-	}
-	return items, next, rows.Err()
-}
-
 // projectScope narrows a delivery query to the notifiers of the
 // principal's project, when its token is scoped to one.
 func projectScope(ctx context.Context, q string, args []any) (string, []any) {

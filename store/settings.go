@@ -286,47 +286,28 @@ func (db *DB) FindSettingsHistory(ctx context.Context, scope herald.SettingsScop
 	if _, err := c.findSettingsRow(scope); err != nil {
 		return nil, "", err
 	}
-	p = p.Normalize()
-	before, err := p.After()
-	if err != nil {
-		return nil, "", err
-	}
-	rows, err := c.query(`SELECT id, revision, action, actor, at, document FROM settings_history
-		WHERE tenant_id = ? AND project_id = ? AND source_id = ? AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?`,
-		c.tenantID, scope.ProjectID, scope.SourceID, before, before, p.Limit+1)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var (
-		out  = []*herald.SettingsChange{}
-		next string
-	)
-	for rows.Next() {
-		if len(out) == p.Limit {
-			next = herald.CursorAfter(out[len(out)-1].ID)
-			break
-		}
-		var (
-			ch  herald.SettingsChange
-			at  int64
-			raw string
-			d   settingsDoc
-		)
-		if err := rows.Scan(&ch.ID, &ch.Revision, &ch.Action, &ch.Actor, &at, &raw); err != nil {
-			return nil, "", err
-		}
-		if err := json.Unmarshal([]byte(raw), &d); err != nil {
-			return nil, "", err
-		}
-		ch.At = fromMS(at)
-		version := herald.VersionDraft
-		if ch.Action == herald.ActionDeploy {
-			version = herald.VersionLive
-		}
-		ch.Settings = &herald.Settings{ProjectID: scope.ProjectID, SourceID: scope.SourceID, Version: version, Revision: ch.Revision,
-			InheritProject: d.InheritProject, NotifyCommenters: d.NotifyCommenters, Channels: d.Channels, UpdatedAt: ch.At, UpdatedBy: ch.Actor}
-		out = append(out, &ch)
-	}
-	return out, next, rows.Err()
+	return newestPage(c, p, `SELECT id, revision, action, actor, at, document FROM settings_history
+		WHERE tenant_id = ? AND project_id = ? AND source_id = ?`, []any{c.tenantID, scope.ProjectID, scope.SourceID},
+		func(rows *sql.Rows) (*herald.SettingsChange, int64, error) {
+			var (
+				ch  herald.SettingsChange
+				at  int64
+				raw string
+				d   settingsDoc
+			)
+			if err := rows.Scan(&ch.ID, &ch.Revision, &ch.Action, &ch.Actor, &at, &raw); err != nil {
+				return nil, 0, err
+			}
+			if err := json.Unmarshal([]byte(raw), &d); err != nil {
+				return nil, 0, err
+			}
+			ch.At = fromMS(at)
+			version := herald.VersionDraft
+			if ch.Action == herald.ActionDeploy {
+				version = herald.VersionLive
+			}
+			ch.Settings = &herald.Settings{ProjectID: scope.ProjectID, SourceID: scope.SourceID, Version: version, Revision: ch.Revision,
+				InheritProject: d.InheritProject, NotifyCommenters: d.NotifyCommenters, Channels: d.Channels, UpdatedAt: ch.At, UpdatedBy: ch.Actor}
+			return &ch, ch.ID, nil
+		})
 }

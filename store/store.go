@@ -350,16 +350,32 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-// page runs a keyset-paged query: q selects rows of the tenant ordered by
-// id and must end in a WHERE clause; page appends the cursor and limit.
+// page runs a keyset-paged query oldest first: q selects rows of the
+// tenant and must end in a WHERE clause; page appends the cursor and limit.
 func page[T any](c conn, p herald.Page, q string, args []any, scan func(*sql.Rows) (*T, int64, error)) ([]*T, string, error) {
+	return keyset(c, p, q, args, false, scan)
+}
+
+// newestPage is page newest first: the cursor is the id the next page
+// starts before.
+func newestPage[T any](c conn, p herald.Page, q string, args []any, scan func(*sql.Rows) (*T, int64, error)) ([]*T, string, error) {
+	return keyset(c, p, q, args, true, scan)
+}
+
+func keyset[T any](c conn, p herald.Page, q string, args []any, desc bool, scan func(*sql.Rows) (*T, int64, error)) ([]*T, string, error) {
 	p = p.Normalize()
-	after, err := p.After()
+	from, err := p.After()
 	if err != nil {
 		return nil, "", err
 	}
-	args = append(args, after, p.Limit+1)
-	rows, err := c.query(q+" AND id > ? ORDER BY id LIMIT ?", args...)
+	if desc {
+		args = append(args, from, from, p.Limit+1)
+		q += " AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?"
+	} else {
+		args = append(args, from, p.Limit+1)
+		q += " AND id > ? ORDER BY id LIMIT ?"
+	}
+	rows, err := c.query(q, args...)
 	if err != nil {
 		return nil, "", err
 	}

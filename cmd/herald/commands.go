@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/api"
 	"github.com/heraldhq/herald/compat/codeartsbuild"
 	"github.com/heraldhq/herald/compat/codeartsdeploy"
+	"github.com/heraldhq/herald/compat/feishu"
 	"github.com/heraldhq/herald/compat/kintone"
 	"github.com/heraldhq/herald/compat/settings"
 	"github.com/heraldhq/herald/console"
@@ -124,12 +125,13 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 
 	srv := &api.Server{
 		Tokens: db, Tenants: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
-		Events: db, Deliveries: db, Inbox: db, OTP: codes,
+		Events: db, Deliveries: db, Inbox: db, OTP: codes, Pushes: db,
 		Ready:  db.Ping,
 		Logger: logger,
 		Surfaces: []api.Surface{
 			&codeartsbuild.Surface{Sources: db, Notifiers: db, Settings: db, Logger: logger},
 			&codeartsdeploy.Surface{Projects: db, Sources: db, Notifiers: db, Settings: db, Logger: logger},
+			&feishu.Surface{Pushes: db, Directory: db, Logger: logger},
 			&kintone.Surface{Sources: db, Notifiers: db, Settings: db, Logger: logger},
 			&settings.Surface{Projects: db, Notifiers: db, NotificationSettings: db, OTP: codes, Logger: logger},
 			&console.Console{

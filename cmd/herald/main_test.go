@@ -184,12 +184,19 @@ func TestServe_README(t *testing.T) {
 				{"/v1/job/" + strings.Repeat("a", 32) + "/notice", "error_code", "CB."},
 				{"/v2/projects/" + strings.Repeat("b", 32) + "/applications/" + strings.Repeat("c", 32) + "/messages", "error_code", "Deploy."},
 				{"/k/v1/app/notifications/general.json?app=4242", "code", "GAIA_AP01"},
+				{"/open-apis/helpdesk/v1/notifications/4242", "code", ""},
 				{"/api/settings/notifications", "detail", ""}, // the only project is "demo": a DRF answer
 			} {
 				st, out := call(t, "GET", base+c.path, token, nil)
 				if c.key == "detail" {
 					if _, ok := out["notifications_otp_code_len"]; st != 200 || !ok {
 						t.Errorf("GET %s = %d %v, want the project's notification settings", c.path, st, out)
+					}
+					continue
+				}
+				if c.path == "/open-apis/helpdesk/v1/notifications/4242" {
+					if code, _ := out["code"].(float64); st != 404 || code != 154004 {
+						t.Errorf("GET %s = %d %v, want 404 with code 154004", c.path, st, out)
 					}
 					continue
 				}
