@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"slices"
 	"time"
 
 	"github.com/heraldhq/herald"
@@ -24,31 +23,11 @@ func projectScope(ctx context.Context, q string, args []any) (string, []any) {
 
 // FindDeliveriesNewest lists deliveries like FindDeliveries, newest first.
 func (db *DB) FindDeliveriesNewest(ctx context.Context, f herald.DeliveryFilter, p herald.Page) ([]*herald.Delivery, string, error) {
-	if f.Status != "" && !slices.Contains(herald.DeliveryStatuses, f.Status) {
-		return nil, "", herald.Errorf(herald.EINVALID, "status", "status must be one of pending, sending, delivered, failed, skipped, dead")
-	}
-	c, err := db.reader(ctx)
+	c, q, args, err := db.deliveryQuery(ctx, f)
 	if err != nil {
 		return nil, "", err
 	}
-	q, args := `SELECT `+deliveryCols+` FROM deliveries WHERE tenant_id = ?`, []any{c.tenantID}
-	if f.EventID != 0 {
-		q, args = q+` AND event_id = ?`, append(args, f.EventID)
-	}
-	if f.NotifierID != 0 {
-		q, args = q+` AND notifier_id = ?`, append(args, f.NotifierID)
-	}
-	if f.Status != "" {
-		q, args = q+` AND status = ?`, append(args, f.Status)
-	}
-	q, args = projectScope(ctx, q, args)
-	return newestPage(c, p, q, args, func(rows *sql.Rows) (*herald.Delivery, int64, error) {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		return d, d.ID, nil
-	})
+	return newestPage(c, p, q, args, scanDeliveryRow)
 }
 
 // FindEventsNewest lists the tenant's events newest first (without their

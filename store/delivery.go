@@ -48,12 +48,22 @@ func (db *DB) FindDeliveryByID(ctx context.Context, id int64) (*herald.Delivery,
 // FindDeliveries lists deliveries by id, optionally of one event, notifier
 // or status.
 func (db *DB) FindDeliveries(ctx context.Context, f herald.DeliveryFilter, p herald.Page) ([]*herald.Delivery, string, error) {
+	c, q, args, err := db.deliveryQuery(ctx, f)
+	if err != nil {
+		return nil, "", err
+	}
+	return page(c, p, q, args, scanDeliveryRow)
+}
+
+// deliveryQuery builds the query of a filtered delivery list, kept to the
+// principal's project when its token is scoped to one.
+func (db *DB) deliveryQuery(ctx context.Context, f herald.DeliveryFilter) (conn, string, []any, error) {
 	if f.Status != "" && !slices.Contains(herald.DeliveryStatuses, f.Status) {
-		return nil, "", herald.Errorf(herald.EINVALID, "status", "status must be one of pending, sending, delivered, failed, skipped, dead")
+		return conn{}, "", nil, herald.Errorf(herald.EINVALID, "status", "status must be one of pending, sending, delivered, failed, skipped, dead")
 	}
 	c, err := db.reader(ctx)
 	if err != nil {
-		return nil, "", err
+		return conn{}, "", nil, err
 	}
 	q, args := `SELECT `+deliveryCols+` FROM deliveries WHERE tenant_id = ?`, []any{c.tenantID}
 	if f.EventID != 0 {
@@ -65,13 +75,16 @@ func (db *DB) FindDeliveries(ctx context.Context, f herald.DeliveryFilter, p her
 	if f.Status != "" {
 		q, args = q+` AND status = ?`, append(args, f.Status)
 	}
-	return page(c, p, q, args, func(rows *sql.Rows) (*herald.Delivery, int64, error) {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		return d, d.ID, nil
-	})
+	q, args = projectScope(ctx, q, args)
+	return c, q, args, nil
+}
+
+func scanDeliveryRow(rows *sql.Rows) (*herald.Delivery, int64, error) {
+	d, err := scanDelivery(rows)
+	if err != nil {
+		return nil, 0, err
+	}
+	return d, d.ID, nil
 }
 
 // RetryDelivery re-queues a dead or failed delivery for a new round of
