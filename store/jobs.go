@@ -34,7 +34,7 @@ type DeliverArgs struct {
 func (DeliverArgs) Kind() string { return "herald.deliver" }
 
 // DeliverBatch is how many deliveries one deliver job carries.
-const DeliverBatch = 200
+const DeliverBatch = 500
 
 // RiverDriver returns the River driver over db's write pool: riversqlite on
 // SQLite, riverdatabasesql on PostgreSQL (the pool is pgx through
