@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/heraldhq/herald"
@@ -69,8 +71,9 @@ func handleCreate[T any](parent func(r *http.Request) (int64, error), set func(v
 	}
 }
 
-// handlePatch loads the object, decodes the body onto a copy, lets fix put
-// back the fields a PATCH cannot change, validates and saves.
+// handlePatch loads the object, applies the body to it as a JSON Merge
+// Patch (RFC 7396), lets fix put back the fields a PATCH cannot change,
+// validates and saves.
 func handlePatch[T any](find finder[T], fix func(cur, next *T), update func(context.Context, *T) error) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r, "id")
@@ -81,15 +84,15 @@ func handlePatch[T any](find finder[T], fix func(cur, next *T), update func(cont
 		if err != nil {
 			return err
 		}
-		next := *cur
-		if err := decode(w, r, &next); err != nil {
+		next, err := mergePatch(w, r, cur)
+		if err != nil {
 			return err
 		}
-		fix(cur, &next)
-		if err := validate(&next); err != nil {
+		fix(cur, next)
+		if err := validate(next); err != nil {
 			return err
 		}
-		if err := update(r.Context(), &next); err != nil {
+		if err := update(r.Context(), next); err != nil {
 			return err
 		}
 		// Answer what was stored, not what was asked for.
@@ -132,4 +135,53 @@ func notFound(kind string, id int64) error {
 // handler always have one.
 func principalOf(ctx context.Context) *herald.Principal {
 	return herald.PrincipalFromContext(ctx)
+}
+
+// mergePatch applies the request body to cur as a JSON Merge Patch (RFC
+// 7396): members sent replace the current ones, objects merge member by
+// member, and null removes a member (so one HTTP header of a notifier can
+// be dropped). The result is decoded strictly into a new value, so unknown
+// members and wrong types are refused as in any other body.
+func mergePatch[T any](w http.ResponseWriter, r *http.Request, cur *T) (*T, error) {
+	var patch json.RawMessage
+	if err := decode(w, r, &patch); err != nil {
+		return nil, err
+	}
+	base, err := json.Marshal(cur)
+	if err != nil {
+		return nil, err
+	}
+	merged, err := mergeJSON(base, patch)
+	if err != nil {
+		return nil, err
+	}
+	next := new(T)
+	if err := decodeJSON(bytes.NewReader(merged), next, false); err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// mergeJSON merges patch into target as RFC 7396 describes.
+func mergeJSON(target, patch json.RawMessage) (json.RawMessage, error) {
+	var p map[string]json.RawMessage
+	if err := json.Unmarshal(patch, &p); err != nil || p == nil {
+		return patch, nil // not an object: it replaces the target
+	}
+	var t map[string]json.RawMessage
+	if err := json.Unmarshal(target, &t); err != nil || t == nil {
+		t = map[string]json.RawMessage{}
+	}
+	for k, v := range p {
+		if string(bytes.TrimSpace(v)) == "null" {
+			delete(t, k)
+			continue
+		}
+		m, err := mergeJSON(t[k], v)
+		if err != nil {
+			return nil, err
+		}
+		t[k] = m
+	}
+	return json.Marshal(t)
 }
