@@ -103,6 +103,22 @@ func PrincipalFromContext(ctx context.Context) *Principal {
 	return p
 }
 
+type authErrorKey struct{}
+
+// NewContextWithAuthError records why the token a request carried did not
+// authenticate, for surfaces to answer in their own envelope.
+func NewContextWithAuthError(ctx context.Context, err error) context.Context {
+	return context.WithValue(ctx, authErrorKey{}, err)
+}
+
+// AuthErrorFromContext returns why the request's token did not
+// authenticate, or nil (no token, or a valid one). An EINTERNAL error means
+// the check itself failed (the database is down), not that the token is bad.
+func AuthErrorFromContext(ctx context.Context) error {
+	err, _ := ctx.Value(authErrorKey{}).(error)
+	return err
+}
+
 // TenantFromContext returns the tenant ctx acts for, or an unauthorized
 // error: every store query is scoped by it.
 func TenantFromContext(ctx context.Context) (int64, error) {

@@ -125,9 +125,6 @@ func infoFrom(r *http.Request) *reqInfo {
 	return i
 }
 
-// authErrKey holds why a request that carried a token is not authenticated.
-type authErrKey struct{}
-
 // publicPaths need no token, so they are not worth a token lookup.
 var publicPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/api/v1/openapi.json": true}
 
@@ -144,7 +141,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		p, err := authn.FromRequest(r.Context(), s.Tokens, r)
 		ctx := r.Context()
 		if err != nil {
-			ctx = context.WithValue(ctx, authErrKey{}, err)
+			ctx = herald.NewContextWithAuthError(ctx, err)
 		} else {
 			ctx = herald.NewContextWithPrincipal(ctx, p)
 		}
@@ -158,7 +155,7 @@ func principal(r *http.Request) (*herald.Principal, error) {
 	if p := herald.PrincipalFromContext(r.Context()); p != nil {
 		return p, nil
 	}
-	if err, ok := r.Context().Value(authErrKey{}).(error); ok {
+	if err := herald.AuthErrorFromContext(r.Context()); err != nil {
 		return nil, err
 	}
 	return nil, herald.Errorf(herald.EUNAUTHORIZED, "", "authentication required")

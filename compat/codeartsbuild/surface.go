@@ -98,6 +98,9 @@ func (s *Surface) getNotice(r *http.Request) ([]noticeItem, error) {
 // job. A job the token may not see is not found, like an unknown one.
 func (s *Surface) job(r *http.Request, perm herald.Permission) (*herald.Source, error) {
 	p := herald.PrincipalFromContext(r.Context())
+	if err := herald.AuthErrorFromContext(r.Context()); p == nil && herald.ErrorCode(err) == herald.EINTERNAL {
+		return nil, err // the token could not be checked: not the client's fault
+	}
 	if p == nil {
 		return nil, herald.Errorf(herald.EUNAUTHORIZED, "", "Authentication failed: send a valid token in X-Auth-Token.")
 	}

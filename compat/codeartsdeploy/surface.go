@@ -77,6 +77,9 @@ func (a *app) scope() herald.SettingsScope {
 // not found, like an unknown application.
 func (s *Surface) application(r *http.Request, perm herald.Permission) (*app, error) {
 	p := herald.PrincipalFromContext(r.Context())
+	if err := herald.AuthErrorFromContext(r.Context()); p == nil && herald.ErrorCode(err) == herald.EINTERNAL {
+		return nil, err // the token could not be checked: not the client's fault
+	}
 	if p == nil {
 		return nil, herald.Errorf(herald.EUNAUTHORIZED, "", "Authentication failed: send a valid token in X-Auth-Token.")
 	}

@@ -75,6 +75,9 @@ func (s *Surface) handle(perm herald.Permission, fn func(w http.ResponseWriter, 
 
 func (s *Surface) serve(w http.ResponseWriter, r *http.Request, perm herald.Permission, fn func(w http.ResponseWriter, r *http.Request, req *request) (any, error)) (any, error) {
 	p := herald.PrincipalFromContext(r.Context())
+	if err := herald.AuthErrorFromContext(r.Context()); p == nil && herald.ErrorCode(err) == herald.EINTERNAL {
+		return nil, err // the token could not be checked: not the client's fault
+	}
 	if p == nil {
 		return nil, herald.Errorf(herald.EUNAUTHORIZED, "", "Unauthorized: send a valid token as Authorization: Bearer <token>")
 	}

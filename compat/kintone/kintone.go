@@ -145,6 +145,9 @@ func (s *Surface) handle(perm herald.Permission, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := func() error {
 			p := herald.PrincipalFromContext(r.Context())
+			if err := herald.AuthErrorFromContext(r.Context()); p == nil && herald.ErrorCode(err) == herald.EINTERNAL {
+				return err // the token could not be checked: not the client's fault
+			}
 			if p == nil {
 				if r.Header.Get("X-Cybozu-Authorization") != "" {
 					return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized,

@@ -101,6 +101,10 @@ func (s *Surface) Register(mux *http.ServeMux) {
 func (s *Surface) handle(mux *http.ServeMux, pattern string, perm herald.Permission, h func(http.ResponseWriter, *http.Request) error) {
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		p := herald.PrincipalFromContext(r.Context())
+		if err := herald.AuthErrorFromContext(r.Context()); p == nil && herald.ErrorCode(err) == herald.EINTERNAL {
+			s.writeError(w, r, err) // the token could not be checked: not the client's fault
+			return
+		}
 		if p == nil {
 			s.writeError(w, r, herald.Errorf(herald.EUNAUTHORIZED, "", "authentication required"))
 			return
