@@ -39,7 +39,7 @@ func NewRootCommand(out, errOut io.Writer) *cobra.Command {
 	}
 	root.SetOut(out)
 	root.SetErr(errOut)
-	root.AddCommand(newServeCommand(), newMigrateCommand(), newTokenCommand(), newVersionCommand(), newBenchCommand())
+	root.AddCommand(newServeCommand(), newMigrateCommand(), newTokenCommand(), newVersionCommand(), newBenchCommand(), newEventCommand())
 	return root
 }
 
@@ -227,19 +227,8 @@ func newTokenCommand() *cobra.Command {
 	c.bindDatabaseFlags(cmd.PersistentFlags())
 	cmd.PersistentFlags().StringVar(&tenant, "tenant", store.DefaultTenant, "tenant the tokens belong to")
 
-	// withTenant opens the store and acts as the tenant.
 	withTenant := func(cmd *cobra.Command, fn func(ctx context.Context, db *store.DB) error) error {
-		db, err := c.openStore(cmd.Context(), nil, true)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		t, err := db.FindTenantByName(cmd.Context(), tenant)
-		if err != nil {
-			return fmt.Errorf("tenant %q not found (run herald serve once to create %q)", tenant, store.DefaultTenant)
-		}
-		ctx := herald.NewContextWithPrincipal(cmd.Context(), &herald.Principal{TenantID: t.ID, TokenName: "cli", Permissions: []herald.Permission{herald.PermAdmin}})
-		return fn(ctx, db)
+		return c.withTenant(cmd, tenant, fn)
 	}
 
 	var (
@@ -331,6 +320,21 @@ func newTokenCommand() *cobra.Command {
 	}
 	cmd.AddCommand(create, list, revoke)
 	return cmd
+}
+
+// withTenant opens the store and runs fn acting as an admin of the tenant.
+func (c *Config) withTenant(cmd *cobra.Command, tenant string, fn func(ctx context.Context, db *store.DB) error) error {
+	db, err := c.openStore(cmd.Context(), nil, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	t, err := db.FindTenantByName(cmd.Context(), tenant)
+	if err != nil {
+		return fmt.Errorf("tenant %q not found (run herald serve once to create %q)", tenant, store.DefaultTenant)
+	}
+	ctx := herald.NewContextWithPrincipal(cmd.Context(), &herald.Principal{TenantID: t.ID, TokenName: "cli", Permissions: []herald.Permission{herald.PermAdmin}})
+	return fn(ctx, db)
 }
 
 func permissionList() string {

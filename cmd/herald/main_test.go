@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/store"
 	"github.com/heraldhq/herald/store/storetest"
 )
@@ -292,5 +293,68 @@ func TestCLI_Tokens(t *testing.T) {
 	}
 	if _, err := run(t, "serve", "--bogus-flag"); err == nil {
 		t.Fatal("a bad flag succeeded")
+	}
+}
+
+func TestCLI_Events(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	c := Config{DataDir: data, LogLevel: "info"}
+	db, err := c.openStore(context.Background(), nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Bootstrap(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tenant, err := db.FindTenantByName(context.Background(), store.DefaultTenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := herald.NewContextWithPrincipal(context.Background(), &herald.Principal{TenantID: tenant.ID, Permissions: []herald.Permission{herald.PermAdmin}})
+	p := &herald.Project{Name: "demo"}
+	if err := db.CreateProject(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	src := &herald.Source{ProjectID: p.ID, Kind: herald.SourceBuildJob, ExternalID: strings.Repeat("ab", 16), Name: "nightly"}
+	if err := db.CreateSource(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	post := []string{"event", "post", "--data", data, "--kind", "build_job", "--external-id", src.ExternalID, "--type", "build.failed",
+		"--actor", "alice", "--role", "creator=alice", "--role", "followers=bob,carol", "--payload", `{"branch":"main"}`, "--idempotency-key", "k1"}
+	out, err := run(t, post...)
+	var id int64
+	if err != nil || !strings.Contains(out, "accepted") {
+		t.Fatalf("event post: %v\n%s", err, out)
+	}
+	fmt.Sscanf(out, "event %d", &id)
+	if out, err := run(t, post...); err != nil || !strings.Contains(out, fmt.Sprintf("event %d accepted (the idempotency key", id)) {
+		t.Fatalf("a repeated key: %v\n%s", err, out)
+	}
+	out, err = run(t, "event", "show", "--data", data, fmt.Sprint(id))
+	var ev herald.Event
+	if err != nil || json.Unmarshal([]byte(out), &ev) != nil {
+		t.Fatalf("event show: %v\n%s", err, out)
+	}
+	var payload map[string]string
+	_ = json.Unmarshal(ev.Payload, &payload)
+	if ev.Type != "build.failed" || ev.SourceID != src.ID || strings.Join(ev.Roles["followers"], ",") != "bob,carol" || payload["branch"] != "main" {
+		t.Fatalf("event shown = %+v", ev)
+	}
+	for _, bad := range [][]string{
+		{"--source-id", fmt.Sprint(src.ID), "--type", "build.exploded"},
+		{"--source-id", fmt.Sprint(src.ID), "--type", "build.failed", "--role", "creator"},
+		{"--source-id", fmt.Sprint(src.ID), "--type", "build.failed", "--payload", "{"},
+		{"--kind", "build_job", "--external-id", "nope", "--type", "build.failed"},
+		{"--source-id", fmt.Sprint(src.ID)},
+	} {
+		if out, err := run(t, append([]string{"event", "post", "--data", data}, bad...)...); err == nil {
+			t.Errorf("event post %v succeeded:\n%s", bad, out)
+		}
+	}
+	if _, err := run(t, "event", "show", "--data", data, "999"); err == nil {
+		t.Error("showing an unknown event succeeded")
 	}
 }
