@@ -5,70 +5,43 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald/bench"
+	"github.com/heraldhq/herald/store"
 	"github.com/heraldhq/herald/store/storetest"
 )
 
 func quiet(string, ...any) {}
 
-// BenchmarkFanoutInbox10k: one event to 10,000 inbox recipients. It reports
-// the ratio to a bare 10,000-row transactional insert on the same database.
-func BenchmarkFanoutInbox10k(b *testing.B) {
+// scenario runs one scenario per database as a benchmark and reports its
+// throughput and its ratio to the same-run baseline.
+func scenario(b *testing.B, n int, unit string, run func(context.Context, *store.DB, int, bench.Progress) (bench.Result, error)) {
 	for _, d := range storetest.Dialects {
 		b.Run(d, func(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
 				db := storetest.NewDB(b, d)
 				b.StartTimer()
-				r, err := bench.FanoutInbox(context.Background(), db, 10000, quiet)
+				r, err := run(context.Background(), db, n, quiet)
 				if err != nil {
 					b.Fatal(err)
 				}
+				b.ReportMetric(r.PerSecond(), unit)
 				b.ReportMetric(r.Ratio(), "x-baseline")
-				b.ReportMetric(float64(r.Elapsed.Milliseconds()), "ms/fanout")
 			}
 		})
 	}
 }
 
-// BenchmarkWebhooks: webhook deliveries per second to a loopback sink, and
-// the ratio to bare net/http POSTs to it.
-func BenchmarkWebhooks(b *testing.B) {
-	for _, d := range storetest.Dialects {
-		b.Run(d, func(b *testing.B) {
-			for b.Loop() {
-				b.StopTimer()
-				db := storetest.NewDB(b, d)
-				b.StartTimer()
-				r, err := bench.Webhooks(context.Background(), db, 5000, quiet)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.ReportMetric(r.PerSecond(), "deliveries/s")
-				b.ReportMetric(r.Ratio(), "x-baseline")
-			}
-		})
-	}
-}
+// BenchmarkFanoutInbox10k: one event to 10,000 inbox recipients, against
+// a bare 10,000-row transactional insert on the same database.
+func BenchmarkFanoutInbox10k(b *testing.B) { scenario(b, 10000, "recipients/s", bench.FanoutInbox) }
+
+// BenchmarkWebhooks: webhook deliveries to a loopback sink, against bare
+// net/http POSTs to it.
+func BenchmarkWebhooks(b *testing.B) { scenario(b, 5000, "deliveries/s", bench.Webhooks) }
 
 // BenchmarkAPISettings: authenticated GETs of live settings over loopback
-// HTTP, and the ratio to a bare net/http handler serving the same bytes.
-func BenchmarkAPISettings(b *testing.B) {
-	for _, d := range storetest.Dialects {
-		b.Run(d, func(b *testing.B) {
-			for b.Loop() {
-				b.StopTimer()
-				db := storetest.NewDB(b, d)
-				b.StartTimer()
-				r, err := bench.APISettings(context.Background(), db, 5000, quiet)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.ReportMetric(r.PerSecond(), "requests/s")
-				b.ReportMetric(r.Ratio(), "x-baseline")
-			}
-		})
-	}
-}
+// HTTP, against a bare net/http handler serving the same bytes.
+func BenchmarkAPISettings(b *testing.B) { scenario(b, 5000, "requests/s", bench.APISettings) }
 
 // TestScenarios runs each scenario small, so the suite proves they work.
 func TestScenarios(t *testing.T) {
