@@ -177,18 +177,15 @@ func (s *Sender) Send(ctx context.Context, m channel.Message) (channel.Receipt, 
 	}
 	var a answer
 	if err := json.Unmarshal(resp.Body, &a); err != nil || (a.Code == nil && a.StatusCode == nil) {
-		return channel.Receipt{}, channel.Temporary(fmt.Errorf("lark: unreadable answer %q", httpsend.Truncate(string(resp.Body), 200)), 0)
+		return channel.Receipt{}, httpsend.Unreadable("lark", resp.Body)
 	}
 	code, msg := a.Code, a.Msg
 	if code == nil {
 		code, msg = a.StatusCode, a.StatusMessage
 	}
-	switch *code {
-	case 0:
-		return channel.Receipt{StatusCode: resp.StatusCode}, nil
-	case CodeFrequencyLimited, CodeRateLimited:
-		return channel.Receipt{}, channel.Temporary(fmt.Errorf("lark: code %d: %s", *code, msg), 0)
-	default:
-		return channel.Receipt{}, channel.Permanent(fmt.Errorf("lark: code %d: %s", *code, msg))
-	}
+	return httpsend.VendorCode("lark", "code", *code, msg, resp.StatusCode, temporaryCodes)
 }
+
+// temporaryCodes are the codes worth retrying (frequency limits), after
+// the engine's backoff.
+var temporaryCodes = map[int]time.Duration{CodeFrequencyLimited: 0, CodeRateLimited: 0}

@@ -185,16 +185,10 @@ func (s *Sender) Send(ctx context.Context, m channel.Message) (channel.Receipt, 
 	}
 	var a answer
 	if err := json.Unmarshal(resp.Body, &a); err != nil || a.ErrCode == nil {
-		return channel.Receipt{}, channel.Temporary(fmt.Errorf("wecom: unreadable answer %q", httpsend.Truncate(string(resp.Body), 200)), 0)
+		return channel.Receipt{}, httpsend.Unreadable("wecom", resp.Body)
 	}
-	switch code := *a.ErrCode; code {
-	case 0:
-		return channel.Receipt{StatusCode: resp.StatusCode}, nil
-	case ErrCodeFreqOutOfLimit:
-		return channel.Receipt{}, channel.Temporary(fmt.Errorf("wecom: errcode %d: %s", code, a.ErrMsg), time.Minute)
-	case ErrCodeSystemBusy:
-		return channel.Receipt{}, channel.Temporary(fmt.Errorf("wecom: errcode %d: %s", code, a.ErrMsg), 0)
-	default:
-		return channel.Receipt{}, channel.Permanent(fmt.Errorf("wecom: errcode %d: %s", code, a.ErrMsg))
-	}
+	return httpsend.VendorCode("wecom", "errcode", *a.ErrCode, a.ErrMsg, resp.StatusCode, temporaryCodes)
 }
+
+// temporaryCodes are the errcodes worth retrying, with their waits.
+var temporaryCodes = map[int]time.Duration{ErrCodeFreqOutOfLimit: time.Minute, ErrCodeSystemBusy: 0}

@@ -173,3 +173,24 @@ func CheckHeaderName(name string) error {
 func JSONHeader() http.Header {
 	return http.Header{"Content-Type": {"application/json; charset=utf-8"}}
 }
+
+// Unreadable is the error for a 2xx answer whose body is not the vendor's
+// JSON: temporary, since a proxy or a hiccup may be to blame.
+func Unreadable(channelName string, body []byte) error {
+	return channel.Temporary(fmt.Errorf("%s: unreadable answer %q", channelName, Truncate(string(body), 200)), 0)
+}
+
+// VendorCode classifies the result code of a robot's JSON answer: 0 is
+// success; a code in temporary is retried after its wait (zero: the
+// engine's backoff); any other code is permanent. label names the code in
+// errors ("errcode", "code").
+func VendorCode(channelName, label string, code int, msg string, status int, temporary map[int]time.Duration) (channel.Receipt, error) {
+	if code == 0 {
+		return channel.Receipt{StatusCode: status}, nil
+	}
+	err := fmt.Errorf("%s: %s %d: %s", channelName, label, code, msg)
+	if wait, ok := temporary[code]; ok {
+		return channel.Receipt{}, channel.Temporary(err, wait)
+	}
+	return channel.Receipt{}, channel.Permanent(err)
+}
