@@ -184,7 +184,7 @@ func (c *ChannelSettings) validate(f string) error {
 	}
 	names := map[string]bool{}
 	for j, b := range c.BodyFields {
-		bf := fieldf(f+".body_fields", j, "name")
+		bf := indexField(f+".body_fields", j) + ".name"
 		if err := validateCode(bf, b.Name); err != nil {
 			return err
 		}

@@ -1,7 +1,6 @@
 package herald
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 	"unicode/utf8"
@@ -48,8 +47,4 @@ func validateOptional(field, s string, max int) error {
 		return Errorf(EINVALID, field, "%s must be valid text of at most %d characters", field, max)
 	}
 	return nil
-}
-
-func fieldf(parent string, i int, name string) string {
-	return fmt.Sprintf("%s[%d].%s", parent, i, name)
 }
