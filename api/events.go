@@ -277,10 +277,14 @@ func (s *Server) handleInboxStream(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	ctx := r.Context()
+	// Either look-up fails before the stream starts if the user is not there.
 	var last int64
 	if v := r.Header.Get("Last-Event-ID"); v != "" {
 		if _, err := fmt.Sscan(v, &last); err != nil || last < 0 {
 			return herald.Errorf(herald.EINVALID, "Last-Event-ID", "Last-Event-ID must be a message id")
+		}
+		if _, _, err := s.Inbox.FindInbox(ctx, id, herald.InboxFilter{AfterID: last}, herald.Page{Limit: 1}); err != nil {
+			return err
 		}
 	} else {
 		newest, _, err := s.Inbox.FindInbox(ctx, id, herald.InboxFilter{}, herald.Page{Limit: 1})
@@ -290,10 +294,6 @@ func (s *Server) handleInboxStream(w http.ResponseWriter, r *http.Request) error
 		if len(newest) == 1 {
 			last = newest[0].ID
 		}
-	}
-	// Fail before the stream starts if the user is not there.
-	if _, _, err := s.Inbox.FindInbox(ctx, id, herald.InboxFilter{AfterID: last}, herald.Page{Limit: 1}); err != nil {
-		return err
 	}
 	flusher, ok := w.(http.Flusher)
 	if !ok {
