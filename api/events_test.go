@@ -56,8 +56,10 @@ func TestEvents_InboxAndStream(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ts := newTestServer(t, db)
-		startEngine(t, db)
+		// The fixture records its event's fan-out itself: build it before
+		// the engine could fan that event out first.
 		f := ts.newFixture(ts.admin)
+		startEngine(t, db)
 		var inbox herald.Notifier
 		ts.must(201, "POST", fmt.Sprintf("/api/v1/projects/%d/notifiers", f.Project), ts.admin, map[string]any{"type": "inbox", "name": "inbox"}, &inbox)
 		settings := fmt.Sprintf("/api/v1/sources/%d/settings", f.Source)
@@ -152,8 +154,10 @@ func TestEvents_RetryDeadDelivery(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ts := newTestServer(t, db)
-		startEngine(t, db)
+		// The fixture records its event's fan-out itself: build it before
+		// the engine could fan that event out first.
 		f := ts.newFixture(ts.admin)
+		startEngine(t, db)
 		var healthy atomic.Bool
 		var hits atomic.Int64
 		sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
