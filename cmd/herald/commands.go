@@ -117,6 +117,9 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if mode, exposed := c.keyFileExposed(); exposed {
+		logger.Warn("the secret key file is readable by group or others: chmod 600 it", "path", filepath.Join(c.DataDir, "secret.key"), "mode", mode.String())
+	}
 	codes, err := otp.New(otp.Config{Store: db, Settings: db, Notifiers: db, Projects: db, Key: key,
 		AllowPrivateTargets: allowPrivate, Logger: logger})
 	if err != nil {

@@ -106,6 +106,19 @@ func (c *Config) secretKey() ([]byte, error) {
 	return k, f.Sync()
 }
 
+// keyFileExposed reports whether the data dir's secret.key (in use when
+// HERALD_SECRET_KEY is unset) is readable by group or others, with its mode.
+func (c *Config) keyFileExposed() (fs.FileMode, bool) {
+	if os.Getenv("HERALD_SECRET_KEY") != "" {
+		return 0, false
+	}
+	fi, err := os.Stat(filepath.Join(c.DataDir, "secret.key"))
+	if err != nil {
+		return 0, false
+	}
+	return fi.Mode().Perm(), fi.Mode().Perm()&0o077 != 0
+}
+
 // openStore opens the database and, with migrate, applies pending migrations.
 func (c *Config) openStore(ctx context.Context, logger *slog.Logger, migrate bool) (*store.DB, error) {
 	url, err := c.databaseURL()

@@ -288,7 +288,7 @@ func TestCLI_Tokens(t *testing.T) {
 	if out, err := run(t, "migrate", "status", "--data", data); err != nil || !strings.Contains(out, "applied") {
 		t.Fatalf("migrate status: %v %s", err, out)
 	}
-	if _, err := run(t, "migrate", "up", "--database-url", "postgres://nobody@127.0.0.1:1/none"); err == nil {
+	if _, err := run(t, "migrate", "up", "--data", t.TempDir(), "--database-url", "postgres://nobody@127.0.0.1:1/none"); err == nil {
 		t.Fatal("migrate against an unreachable database succeeded")
 	}
 	if _, err := run(t, "serve", "--bogus-flag"); err == nil {
@@ -356,5 +356,22 @@ func TestCLI_Events(t *testing.T) {
 	}
 	if _, err := run(t, "event", "show", "--data", data, "999"); err == nil {
 		t.Error("showing an unknown event succeeded")
+	}
+}
+
+func TestConfig_KeyFileExposed(t *testing.T) {
+	t.Setenv("HERALD_SECRET_KEY", "")
+	c := Config{DataDir: t.TempDir()}
+	if _, err := c.secretKey(); err != nil {
+		t.Fatal(err)
+	}
+	if mode, exposed := c.keyFileExposed(); exposed {
+		t.Fatalf("a freshly written key (mode %v) is reported exposed", mode)
+	}
+	if err := os.Chmod(filepath.Join(c.DataDir, "secret.key"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, exposed := c.keyFileExposed(); !exposed {
+		t.Fatal("a 0644 key file is not reported exposed")
 	}
 }
