@@ -20,12 +20,14 @@ const (
 	PermAdmin          Permission = "admin"
 	PermSettingsRead   Permission = "settings:read"
 	PermSettingsWrite  Permission = "settings:write"
+	PermDirectoryRead  Permission = "directory:read"
 	PermDirectoryWrite Permission = "directory:write"
 	PermNotifiersWrite Permission = "notifiers:write"
 	PermEventsWrite    Permission = "events:write"
 	PermPushRead       Permission = "push:read"
 	PermPushWrite      Permission = "push:write"
 	PermOTPSend        Permission = "otp:send"
+	PermInboxRead      Permission = "inbox:read"
 )
 
 // PermissionCodes gives every permission its stable numeric code.
@@ -33,6 +35,7 @@ var PermissionCodes = map[Permission]int{
 	PermAdmin:          1000,
 	PermSettingsRead:   1036,
 	PermSettingsWrite:  1037,
+	PermDirectoryRead:  1039,
 	PermDirectoryWrite: 1040,
 	PermNotifiersWrite: 1041,
 	PermEventsWrite:    1050,
@@ -40,6 +43,7 @@ var PermissionCodes = map[Permission]int{
 	PermPushWrite:      1061,
 	PermPushApprove:    1062,
 	PermOTPSend:        1070,
+	PermInboxRead:      1080,
 }
 
 // ParsePermission validates a permission name.
@@ -61,16 +65,25 @@ type Principal struct {
 	Permissions []Permission
 }
 
-// Has reports whether the principal holds perm (admin holds every one;
-// settings:write implies settings:read, push:write implies push:read).
+// implied lists what each permission brings with it: a writer may read
+// what it writes, and whoever reads settings may read the directory their
+// recipients come from.
+var implied = map[Permission][]Permission{
+	PermSettingsWrite:  {PermSettingsRead, PermDirectoryRead},
+	PermSettingsRead:   {PermDirectoryRead},
+	PermDirectoryWrite: {PermDirectoryRead},
+	PermPushWrite:      {PermPushRead},
+	PermPushApprove:    {PermPushRead}, // an approver sees what it approves
+}
+
+// Has reports whether the principal holds perm: itself, admin (which holds
+// every one) or a permission that implies it.
 func (p *Principal) Has(perm Permission) bool {
 	if p == nil {
 		return false
 	}
 	for _, q := range p.Permissions {
-		if q == perm || q == PermAdmin ||
-			(perm == PermSettingsRead && q == PermSettingsWrite) ||
-			(perm == PermPushRead && q == PermPushWrite) {
+		if q == perm || q == PermAdmin || slices.Contains(implied[q], perm) {
 			return true
 		}
 	}
@@ -153,6 +166,9 @@ type TokenCreate struct {
 func (c *TokenCreate) Validate() error {
 	if err := validateName("name", c.Name); err != nil {
 		return err
+	}
+	if c.ProjectID < 0 {
+		return Errorf(EINVALID, "project_id", "project_id must be a project id, or 0 for every project")
 	}
 	if len(c.Permissions) == 0 {
 		return Errorf(EINVALID, "permissions", "at least one permission is required")

@@ -15,6 +15,12 @@ type Event struct {
 	ID             int64               `json:"id"`
 	ProjectID      int64               `json:"project_id"`
 	SourceID       int64               `json:"source_id"`
+	// SourceKind and SourceExternalID name the source by its vendor id
+	// instead of SourceID; CreateEvents resolves them within the caller's
+	// scope (posting an event needs events:write, not the right to read
+	// sources).
+	SourceKind       string `json:"-"`
+	SourceExternalID string `json:"-"`
 	Type           string              `json:"type"`
 	Actor          string              `json:"actor"`
 	Roles          map[string][]string `json:"roles"`
@@ -40,7 +46,7 @@ const (
 // Validate checks an event and normalises role names to lower case (so
 // Kintone's CREATOR and CodeArts' creator are one role).
 func (e *Event) Validate() error {
-	if e.SourceID <= 0 {
+	if e.SourceID <= 0 && e.SourceExternalID == "" {
 		return Errorf(EINVALID, "source_id", "source_id is required")
 	}
 	if !IsEventType(e.Type) {

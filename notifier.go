@@ -170,6 +170,13 @@ type NotifierFilter struct {
 	Type      string
 }
 
+// NotifierSender reads a notifier with its credentials in clear, to send
+// through it (the console's test message). It needs the right to set those
+// credentials, not to read them: the notifier itself never leaves.
+type NotifierSender interface {
+	FindNotifierForSend(ctx context.Context, id int64) (*Notifier, error)
+}
+
 // NotifierService manages notifiers. Secrets are encrypted at rest; a
 // notifier read back carries its clear secret for the delivery engine, and
 // an update whose Secret is "" or SecretMask keeps the stored one.
@@ -179,4 +186,14 @@ type NotifierService interface {
 	CreateNotifier(ctx context.Context, n *Notifier) error
 	UpdateNotifier(ctx context.Context, n *Notifier) error
 	DeleteNotifier(ctx context.Context, id int64) error
+}
+
+// Redacted returns a copy of n safe to show: its secret masked.
+// TODO(secrets branch): mask URL tokens and header values too.
+func (n *Notifier) Redacted() *Notifier {
+	c := *n
+	if c.Secret != "" {
+		c.Secret = SecretMask
+	}
+	return &c
 }

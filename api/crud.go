@@ -13,18 +13,6 @@ import (
 // GET by id, POST (201 with the object), PATCH (the body is decoded onto
 // the current object, so only the fields sent change) and DELETE (204).
 
-// validator is implemented by the domain types that check themselves.
-type validator interface{ Validate() error }
-
-// validate runs v's domain validation, if its type has one. The store
-// validates too; validating here first keeps bad input from reaching it.
-func validate(v any) error {
-	if v, ok := v.(validator); ok {
-		return v.Validate()
-	}
-	return nil
-}
-
 // finder loads one object of the context's tenant (and project scope).
 type finder[T any] func(ctx context.Context, id int64) (*T, error)
 
@@ -61,9 +49,6 @@ func handleCreate[T any](parent func(r *http.Request) (int64, error), set func(v
 			return err
 		}
 		set(v, parentID)
-		if err := validate(v); err != nil {
-			return err
-		}
 		if err := create(r.Context(), v); err != nil {
 			return err
 		}
@@ -89,9 +74,6 @@ func handlePatch[T any](find finder[T], fix func(cur, next *T), update func(cont
 			return err
 		}
 		fix(cur, next)
-		if err := validate(next); err != nil {
-			return err
-		}
 		if err := update(r.Context(), next); err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/store/storetest"
 )
 
 // testServer is the native API over a real store, with the bootstrap
@@ -54,9 +55,10 @@ func newTestServer(t *testing.T, db *store.DB) *testServer {
 		t.Fatalf("Bootstrap = %q, %v", secret, err)
 	}
 	logs := &syncBuffer{}
+	g := storetest.Guard(db)
 	s := &Server{
-		Tokens: db, Tenants: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
-		Events: db, Deliveries: db, Inbox: db, InboxPoll: 20 * time.Millisecond, Pushes: db,
+		Tokens: g.Tokens, Tenants: db, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers, Settings: g.Settings,
+		Events: g.Events, Deliveries: g.Deliveries, Inbox: g.Inbox, InboxPoll: 20 * time.Millisecond, Pushes: g.Pushes,
 		Ready:  db.Ping,
 		Logger: slog.New(slog.NewTextHandler(logs, nil)),
 	}

@@ -20,7 +20,7 @@ func (s *Server) sourceScope(r *http.Request) (herald.SettingsScope, error) {
 	if err != nil {
 		return herald.SettingsScope{}, err
 	}
-	src, err := s.findSource(r.Context(), id)
+	src, err := s.Sources.FindSourceByID(r.Context(), id)
 	if err != nil {
 		return herald.SettingsScope{}, err
 	}

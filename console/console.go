@@ -48,15 +48,17 @@ type LogStore interface {
 // Console is the web console, an api.Surface. Set the services and mount
 // it with Register (api.Server does, for each of its Surfaces).
 type Console struct {
-	Tokens     herald.TokenService
-	Projects   herald.ProjectService
-	Sources    herald.SourceService
-	Directory  herald.DirectoryService
-	Notifiers  herald.NotifierService
-	Settings   herald.SettingsService
-	Events     herald.EventService
-	Deliveries herald.DeliveryService
-	Log        LogStore
+	Tokens    herald.TokenService
+	Projects  herald.ProjectService
+	Sources   herald.SourceService
+	Directory herald.DirectoryService
+	Notifiers herald.NotifierService
+	// NotifierSender reads a notifier's credentials for a test message.
+	NotifierSender herald.NotifierSender
+	Settings       herald.SettingsService
+	Events         herald.EventService
+	Deliveries     herald.DeliveryService
+	Log            LogStore
 	// Pushes serves the pushes page; nil leaves the page out.
 	Pushes herald.PushService
 

@@ -61,10 +61,11 @@ func setup(t *testing.T) *testBundle {
 		t.Fatal(err)
 	}
 	clk := &clock{}
-	con := &console.Console{Tokens: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
-		Events: db, Deliveries: db, Log: db, Pushes: db, SessionKey: storetest.Key(), Now: clk.Now, AllowPrivateTargets: true}
-	h := (&api.Server{Tokens: db, Tenants: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
-		Events: db, Deliveries: db, Inbox: db, Surfaces: []api.Surface{con}}).Handler()
+	gs := storetest.Guard(db)
+	con := &console.Console{Tokens: gs.Tokens, Projects: gs.Projects, Sources: gs.Sources, Directory: gs.Directory, Notifiers: gs.Notifiers, Settings: gs.Settings,
+		Events: gs.Events, Deliveries: gs.Deliveries, Log: gs.Log, Pushes: gs.Pushes, NotifierSender: gs.NotifierSender, SessionKey: storetest.Key(), Now: clk.Now, AllowPrivateTargets: true}
+	h := (&api.Server{Tokens: gs.Tokens, Tenants: db, Projects: gs.Projects, Sources: gs.Sources, Directory: gs.Directory, Notifiers: gs.Notifiers, Settings: gs.Settings,
+		Events: gs.Events, Deliveries: gs.Deliveries, Inbox: gs.Inbox, Surfaces: []api.Surface{con}}).Handler()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &testBundle{db: db, srv: srv, token: secret, ctx: herald.NewContextWithPrincipal(ctx, p), clock: clk, console: con}

@@ -198,9 +198,6 @@ func (c *Console) showNotifier(w http.ResponseWriter, r *http.Request, v *view, 
 }
 
 func (c *Console) handleSaveNotifier(w http.ResponseWriter, r *http.Request, v *view) error {
-	if err := require(r, herald.PermNotifiersWrite); err != nil {
-		return err
-	}
 	ctx := r.Context()
 	var n *herald.Notifier
 	if r.PathValue("id") != "" {
@@ -246,18 +243,15 @@ func (c *Console) handleSaveNotifier(w http.ResponseWriter, r *http.Request, v *
 }
 
 func (c *Console) handleTestNotifier(w http.ResponseWriter, r *http.Request, v *view) error {
-	if err := require(r, herald.PermNotifiersWrite); err != nil {
-		return err
-	}
 	id, err := pathID(r, "id", false)
 	if err != nil {
 		return err
 	}
-	n, err := c.findNotifier(r.Context(), id)
+	n, err := c.NotifierSender.FindNotifierForSend(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	f := formOf(n)
+	f := formOf(n.Redacted())
 	f.To = r.PostForm.Get("to")
 	if err := c.sendTest(r.Context(), n, f.To, v.Lang); err != nil {
 		msg := err.Error()
@@ -265,8 +259,8 @@ func (c *Console) handleTestNotifier(w http.ResponseWriter, r *http.Request, v *
 			msg = herald.ErrorMessage(err)
 		}
 		v.Error = translate(v.Lang, "Test message failed:") + " " + msg
-		return c.showNotifier(w, r, v, n, http.StatusBadGateway, f)
+		return c.showNotifier(w, r, v, n.Redacted(), http.StatusBadGateway, f)
 	}
 	v.Flash = "Test message sent."
-	return c.showNotifier(w, r, v, n, http.StatusOK, f)
+	return c.showNotifier(w, r, v, n.Redacted(), http.StatusOK, f)
 }

@@ -12,47 +12,28 @@ import (
 // principal is the signed-in principal of ctx.
 func principal(ctx context.Context) *herald.Principal { return herald.PrincipalFromContext(ctx) }
 
-// require checks a permission of the signed-in principal, as the native
-// API's routes do.
-func require(r *http.Request, perm herald.Permission) error {
-	return principal(r.Context()).Require(perm)
-}
-
-// findProject loads a project the principal's scope admits (a project
-// outside it is not found, as in the API).
+// findProject loads a project (one outside the principal's scope is not
+// found: the services decide).
 func (c *Console) findProject(ctx context.Context, id int64) (*herald.Project, error) {
-	p, err := c.Projects.FindProjectByID(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if !principal(ctx).CanSeeProject(p.ID) {
-		return nil, herald.Errorf(herald.ENOTFOUND, "", "project %d not found", id)
-	}
-	return p, nil
+	return c.Projects.FindProjectByID(ctx, id)
 }
 
-// findSource loads a source of project pid.
+// findSource loads a source of project pid; one of another project is not
+// found under this page's path.
 func (c *Console) findSource(ctx context.Context, pid, sid int64) (*herald.Source, error) {
 	s, err := c.Sources.FindSourceByID(ctx, sid)
 	if err != nil {
 		return nil, err
 	}
-	if s.ProjectID != pid || !principal(ctx).CanSeeProject(pid) {
-		return nil, herald.Errorf(herald.ENOTFOUND, "", "source %d not found", sid)
+	if s.ProjectID != pid {
+		return nil, herald.NotFound("source", sid)
 	}
 	return s, nil
 }
 
-// findNotifier loads a notifier the principal's scope admits.
+// findNotifier loads a notifier, redacted.
 func (c *Console) findNotifier(ctx context.Context, id int64) (*herald.Notifier, error) {
-	n, err := c.Notifiers.FindNotifierByID(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if !principal(ctx).CanSeeProject(n.ProjectID) {
-		return nil, herald.Errorf(herald.ENOTFOUND, "", "notifier %d not found", id)
-	}
-	return n, nil
+	return c.Notifiers.FindNotifierByID(ctx, id)
 }
 
 type projectsData struct {
@@ -67,13 +48,7 @@ func (c *Console) handleProjects(w http.ResponseWriter, r *http.Request, v *view
 		return err
 	}
 	p := principal(r.Context())
-	visible := ps[:0]
-	for _, pr := range ps {
-		if p.CanSeeProject(pr.ID) {
-			visible = append(visible, pr)
-		}
-	}
-	d := projectsData{Projects: visible, CanWrite: p.Has(herald.PermSettingsWrite) && p.ProjectID == 0}
+	d := projectsData{Projects: ps, CanWrite: p.Has(herald.PermSettingsWrite) && p.ProjectID == 0}
 	if next != "" {
 		d.Next = withQuery(r, "cursor", next)
 	}
@@ -81,9 +56,6 @@ func (c *Console) handleProjects(w http.ResponseWriter, r *http.Request, v *view
 }
 
 func (c *Console) handleCreateProject(w http.ResponseWriter, r *http.Request, v *view) error {
-	if err := require(r, herald.PermSettingsWrite); err != nil {
-		return err
-	}
 	if principal(r.Context()).ProjectID != 0 {
 		return herald.Errorf(herald.EFORBIDDEN, "", "a token scoped to one project cannot create projects")
 	}
@@ -134,9 +106,6 @@ func (c *Console) handleProject(w http.ResponseWriter, r *http.Request, v *view)
 }
 
 func (c *Console) handleCreateSource(w http.ResponseWriter, r *http.Request, v *view) error {
-	if err := require(r, herald.PermSettingsWrite); err != nil {
-		return err
-	}
 	pid, err := pathID(r, "pid", false)
 	if err != nil {
 		return err

@@ -134,9 +134,6 @@ func (c *Console) loadMatrix(r *http.Request) (*matrixData, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := require(r, herald.PermSettingsRead); err != nil {
-		return nil, err
-	}
 	ctx := r.Context()
 	d := &matrixData{Project: pr, Source: src, Path: sourcePath(scope.ProjectID, scope.SourceID),
 		CanWrite: principal(ctx).Has(herald.PermSettingsWrite)}
@@ -207,9 +204,6 @@ func revisionOf(r *http.Request) (int64, error) {
 // writeSettings applies edit to the draft at the form's revision and
 // saves it; a stale revision re-renders the matrix with what changed.
 func (c *Console) writeSettings(w http.ResponseWriter, r *http.Request, v *view, back string, edit func(s *herald.Settings) error) error {
-	if err := require(r, herald.PermSettingsWrite); err != nil {
-		return err
-	}
 	_, _, scope, err := c.scopeOf(r)
 	if err != nil {
 		return err
@@ -419,9 +413,6 @@ func (c *Console) handleSaveCell(w http.ResponseWriter, r *http.Request, v *view
 }
 
 func (c *Console) handleDeploy(w http.ResponseWriter, r *http.Request, v *view) error {
-	if err := require(r, herald.PermSettingsWrite); err != nil {
-		return err
-	}
 	_, _, scope, err := c.scopeOf(r)
 	if err != nil {
 		return err
@@ -455,9 +446,6 @@ type historyData struct {
 func (c *Console) handleHistory(w http.ResponseWriter, r *http.Request, v *view) error {
 	pr, src, scope, err := c.scopeOf(r)
 	if err != nil {
-		return err
-	}
-	if err := require(r, herald.PermSettingsRead); err != nil {
 		return err
 	}
 	d := historyData{Project: pr, Source: src, Path: sourcePath(scope.ProjectID, scope.SourceID)}

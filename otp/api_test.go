@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/api"
+	"github.com/heraldhq/herald/authz"
 	"github.com/heraldhq/herald/otp"
 	"github.com/heraldhq/herald/store"
 	"github.com/heraldhq/herald/store/storetest"
@@ -23,8 +24,8 @@ func TestNativeAPI(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		b := setup(t, db, 10, otp.Config{})
-		srv := httptest.NewServer((&api.Server{Tokens: db, Tenants: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
-			OTP: b.svc, Logger: slog.New(slog.NewTextHandler(b.logs, nil))}).Handler())
+		srv := httptest.NewServer((&api.Server{Tokens: storetest.Guard(db).Tokens, Tenants: db, Projects: storetest.Guard(db).Projects, Sources: storetest.Guard(db).Sources, Directory: storetest.Guard(db).Directory, Notifiers: storetest.Guard(db).Notifiers, Settings: storetest.Guard(db).Settings,
+			OTP: authz.Guard(authz.Services{OTP: b.svc}).OTP, Logger: slog.New(slog.NewTextHandler(b.logs, nil))}).Handler())
 		t.Cleanup(srv.Close)
 		_, tok, err := db.CreateToken(b.ctx, herald.TokenCreate{Name: "app", Permissions: []herald.Permission{herald.PermOTPSend}, ProjectID: b.project.ID})
 		if err != nil {

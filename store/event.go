@@ -39,6 +39,13 @@ func (db *DB) CreateEvents(ctx context.Context, events []*herald.Event) error {
 		sources := map[int64]*herald.Source{}
 		var fresh []int64
 		for i, e := range events {
+			if e.SourceID == 0 {
+				src, err := c.findSourceByExternalID(e.SourceKind, e.SourceExternalID)
+				if err != nil || !herald.PrincipalFromContext(ctx).CanSeeProject(src.ProjectID) {
+					return herald.Errorf(herald.EINVALID, "source", "no %s with external_id %q", e.SourceKind, e.SourceExternalID)
+				}
+				e.SourceID = src.ID
+			}
 			src, ok := sources[e.SourceID]
 			if !ok {
 				var err error
@@ -154,9 +161,6 @@ func (db *DB) FindEventByID(ctx context.Context, id int64) (*herald.Event, error
 	e, err := c.findEvent(id)
 	if err != nil {
 		return nil, err
-	}
-	if p := herald.PrincipalFromContext(ctx); !p.CanSeeProject(e.ProjectID) {
-		return nil, notFound("event", id)
 	}
 	rows, err := c.query(`SELECT `+deliveryCols+` FROM deliveries WHERE tenant_id = ? AND event_id = ? ORDER BY id`, c.tenantID, id)
 	if err != nil {

@@ -23,6 +23,16 @@ func scanInbox(row scanner) (*herald.InboxMessage, error) {
 	return &m, nil
 }
 
+// inboxScope narrows an inbox query to the messages of the principal's
+// project's events when its token is scoped to one: pushes are the
+// tenant's, and other projects' messages are theirs.
+func inboxScope(ctx context.Context, q string, args []any) (string, []any) {
+	if p := herald.PrincipalFromContext(ctx); p != nil && p.ProjectID != 0 {
+		return q + ` AND event_id IN (SELECT id FROM events WHERE tenant_id = ? AND project_id = ?)`, append(args, p.TenantID, p.ProjectID)
+	}
+	return q, args
+}
+
 // FindInbox lists a user's messages newest first; with AfterID, the
 // messages newer than it, oldest first (for the live stream).
 func (db *DB) FindInbox(ctx context.Context, userID int64, f herald.InboxFilter, p herald.Page) ([]*herald.InboxMessage, string, error) {
@@ -34,7 +44,7 @@ func (db *DB) FindInbox(ctx context.Context, userID int64, f herald.InboxFilter,
 		return nil, "", err
 	}
 	p = p.Normalize()
-	q, args := `SELECT `+inboxCols+` FROM inbox_messages WHERE tenant_id = ? AND user_id = ?`, []any{c.tenantID, userID}
+	q, args := inboxScope(ctx, `SELECT `+inboxCols+` FROM inbox_messages WHERE tenant_id = ? AND user_id = ?`, []any{c.tenantID, userID})
 	if f.UnreadOnly {
 		q += ` AND read_at IS NULL`
 	}
@@ -87,7 +97,8 @@ func (db *DB) MarkInboxRead(ctx context.Context, userID, messageID int64) error 
 	return db.update(ctx, func(tx *Tx) error {
 		c := tx.conn()
 		var n int
-		if err := c.queryRow(`SELECT COUNT(*) FROM inbox_messages WHERE tenant_id = ? AND user_id = ? AND id = ?`, tx.tenantID, userID, messageID).Scan(&n); err != nil {
+		q, args := inboxScope(ctx, `SELECT COUNT(*) FROM inbox_messages WHERE tenant_id = ? AND user_id = ? AND id = ?`, []any{tx.tenantID, userID, messageID})
+		if err := c.queryRow(q, args...).Scan(&n); err != nil {
 			return err
 		}
 		if n == 0 {
@@ -106,7 +117,8 @@ func (db *DB) MarkAllInboxRead(ctx context.Context, userID int64) (int, error) {
 		if err := c.checkUser(userID); err != nil {
 			return err
 		}
-		res, err := c.exec(`UPDATE inbox_messages SET read_at = ? WHERE tenant_id = ? AND user_id = ? AND read_at IS NULL`, ms(tx.now), tx.tenantID, userID)
+		q, args := inboxScope(ctx, `UPDATE inbox_messages SET read_at = ? WHERE tenant_id = ? AND user_id = ? AND read_at IS NULL`, []any{ms(tx.now), tx.tenantID, userID})
+		res, err := c.exec(q, args...)
 		if err != nil {
 			return err
 		}

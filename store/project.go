@@ -156,6 +156,10 @@ func (db *DB) FindSourceByExternalID(ctx context.Context, kind, externalID strin
 	if err != nil {
 		return nil, err
 	}
+	return c.findSourceByExternalID(kind, externalID)
+}
+
+func (c conn) findSourceByExternalID(kind, externalID string) (*herald.Source, error) {
 	s, err := scanSource(c.queryRow(`SELECT `+sourceCols+` FROM sources WHERE tenant_id = ? AND kind = ? AND external_id = ?`,
 		c.tenantID, kind, externalID))
 	if err == sql.ErrNoRows {

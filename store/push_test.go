@@ -84,7 +84,7 @@ func TestPushService_Lifecycle(t *testing.T) {
 		// reject needs push:approve and a reason; rejected → withdraw → draft.
 		_, err = db.SubmitPush(writer, p.ID, "")
 		must(t, err)
-		_, err = db.RejectPush(writer, p.ID, "no")
+		_, err = storetest.Guard(db).Pushes.RejectPush(writer, p.ID, "no")
 		code(t, err, herald.EFORBIDDEN)
 		_, err = db.RejectPush(approver, p.ID, "")
 		code(t, err, herald.EINVALID)
@@ -103,7 +103,7 @@ func TestPushService_Lifecycle(t *testing.T) {
 		// submit → approve → execute later → scheduled; cancel → cancelled.
 		_, err = db.SubmitPush(writer, p.ID, "")
 		must(t, err)
-		_, err = db.ApprovePush(writer, p.ID)
+		_, err = storetest.Guard(db).Pushes.ApprovePush(writer, p.ID)
 		code(t, err, herald.EFORBIDDEN)
 		_, err = db.ApprovePush(approver, p.ID)
 		must(t, err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/api"
+	"github.com/heraldhq/herald/authz"
 	"github.com/heraldhq/herald/compat/codeartsbuild"
 	"github.com/heraldhq/herald/compat/codeartsdeploy"
 	"github.com/heraldhq/herald/compat/feishu"
@@ -126,20 +127,27 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 		return err
 	}
 
+	// Every entry point gets the services behind the one access policy;
+	// only the engine and OTP's internals use the store itself.
+	g := authz.Guard(authz.Services{
+		Projects: db, Sources: db, Notifiers: db, Settings: db, NotificationSettings: db, Directory: db,
+		Events: db, Deliveries: db, Inbox: db, Pushes: db, PushDirectory: db, Tokens: db, OTP: codes, Log: db,
+	})
 	srv := &api.Server{
-		Tokens: db, Tenants: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
-		Events: db, Deliveries: db, Inbox: db, OTP: codes, Pushes: db,
+		Tokens: g.Tokens, Tenants: db, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers,
+		Settings: g.Settings, Events: g.Events, Deliveries: g.Deliveries, Inbox: g.Inbox, OTP: g.OTP, Pushes: g.Pushes,
 		Ready:  db.Ping,
 		Logger: logger,
 		Surfaces: []api.Surface{
-			&codeartsbuild.Surface{Sources: db, Notifiers: db, Settings: db, Logger: logger},
-			&codeartsdeploy.Surface{Projects: db, Sources: db, Notifiers: db, Settings: db, Logger: logger},
-			&feishu.Surface{Pushes: db, Directory: db, Logger: logger},
-			&kintone.Surface{Sources: db, Notifiers: db, Settings: db, Logger: logger},
-			&settings.Surface{Projects: db, Notifiers: db, NotificationSettings: db, OTP: codes, Logger: logger},
+			&codeartsbuild.Surface{Sources: g.Sources, Notifiers: g.Notifiers, Settings: g.Settings, Logger: logger},
+			&codeartsdeploy.Surface{Projects: g.Projects, Sources: g.Sources, Notifiers: g.Notifiers, Settings: g.Settings, Logger: logger},
+			&feishu.Surface{Pushes: g.Pushes, Directory: g.PushDirectory, Logger: logger},
+			&kintone.Surface{Sources: g.Sources, Notifiers: g.Notifiers, Settings: g.Settings, Logger: logger},
+			&settings.Surface{Projects: g.Projects, Notifiers: g.Notifiers, NotificationSettings: g.NotificationSettings, OTP: g.OTP, Logger: logger},
 			&console.Console{
-				Tokens: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
-				Events: db, Deliveries: db, Log: db, Pushes: db,
+				Tokens: g.Tokens, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers,
+				NotifierSender: g.NotifierSender, Settings: g.Settings,
+				Events: g.Events, Deliveries: g.Deliveries, Log: g.Log, Pushes: g.Pushes,
 				SessionKey: key, AllowPrivateTargets: allowPrivate, Logger: logger,
 			},
 		},

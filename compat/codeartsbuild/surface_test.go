@@ -55,8 +55,9 @@ func setup(t *testing.T, db *store.DB) *testBundle {
 	b.job = &herald.Source{ProjectID: b.project.ID, Kind: herald.SourceBuildJob, ExternalID: jobID, Name: "payments-build"}
 	must(t, db.CreateSource(b.ctx, b.job))
 	b.token = b.newToken(t, herald.PermSettingsWrite)
-	s := &api.Server{Tokens: db, Tenants: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
-		Surfaces: []api.Surface{&codeartsbuild.Surface{Sources: db, Notifiers: db, Settings: db}}}
+	gs := storetest.Guard(db)
+	s := &api.Server{Tokens: gs.Tokens, Tenants: db, Projects: gs.Projects, Sources: gs.Sources, Directory: gs.Directory, Notifiers: gs.Notifiers, Settings: gs.Settings,
+		Surfaces: []api.Surface{&codeartsbuild.Surface{Sources: gs.Sources, Notifiers: gs.Notifiers, Settings: gs.Settings}}}
 	b.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(b.srv.Close)
 	return b

@@ -65,8 +65,9 @@ func setup(t *testing.T, db *store.DB) *testBundle {
 		Config: herald.NotifierConfig{Host: "127.0.0.1", Port: 2525, From: "herald@example.com", TLS: "none"}, Secret: "smtp-pass"}
 	must(t, db.CreateNotifier(b.ctx, b.email))
 	b.token = b.newToken(t, herald.PermSettingsWrite)
-	s := &api.Server{Tokens: db, Tenants: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
-		Surfaces: []api.Surface{&codeartsdeploy.Surface{Projects: db, Sources: db, Notifiers: db, Settings: db}}}
+	gs := storetest.Guard(db)
+	s := &api.Server{Tokens: gs.Tokens, Tenants: db, Projects: gs.Projects, Sources: gs.Sources, Directory: gs.Directory, Notifiers: gs.Notifiers, Settings: gs.Settings,
+		Surfaces: []api.Surface{&codeartsdeploy.Surface{Projects: gs.Projects, Sources: gs.Sources, Notifiers: gs.Notifiers, Settings: gs.Settings}}}
 	b.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(b.srv.Close)
 	return b

@@ -69,7 +69,8 @@ func setup(t *testing.T, db *store.DB) *testBundle {
 	b.writer = b.token(t, "test", herald.PermPushWrite)
 	b.admin = b.token(t, "boss", herald.PermAdmin)
 	b.reader = b.token(t, "reader", herald.PermPushRead)
-	s := &api.Server{Tokens: db, Surfaces: []api.Surface{&feishu.Surface{Pushes: db, Directory: db}}}
+	gs := storetest.Guard(db)
+	s := &api.Server{Tokens: gs.Tokens, Surfaces: []api.Surface{&feishu.Surface{Pushes: gs.Pushes, Directory: gs.PushDirectory}}}
 	b.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(b.srv.Close)
 	return b

@@ -54,8 +54,9 @@ func setup(t *testing.T, db *store.DB) *testBundle {
 		b.apps[a.id] = src
 	}
 	b.token = b.newToken(t, herald.PermAdmin)
-	b.srv = httptest.NewServer((&api.Server{Tokens: db, Tenants: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
-		Surfaces: []api.Surface{&kintone.Surface{Sources: db, Notifiers: db, Settings: db}}}).Handler())
+	gs := storetest.Guard(db)
+	b.srv = httptest.NewServer((&api.Server{Tokens: gs.Tokens, Tenants: db, Projects: gs.Projects, Sources: gs.Sources, Directory: gs.Directory, Notifiers: gs.Notifiers, Settings: gs.Settings,
+		Surfaces: []api.Surface{&kintone.Surface{Sources: gs.Sources, Notifiers: gs.Notifiers, Settings: gs.Settings}}}).Handler())
 	t.Cleanup(b.srv.Close)
 	return b
 }

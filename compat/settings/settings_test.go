@@ -18,6 +18,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/api"
+	"github.com/heraldhq/herald/authz"
 	"github.com/heraldhq/herald/compat/settings"
 	"github.com/heraldhq/herald/otp"
 	"github.com/heraldhq/herald/store"
@@ -44,11 +45,12 @@ func setup(t *testing.T, db *store.DB, otpSvc func(*store.DB) herald.OTPService)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sf := &settings.Surface{Projects: db, Notifiers: db, NotificationSettings: db}
+	gs := storetest.Guard(db)
+	sf := &settings.Surface{Projects: gs.Projects, Notifiers: gs.Notifiers, NotificationSettings: gs.NotificationSettings}
 	if otpSvc != nil {
-		sf.OTP = otpSvc(db)
+		sf.OTP = authz.Guard(authz.Services{OTP: otpSvc(db)}).OTP
 	}
-	srv := httptest.NewServer((&api.Server{Tokens: db, Tenants: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
+	srv := httptest.NewServer((&api.Server{Tokens: gs.Tokens, Tenants: db, Projects: gs.Projects, Sources: gs.Sources, Directory: gs.Directory, Notifiers: gs.Notifiers, Settings: gs.Settings,
 		Surfaces: []api.Surface{sf}}).Handler())
 	t.Cleanup(srv.Close)
 	return &testBundle{db: db, srv: srv, admin: secret, ctx: herald.NewContextWithPrincipal(ctx, p)}
@@ -240,7 +242,13 @@ func TestPatch(t *testing.T) {
 func TestAuth(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		b := setup(t, db, nil)
+		b := setup(t, db, func(db *store.DB) herald.OTPService {
+			svc, err := otp.New(otp.Config{Store: db, Settings: db, Notifiers: db, Projects: db, Key: bytes.Repeat([]byte("k"), 32)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return svc
+		})
 		p := b.project(t, "shop")
 		reader := b.token(t, p.ID, herald.PermSettingsRead)
 		writer := b.token(t, p.ID, herald.PermSettingsWrite)

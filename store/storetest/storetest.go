@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/authz"
 	"github.com/heraldhq/herald/store"
 )
 
@@ -116,5 +117,14 @@ func NewTenant(t testing.TB, db *store.DB, name string) context.Context {
 	}
 	return herald.NewContextWithPrincipal(ctx, &herald.Principal{
 		TenantID: tenant.ID, TokenName: fmt.Sprintf("%s-admin", name), Permissions: []herald.Permission{herald.PermAdmin},
+	})
+}
+
+// Guard returns db's services behind the access policy, as serve wires
+// every entry point (OTP is left out: it needs a sender).
+func Guard(db *store.DB) authz.Services {
+	return authz.Guard(authz.Services{
+		Projects: db, Sources: db, Notifiers: db, Settings: db, NotificationSettings: db, Directory: db,
+		Events: db, Deliveries: db, Inbox: db, Pushes: db, PushDirectory: db, Tokens: db, Log: db,
 	})
 }
