@@ -12,21 +12,21 @@ import (
 // Roles maps a role or field code (creator, executor, followers,
 // commenters, or any user-selection field) to the user codes it holds.
 type Event struct {
-	ID             int64               `json:"id"`
-	ProjectID      int64               `json:"project_id"`
-	SourceID       int64               `json:"source_id"`
+	ID        int64 `json:"id"`
+	ProjectID int64 `json:"project_id"`
+	SourceID  int64 `json:"source_id"`
 	// SourceKind and SourceExternalID name the source by its vendor id
 	// instead of SourceID; CreateEvents resolves them within the caller's
 	// scope (posting an event needs events:write, not the right to read
 	// sources).
-	SourceKind       string `json:"-"`
-	SourceExternalID string `json:"-"`
-	Type           string              `json:"type"`
-	Actor          string              `json:"actor"`
-	Roles          map[string][]string `json:"roles"`
-	Payload        json.RawMessage     `json:"payload"`
-	IdempotencyKey string              `json:"idempotency_key,omitempty"`
-	CreatedAt      time.Time           `json:"created_at"`
+	SourceKind       string              `json:"-"`
+	SourceExternalID string              `json:"-"`
+	Type             string              `json:"type"`
+	Actor            string              `json:"actor"`
+	Roles            map[string][]string `json:"roles"`
+	Payload          json.RawMessage     `json:"payload"`
+	IdempotencyKey   string              `json:"idempotency_key,omitempty"`
+	CreatedAt        time.Time           `json:"created_at"`
 	// Duplicate is set when CreateEvents found the idempotency key already
 	// used and returned the first event instead.
 	Duplicate bool `json:"duplicate,omitempty"`
