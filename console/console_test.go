@@ -50,7 +50,13 @@ type testBundle struct {
 
 func setup(t *testing.T) *testBundle {
 	t.Helper()
-	db := storetest.NewDB(t, store.DialectSQLite)
+	return setupOn(t, store.DialectSQLite)
+}
+
+// setupOn is setup on a fresh store of dialect.
+func setupOn(t *testing.T, dialect string) *testBundle {
+	t.Helper()
+	db := storetest.NewDB(t, dialect)
 	ctx := context.Background()
 	secret, err := db.Bootstrap(ctx)
 	if err != nil {
@@ -62,7 +68,7 @@ func setup(t *testing.T) *testBundle {
 	}
 	clk := &clock{}
 	con := &console.Console{Tokens: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
-		Events: db, Deliveries: db, Log: db, Pushes: db, SessionKey: storetest.Key(), Now: clk.Now, AllowPrivateTargets: true}
+		Events: db, Deliveries: db, Log: db, Pushes: db, Sessions: db, SessionKey: storetest.Key(), Now: clk.Now, AllowPrivateTargets: true}
 	h := (&api.Server{Tokens: db, Tenants: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
 		Events: db, Deliveries: db, Inbox: db, Surfaces: []api.Surface{con}}).Handler()
 	srv := httptest.NewServer(h)

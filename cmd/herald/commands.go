@@ -67,12 +67,21 @@ func newServeCommand() *cobra.Command {
 	}
 	c.bindDatabaseFlags(cmd.Flags())
 	cmd.Flags().StringVar(&c.Addr, "addr", envOr("HERALD_ADDR", "127.0.0.1:8080"), "address to listen on (env HERALD_ADDR)")
+	c.bindProxyFlags(cmd.Flags())
 	return cmd
 }
 
 // serve runs the server until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, c *Config, out io.Writer) error {
 	logger, err := c.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	publicURL, err := c.publicURL()
+	if err != nil {
+		return err
+	}
+	proxies, err := c.trustedProxies()
 	if err != nil {
 		return err
 	}
@@ -139,8 +148,9 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 			&settings.Surface{Projects: db, Notifiers: db, NotificationSettings: db, OTP: codes, Logger: logger},
 			&console.Console{
 				Tokens: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db,
-				Events: db, Deliveries: db, Log: db, Pushes: db,
-				SessionKey: key, AllowPrivateTargets: allowPrivate, Logger: logger,
+				Events: db, Deliveries: db, Log: db, Pushes: db, Sessions: db,
+				SessionKey: key, PublicURL: publicURL, TrustedProxies: proxies,
+				AllowPrivateTargets: allowPrivate, Logger: logger,
 			},
 		},
 	}
