@@ -2,15 +2,17 @@
 // same binary as the API: server-rendered html/template pages with plain
 // forms, a little CSS and vanilla JavaScript, all embedded with go:embed.
 //
-// A person signs in by pasting a Herald token. The session is a cookie
-// holding the token sealed with AES-GCM under the console's SessionKey,
-// together with its expiry and the session's CSRF token; the server checks
-// the expiry on every request and authenticates the token again, so a
-// revoked token ends its sessions at once. Every page acts as the token's
-// principal (herald.NewContextWithPrincipal), so the services scope each
-// call to its tenant and check its permissions exactly as for the API.
-// Every POST carries the CSRF token in a hidden field; a missing or wrong
-// one is refused with 403 and changes nothing.
+// A person signs in by pasting a Herald token. The session is kept on the
+// server (Sessions): the cookie carries only a random secret, of which the
+// store keeps a hash, with the session's token and expiry. Every request
+// looks the session up and checks its token again, so signing out ends the
+// session for any copy of the cookie and a revoked token ends its sessions
+// at once. The cookie is Secure, with the __Host- prefix, when the request
+// came over https (see PublicURL and TrustedProxies). Every page acts as
+// the token's principal (herald.NewContextWithPrincipal), so the services
+// scope each call to its tenant and check its permissions exactly as for
+// the API. Every POST carries the session's CSRF token in a hidden field; a
+// missing or wrong one is refused with 403 and changes nothing.
 package console
 
 import (
@@ -22,6 +24,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -62,11 +65,26 @@ type Console struct {
 	// Pushes serves the pushes page; nil leaves the page out.
 	Pushes herald.PushService
 
-	// SessionKey seals the session cookie (any length; at least 16 bytes
-	// of secret, e.g. the server's secret key). Required.
+	// Sessions keeps the sign-ins on the server: signing out, or revoking
+	// the token, ends a session for every copy of its cookie. Required.
+	Sessions SessionStore
+
+	// SessionKey derives the sessions' CSRF tokens (any length; at least 16
+	// bytes of secret, e.g. the server's secret key). Required.
 	SessionKey []byte
 	// SessionTTL is how long a sign-in lasts (default 12 h).
 	SessionTTL time.Duration
+	// PublicURL is the URL people reach Herald at (HERALD_PUBLIC_URL). When
+	// it is https://…, every session cookie is Secure and takes the __Host-
+	// prefix (with Path=/), whatever the request looks like: set it when a
+	// proxy ends TLS in front of Herald. Empty: decide per request.
+	PublicURL string
+	// TrustedProxies are the addresses of the reverse proxies whose
+	// X-Forwarded-Proto header is believed (HERALD_TRUSTED_PROXIES): a
+	// request from one of them whose header's first value is https gets
+	// the Secure, __Host- cookie, as a request over TLS does. From any other
+	// address the header is ignored, since a client can send it.
+	TrustedProxies []netip.Prefix
 	// AllowPrivateTargets lets "send test message" reach loopback and
 	// private addresses, as the delivery engine's option of that name.
 	AllowPrivateTargets bool
@@ -205,8 +223,12 @@ func (c *Console) private(h handler) http.Handler {
 		securityHeaders(w)
 		v := &view{Lang: language(r), Path: r.URL.Path}
 		s, p, err := c.readSession(r)
+		if err != nil && herald.ErrorCode(err) != herald.EUNAUTHORIZED {
+			c.fail(w, r, v, err) // the look-up failed: the session may be fine
+			return
+		}
 		if err != nil {
-			clearSessionCookie(w, r)
+			c.clearSessionCookie(w, r)
 			if r.Method != http.MethodGet {
 				http.Error(w, translate(v.Lang, "Your session has ended. Sign in again."), http.StatusForbidden)
 				return

@@ -50,7 +50,13 @@ type testBundle struct {
 
 func setup(t *testing.T) *testBundle {
 	t.Helper()
-	db := storetest.NewDB(t, store.DialectSQLite)
+	return setupOn(t, store.DialectSQLite)
+}
+
+// setupOn is setup on a fresh store of dialect.
+func setupOn(t *testing.T, dialect string) *testBundle {
+	t.Helper()
+	db := storetest.NewDB(t, dialect)
 	ctx := context.Background()
 	secret, err := db.Bootstrap(ctx)
 	if err != nil {
@@ -63,7 +69,7 @@ func setup(t *testing.T) *testBundle {
 	clk := &clock{}
 	gs := storetest.Guard(db)
 	con := &console.Console{Tokens: gs.Tokens, Projects: gs.Projects, Sources: gs.Sources, Directory: gs.Directory, Notifiers: gs.Notifiers, Settings: gs.Settings,
-		Events: gs.Events, Deliveries: gs.Deliveries, Log: gs.Log, Pushes: gs.Pushes, NotifierSender: gs.NotifierSender, SessionKey: storetest.Key(), Now: clk.Now, AllowPrivateTargets: true}
+		Events: gs.Events, Deliveries: gs.Deliveries, Log: gs.Log, Pushes: gs.Pushes, NotifierSender: gs.NotifierSender, Sessions: db, SessionKey: storetest.Key(), Now: clk.Now, AllowPrivateTargets: true}
 	h := (&api.Server{Tokens: gs.Tokens, Tenants: db, Projects: gs.Projects, Sources: gs.Sources, Directory: gs.Directory, Notifiers: gs.Notifiers, Settings: gs.Settings,
 		Events: gs.Events, Deliveries: gs.Deliveries, Inbox: gs.Inbox, Surfaces: []api.Surface{con}}).Handler()
 	srv := httptest.NewServer(h)

@@ -1,16 +1,15 @@
 package console
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -18,25 +17,45 @@ import (
 	"github.com/heraldhq/herald"
 )
 
-// Cookie names.
+// Cookie names. Over https the session cookie takes the __Host- prefix:
+// browsers then accept it only with Secure, Path=/ and no Domain, so no
+// plain-http page of the host nor a sibling subdomain can set it (and
+// plant a session of its own choosing) or widen it.
 const (
-	sessionCookie = "herald_console"
-	langCookie    = "herald_lang"
+	sessionCookie       = "herald_console"
+	secureSessionCookie = "__Host-herald_console"
+	langCookie          = "herald_lang"
 )
 
 // DefaultSessionTTL is how long a sign-in lasts unless SessionTTL says.
 const DefaultSessionTTL = 12 * time.Hour
 
-// session is what the sealed cookie holds. The token is needed to act as
-// its principal on every request; sealing (AES-256-GCM) keeps it secret
-// from anyone who reads the cookie jar and makes the whole value tamper-
-// proof, so the expiry and CSRF token inside can be trusted.
+// SessionStore keeps the console's sessions on the server, so that a
+// session ends for every copy of its cookie. A session is known by the
+// random secret its cookie carries (the store keeps only a hash) and acts
+// as the token it was opened with. *store.DB implements it.
+type SessionStore interface {
+	// CreateConsoleSession records a session of ctx's principal (its token,
+	// in its tenant), known by secret, lasting until expires.
+	CreateConsoleSession(ctx context.Context, secret string, expires time.Time) error
+	// AuthenticateConsoleSession resolves a session secret to its token's
+	// principal and the session's expiry; a session unknown, revoked,
+	// expired, or of a revoked token is EUNAUTHORIZED.
+	AuthenticateConsoleSession(ctx context.Context, secret string) (*herald.Principal, time.Time, error)
+	// RevokeConsoleSession ends the session of ctx's tenant known by
+	// secret, for whoever holds its cookie.
+	RevokeConsoleSession(ctx context.Context, secret string) error
+}
+
+// session is a request's sign-in, as the pages see it.
 type session struct {
-	Token   string    `json:"tok"`
-	CSRF    string    `json:"csrf"`
-	Expires time.Time `json:"exp"`
+	// secret is the cookie's value: it names the session in the store.
+	secret string
+	// CSRF is the token every form of the session carries.
+	CSRF    string
+	Expires time.Time
 	// Name is the token's name, shown in the header.
-	Name string `json:"name"`
+	Name string
 }
 
 // checkCSRF compares a form's token with the session's in constant time.
@@ -47,80 +66,87 @@ func (s *session) checkCSRF(got string) bool {
 // errNoSession is any reason a request has no usable session.
 var errNoSession = herald.Errorf(herald.EUNAUTHORIZED, "", "no session")
 
-// aead derives the cookie cipher from SessionKey: HMAC-SHA-256 with a
-// fixed label gives a key of its own, so the server's secret key is never
-// used directly for two purposes.
-func (c *Console) aead() (cipher.AEAD, error) {
+// csrfToken derives a session's CSRF token from its secret: an HMAC under
+// a key of its own, taken from SessionKey with a fixed label, so the page
+// that shows the token gives away nothing of the cookie, and the server's
+// secret key is never used directly for two purposes.
+func (c *Console) csrfToken(secret string) (string, error) {
 	if len(c.SessionKey) < 16 {
-		return nil, errors.New("console: SessionKey must be at least 16 bytes")
+		return "", errors.New("console: SessionKey must be at least 16 bytes")
 	}
-	m := hmac.New(sha256.New, c.SessionKey)
-	m.Write([]byte("herald console session v1"))
-	block, err := aes.NewCipher(m.Sum(nil))
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
+	k := hmac.New(sha256.New, c.SessionKey)
+	k.Write([]byte("herald console csrf v1"))
+	m := hmac.New(sha256.New, k.Sum(nil))
+	m.Write([]byte(secret))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)), nil
 }
 
-// seal encodes and encrypts a session for the cookie.
-func (c *Console) seal(s *session) (string, error) {
-	a, err := c.aead()
+// secure reports whether the request came over https: over TLS to Herald
+// itself, because PublicURL says so, or from a trusted proxy whose
+// X-Forwarded-Proto (its first value) is https.
+func (c *Console) secure(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && err == nil && strings.EqualFold(u.Scheme, "https") {
+		return true
+	}
+	if len(c.TrustedProxies) == 0 {
+		return false
+	}
+	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	if !strings.EqualFold(strings.TrimSpace(proto), "https") {
+		return false
+	}
+	addr, err := netip.ParseAddr(r.RemoteAddr)
+	if ap, perr := netip.ParseAddrPort(r.RemoteAddr); perr == nil {
+		addr, err = ap.Addr(), nil
+	}
 	if err != nil {
-		return "", err
+		return false
 	}
-	plain, err := json.Marshal(s)
-	if err != nil {
-		return "", err
+	addr = addr.Unmap()
+	for _, p := range c.TrustedProxies {
+		if p.Contains(addr) {
+			return true
+		}
 	}
-	nonce := make([]byte, a.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(a.Seal(nonce, nonce, plain, []byte(sessionCookie))), nil
+	return false
 }
 
-// open decrypts a cookie value; any tampering fails.
-func (c *Console) open(v string) (*session, error) {
-	a, err := c.aead()
-	if err != nil {
-		return nil, err
+// cookie returns the session cookie's attributes for the request, with
+// the value and max age to set.
+func (c *Console) cookie(r *http.Request, value string, maxAge int) *http.Cookie {
+	ck := &http.Cookie{Name: sessionCookie, Value: value, Path: "/console", MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode}
+	if c.secure(r) {
+		// __Host- demands Path=/: the cookie then goes to the API too,
+		// which reads no cookie.
+		ck.Name, ck.Path, ck.Secure = secureSessionCookie, "/", true
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(v)
-	if err != nil || len(raw) < a.NonceSize() {
-		return nil, errNoSession
-	}
-	plain, err := a.Open(nil, raw[:a.NonceSize()], raw[a.NonceSize():], []byte(sessionCookie))
-	if err != nil {
-		return nil, errNoSession
-	}
-	var s session
-	if err := json.Unmarshal(plain, &s); err != nil {
-		return nil, errNoSession
-	}
-	return &s, nil
+	return ck
 }
 
-// readSession returns the request's session and its principal: the cookie
-// must open, must not have expired by the console's clock, and its token
-// must still authenticate.
+// readSession returns the request's session and its principal: the
+// cookie's secret must name a session the store still holds, not revoked
+// and not expired by the console's clock, whose token is not revoked.
 func (c *Console) readSession(r *http.Request) (*session, *herald.Principal, error) {
-	ck, err := r.Cookie(sessionCookie)
-	if err != nil {
+	ck, err := r.Cookie(c.cookie(r, "", 0).Name)
+	if err != nil || ck.Value == "" {
 		return nil, nil, errNoSession
 	}
-	s, err := c.open(ck.Value)
+	p, expires, err := c.Sessions.AuthenticateConsoleSession(r.Context(), ck.Value)
 	if err != nil {
 		return nil, nil, err
 	}
-	if !c.now().Before(s.Expires) {
+	if !c.now().Before(expires) {
 		return nil, nil, errNoSession
 	}
-	p, err := c.Tokens.Authenticate(r.Context(), s.Token)
+	csrf, err := c.csrfToken(ck.Value)
 	if err != nil {
 		return nil, nil, err
 	}
-	return s, p, nil
+	return &session{secret: ck.Value, CSRF: csrf, Expires: expires, Name: p.TokenName}, p, nil
 }
 
 func (c *Console) ttl() time.Duration {
@@ -130,26 +156,31 @@ func (c *Console) ttl() time.Duration {
 	return DefaultSessionTTL
 }
 
-// setSessionCookie starts a session for token.
-func (c *Console) setSessionCookie(w http.ResponseWriter, r *http.Request, token, name string) error {
-	s := &session{Token: token, CSRF: rand.Text(), Expires: c.now().Add(c.ttl()), Name: name}
-	v, err := c.seal(s)
-	if err != nil {
+// startSession opens a session for the principal p signed in as and sets
+// its cookie.
+func (c *Console) startSession(w http.ResponseWriter, r *http.Request, p *herald.Principal) error {
+	secret := base64.RawURLEncoding.EncodeToString(randomBytes(32))
+	if _, err := c.csrfToken(secret); err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: v, Path: "/console",
-		// The cookie lives as long as the session; the server checks the
-		// sealed expiry, which a client cannot extend.
-		MaxAge:   int(c.ttl() / time.Second),
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
-	})
+	ctx := herald.NewContextWithPrincipal(r.Context(), p)
+	if err := c.Sessions.CreateConsoleSession(ctx, secret, c.now().Add(c.ttl())); err != nil {
+		return err
+	}
+	// The cookie lives as long as the session; the server checks the
+	// stored expiry, which a client cannot extend.
+	http.SetCookie(w, c.cookie(r, secret, int(c.ttl()/time.Second)))
 	return nil
 }
 
-func clearSessionCookie(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/console", MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+func (c *Console) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, c.cookie(r, "", -1))
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand never fails on supported platforms
+	return b
 }
 
 // sameOrigin reports whether a request's Origin (or, lacking one, its
@@ -202,15 +233,20 @@ func (c *Console) handleSignIn(w http.ResponseWriter, r *http.Request, v *view) 
 		c.render(w, http.StatusUnauthorized, "signin", v)
 		return nil
 	}
-	if err := c.setSessionCookie(w, r, token, p.TokenName); err != nil {
+	if err := c.startSession(w, r, p); err != nil {
 		return err
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }
 
+// handleSignOut ends the session in the store, so that a copy of its
+// cookie is no session either, and clears the cookie.
 func (c *Console) handleSignOut(w http.ResponseWriter, r *http.Request, v *view) error {
-	clearSessionCookie(w, r)
+	if err := c.Sessions.RevokeConsoleSession(r.Context(), v.Session.secret); err != nil {
+		return err
+	}
+	c.clearSessionCookie(w, r)
 	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
 	return nil
 }

@@ -68,12 +68,21 @@ func newServeCommand() *cobra.Command {
 	}
 	c.bindDatabaseFlags(cmd.Flags())
 	cmd.Flags().StringVar(&c.Addr, "addr", envOr("HERALD_ADDR", "127.0.0.1:8080"), "address to listen on (env HERALD_ADDR)")
+	c.bindProxyFlags(cmd.Flags())
 	return cmd
 }
 
 // serve runs the server until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, c *Config, out io.Writer) error {
 	logger, err := c.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	publicURL, err := c.publicURL()
+	if err != nil {
+		return err
+	}
+	proxies, err := c.trustedProxies()
 	if err != nil {
 		return err
 	}
@@ -147,8 +156,9 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 			&console.Console{
 				Tokens: g.Tokens, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers,
 				NotifierSender: g.NotifierSender, Settings: g.Settings,
-				Events: g.Events, Deliveries: g.Deliveries, Log: g.Log, Pushes: g.Pushes,
-				SessionKey: key, AllowPrivateTargets: allowPrivate, Logger: logger,
+				Events: g.Events, Deliveries: g.Deliveries, Log: g.Log, Pushes: g.Pushes, Sessions: db,
+				SessionKey: key, PublicURL: publicURL, TrustedProxies: proxies,
+				AllowPrivateTargets: allowPrivate, Logger: logger,
 			},
 		},
 	}

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,6 +26,12 @@ type Config struct {
 	DatabaseURL string // --database-url, HERALD_DATABASE_URL; empty: SQLite in DataDir
 	Addr        string // --addr, HERALD_ADDR (serve only)
 	LogLevel    string // --log-level, HERALD_LOG_LEVEL
+	// PublicURL is the URL people reach Herald at (serve only): https://…
+	// makes the console's session cookie Secure.
+	PublicURL string // --public-url, HERALD_PUBLIC_URL
+	// TrustedProxies lists, comma-separated, the CIDRs or addresses of the
+	// proxies whose X-Forwarded-Proto is believed (serve only).
+	TrustedProxies string // --trusted-proxies, HERALD_TRUSTED_PROXIES
 }
 
 func envOr(name, def string) string {
@@ -38,6 +46,46 @@ func (c *Config) bindDatabaseFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data", envOr("HERALD_DATA_DIR", "herald-data"), "data directory: the SQLite database, the secret key, the admin token (env HERALD_DATA_DIR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", os.Getenv("HERALD_DATABASE_URL"), "postgres://… to use PostgreSQL instead of SQLite (env HERALD_DATABASE_URL)")
 	fs.StringVar(&c.LogLevel, "log-level", envOr("HERALD_LOG_LEVEL", "info"), "debug, info, warn or error (env HERALD_LOG_LEVEL)")
+}
+
+// bindProxyFlags adds the flags that say how people reach the server.
+func (c *Config) bindProxyFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.PublicURL, "public-url", os.Getenv("HERALD_PUBLIC_URL"), "URL people reach Herald at; https://… makes console cookies Secure (env HERALD_PUBLIC_URL)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", os.Getenv("HERALD_TRUSTED_PROXIES"), "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-Proto is believed (env HERALD_TRUSTED_PROXIES)")
+}
+
+// publicURL returns PublicURL checked: empty, or an absolute http(s) URL.
+func (c *Config) publicURL() (string, error) {
+	if c.PublicURL == "" {
+		return "", nil
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("--public-url %q must be an absolute http:// or https:// URL", c.PublicURL)
+	}
+	return c.PublicURL, nil
+}
+
+// trustedProxies parses TrustedProxies: CIDRs, or addresses standing for
+// themselves alone.
+func (c *Config) trustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is neither a CIDR nor an address", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 func (c *Config) logger(w *os.File) (*slog.Logger, error) {
