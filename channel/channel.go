@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -67,6 +68,9 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
+
+// LogValue logs Detail(e): a Failure inside keeps its detail out of Error.
+func (e *Error) LogValue() slog.Value { return slog.StringValue(Detail(e)) }
 
 // Permanent wraps err as a failure that retrying cannot fix.
 func Permanent(err error) error { return &Error{Permanent: true, Err: err} }

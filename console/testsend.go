@@ -22,8 +22,9 @@ import (
 // "Send test message" sends one message straight through the notifier's
 // channel sender, the same packages the delivery engine uses, over a
 // client guarded against private and loopback targets (unless
-// AllowPrivateTargets). It records no delivery: a test is not an event,
-// and its outcome is shown at once instead.
+// AllowPrivateTargets), SMTP included. It records no delivery: a test is
+// not an event, and its outcome is shown at once instead: a peer's answer,
+// or the category of a failure to reach one (channel.Reason).
 
 func (c *Console) httpClient() *http.Client {
 	if c.HTTPClient != nil {
@@ -47,7 +48,8 @@ func (c *Console) sender(n *herald.Notifier) (channel.Sender, error) {
 	case herald.NotifierSMS:
 		return sms.New(sms.Config{URL: cfg.URL, Method: cfg.Method, Headers: cfg.HTTPHeaders, BodyTemplate: cfg.MessageBody, Client: client})
 	case herald.NotifierEmail:
-		return email.New(email.Config{Host: cfg.Host, Port: cfg.Port, Username: cfg.Username, Password: n.Secret, From: cfg.From, TLS: cfg.TLS, Timeout: 15 * time.Second})
+		return email.New(email.Config{Host: cfg.Host, Port: cfg.Port, Username: cfg.Username, Password: n.Secret, From: cfg.From, TLS: cfg.TLS, Timeout: 15 * time.Second,
+			AllowPrivate: c.AllowPrivateTargets})
 	}
 	return nil, herald.Errorf(herald.EINVALID, "type", "an inbox notifier delivers in-app messages; there is nothing to test")
 }
@@ -80,6 +82,11 @@ func (c *Console) sendTest(ctx context.Context, n *herald.Notifier, to, lang str
 	}
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	_, err = s.Send(ctx, m)
+	if _, err = s.Send(ctx, m); err != nil {
+		// The page shows err's text: a channel.Failure's category, never
+		// the dial error that would tell closed, filtered and open ports
+		// apart. The detail is for the operator.
+		c.logger().WarnContext(ctx, "console: test message failed", "notifier_id", n.ID, "type", n.Type, "err", channel.Detail(err))
+	}
 	return err
 }

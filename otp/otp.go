@@ -54,7 +54,7 @@ type Config struct {
 	// of one install must share it.
 	Key []byte
 
-	// AllowPrivateTargets lets SMS gateways on loopback and private
+	// AllowPrivateTargets lets SMS gateways and SMTP relays on loopback and private
 	// addresses be reached (HERALD_ALLOW_PRIVATE_TARGETS; tests).
 	AllowPrivateTargets bool
 	// HTTPClient overrides the guarded client SMS gateways are called with.
@@ -195,7 +195,7 @@ func (s *Service) SendOTP(ctx context.Context, req herald.OTPSend) (*herald.OTP,
 			s.cfg.Logger.ErrorContext(ctx, "otp: cannot delete an unsent code", "otp_id", id, "err", err)
 		}
 		// Gateways may echo the request: the code never reaches the log.
-		reason := strings.ReplaceAll(sendErr.Error(), code, "[code]")
+		reason := strings.ReplaceAll(channel.Detail(sendErr), code, "[code]")
 		s.cfg.Logger.WarnContext(ctx, "otp: send failed", "otp_id", id, "notifier_id", n.ID, "channel", req.Channel, "err", reason)
 		return nil, herald.Errorf(herald.EINTERNAL, "", "The code could not be sent through the %s notifier %q; no code was issued. Try again later.", req.Channel, n.Name)
 	}
@@ -283,7 +283,7 @@ func (s *Service) sender(n *herald.Notifier) (channel.Sender, error) {
 		return sms.New(sms.Config{URL: c.URL, Method: c.Method, Headers: c.HTTPHeaders, BodyTemplate: c.MessageBody, Client: s.http, Now: s.cfg.Now})
 	case herald.NotifierEmail:
 		return email.New(email.Config{Host: c.Host, Port: c.Port, Username: c.Username, Password: n.Secret, From: c.From, TLS: c.TLS,
-			Timeout: s.cfg.SendTimeout, Now: s.cfg.Now})
+			Timeout: s.cfg.SendTimeout, Now: s.cfg.Now, AllowPrivate: s.cfg.AllowPrivateTargets})
 	}
 	return nil, fmt.Errorf("a %s notifier does not send one-time codes", n.Type)
 }

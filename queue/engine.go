@@ -31,7 +31,7 @@ type Config struct {
 	// doubles it, with ±20% jitter, up to BackoffMax (defaults 5 s, 1 h).
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
-	// AllowPrivateTargets lets webhooks and robots reach loopback and
+	// AllowPrivateTargets lets webhooks, robots and SMTP relays reach loopback and
 	// private addresses (HERALD_ALLOW_PRIVATE_TARGETS=true; tests).
 	AllowPrivateTargets bool
 	// Workers is how many jobs a node works at once (default 8), and

@@ -1,9 +1,12 @@
 // Package email delivers messages over SMTP with github.com/wneessen/go-mail:
 // a text part, plus an HTML alternative when the message has one.
 //
-// Unlike the HTTP channels, email does not go through netguard: the SMTP
-// relay is chosen by the operator, not by a tenant, and is very often on
-// localhost or the LAN.
+// The relay is dialled through netguard, like the HTTP channels: a tenant
+// names the host in a notifier, so without Config.AllowPrivate
+// (HERALD_ALLOW_PRIVATE_TARGETS) a relay on loopback or a private network
+// is refused, judged on the address the name resolves to when the socket
+// connects. Failures read as a channel.Reason; the dial error behind one
+// is kept for the server log only.
 package email
 
 import (
@@ -12,8 +15,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/mail"
 	"net/textproto"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +27,7 @@ import (
 	"github.com/wneessen/go-mail/smtp"
 
 	"github.com/heraldhq/herald/channel"
+	"github.com/heraldhq/herald/channel/netguard"
 )
 
 // TLS modes.
@@ -63,6 +70,10 @@ type Config struct {
 	Timeout time.Duration
 	// Now dates messages; default time.Now.
 	Now func() time.Time
+	// AllowPrivate lets the relay be on loopback, private, link-local and
+	// CGNAT addresses (HERALD_ALLOW_PRIVATE_TARGETS=true), as netguard's
+	// option of that name does for the HTTP channels.
+	AllowPrivate bool
 }
 
 // Sender sends messages through one relay.
@@ -106,7 +117,12 @@ func New(cfg Config) (*Sender, error) {
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
 		port = orDefault(port, 587)
 	case TLSImplicit:
-		opts = append(opts, gomail.WithSSL())
+		// Not go-mail's WithSSL: with a dial function of ours, go-mail
+		// would take the connection for unencrypted and never choose PLAIN
+		// or LOGIN. The dial function below speaks TLS from the first byte,
+		// and the opportunistic policy makes go-mail read the encryption
+		// off the connection (a server offers no STARTTLS inside TLS).
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
 		port = orDefault(port, 465)
 	case TLSNone:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
@@ -115,7 +131,7 @@ func New(cfg Config) (*Sender, error) {
 		return nil, fmt.Errorf("email: TLS %q: want starttls, tls or none", cfg.TLS)
 	}
 	cfg.Port = port
-	opts = append(opts, gomail.WithPort(port))
+	opts = append(opts, gomail.WithPort(port), gomail.WithDialContextFunc(dialFunc(cfg, tlsConfig)))
 	if cfg.Username != "" {
 		var mech gomail.SMTPAuthType
 		switch strings.ToLower(cfg.Auth) {
@@ -139,6 +155,30 @@ func New(cfg Config) (*Sender, error) {
 		return nil, fmt.Errorf("email: %w", err)
 	}
 	return &Sender{cfg: cfg, from: from, opts: opts}, nil
+}
+
+// dialError marks a failure to open the connection (and, with implicit
+// TLS, to finish the handshake): nothing speaking SMTP was reached.
+type dialError struct{ err error }
+
+func (e *dialError) Error() string { return e.err.Error() }
+func (e *dialError) Unwrap() error { return e.err }
+
+// dialFunc dials through netguard's dialer, whose check runs on each
+// address the host resolves to, as the socket connects.
+func dialFunc(cfg Config, tlsConfig *tls.Config) gomail.DialContextFunc {
+	d := netguard.Dialer(cfg.AllowPrivate)
+	dial := d.DialContext
+	if cfg.TLS == TLSImplicit {
+		dial = (&tls.Dialer{NetDialer: d, Config: tlsConfig}).DialContext
+	}
+	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		c, err := dial(ctx, network, address)
+		if err != nil {
+			return nil, &dialError{err}
+		}
+		return c, nil
+	}
 }
 
 func orDefault(port, def int) int {
@@ -210,44 +250,107 @@ func messageID(id, from string) string {
 	return clean + "@" + domain
 }
 
-// classify maps a go-mail failure to the retry policy.
+// classify maps a go-mail failure to the retry policy and to a
+// channel.Reason, which alone makes the error's text; go-mail's error,
+// with the network detail, is kept under it for the log.
 func classify(err error) error {
-	err = fmt.Errorf("email: %w", err)
-	code := 0
-	var se *gomail.SendError
-	var te *textproto.Error
-	switch {
-	case errors.As(err, &se):
-		code = se.ErrorCode()
-		if code == 0 {
-			switch se.Reason {
-			case gomail.ErrGetSender, gomail.ErrGetRcpts, gomail.ErrNoUnencoded:
-				return channel.Permanent(err)
-			}
-			if se.IsTemp() {
-				return channel.Temporary(err, 0)
-			}
-		}
-	case errors.As(err, &te):
-		code = te.Code
-	}
-	switch {
-	case code >= 500 && code < 600:
+	reason, code, permanent := reasonOf(err)
+	err = fmt.Errorf("email: %w", channel.Fail(reason, code, err))
+	if permanent {
 		return channel.Permanent(err)
-	case code >= 400 && code < 500:
-		return channel.Temporary(err, 0)
 	}
+	return channel.Temporary(err, 0)
+}
+
+// authCodes are the replies RFC 4954 gives AUTH: authentication required,
+// mechanism too weak, credentials invalid, encryption required.
+var authCodes = map[int]bool{530: true, 534: true, 535: true, 538: true}
+
+// reasonOf classifies a go-mail failure. Everything up to the server's
+// greeting — the dial, implicit TLS's handshake, reading the greeting —
+// reads as ReasonConnect whatever went wrong (refused, timed out, reset,
+// garbage): those differences map ports, not SMTP relays.
+func reasonOf(err error) (reason channel.Reason, code string, permanent bool) {
 	var (
+		de        *dialError
+		se        *gomail.SendError
+		te        *textproto.Error
+		pe        textproto.ProtocolError
+		ne        net.Error
 		unknownCA *x509.UnknownAuthorityError
 		hostname  x509.HostnameError
 		invalid   x509.CertificateInvalidError
 		verify    *tls.CertificateVerificationError
+		record    tls.RecordHeaderError
+		alert     tls.AlertError
 	)
-	if errors.Is(err, smtp.ErrUnencrypted) || errors.Is(err, smtp.ErrWrongHostname) ||
-		errors.Is(err, gomail.ErrPlainAuthNotSupported) || errors.Is(err, gomail.ErrLoginAuthNotSupported) ||
-		errors.Is(err, gomail.ErrNoSupportedAuthDiscovered) ||
-		errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &verify) {
-		return channel.Permanent(err)
+	n := 0
+	switch {
+	case errors.Is(err, netguard.ErrForbiddenAddress):
+		return channel.ReasonForbidden, "", true
+	case errors.As(err, &de):
+		return channel.ReasonConnect, "", false
+	case errors.As(err, &se):
+		n, code = se.ErrorCode(), strings.TrimSpace(strconv.Itoa(se.ErrorCode())+" "+se.EnhancedStatusCode())
+		if n == 0 {
+			switch se.Reason {
+			case gomail.ErrGetSender, gomail.ErrGetRcpts, gomail.ErrNoUnencoded:
+				return channel.ReasonFailed, "", true
+			}
+			// go-mail's own failure mid-conversation; SendError does not
+			// unwrap to its cause, which is left to the log.
+			return channel.ReasonFailed, "", false
+		}
+	case errors.As(err, &te):
+		n, code = te.Code, strconv.Itoa(te.Code)
+		if f := strings.Fields(te.Msg); len(f) > 0 && enhanced(f[0]) {
+			code += " " + f[0]
+		}
 	}
-	return channel.Temporary(err, 0)
+	if n != 0 {
+		switch {
+		case n < 400 || n >= 600:
+			// Not an SMTP error reply: a greeting in another protocol.
+			return channel.ReasonConnect, "", false
+		case authCodes[n]:
+			return channel.ReasonAuth, code, n >= 500
+		}
+		return channel.ReasonRejected, code, n >= 500
+	}
+	switch {
+	case errors.Is(err, smtp.ErrUnencrypted) || errors.Is(err, smtp.ErrWrongHostname) ||
+		errors.Is(err, gomail.ErrPlainAuthNotSupported) || errors.Is(err, gomail.ErrLoginAuthNotSupported) ||
+		errors.Is(err, gomail.ErrCramMD5AuthNotSupported) || errors.Is(err, gomail.ErrNoSupportedAuthDiscovered):
+		return channel.ReasonAuth, "", true
+	case errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &verify):
+		return channel.ReasonTLS, "", true
+	case errors.As(err, &record) || errors.As(err, &alert):
+		return channel.ReasonTLS, "", false
+	case errors.As(err, &pe) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+		return channel.ReasonConnect, "", false
+	case strings.Contains(err.Error(), "STARTTLS"):
+		// go-mail's refusal to go on without the STARTTLS the server does
+		// not offer has no error value of its own.
+		return channel.ReasonTLS, "", false
+	case strings.Contains(err.Error(), "does not support SMTP AUTH"):
+		// Neither has go-mail's for a server that offers no AUTH.
+		return channel.ReasonAuth, "", true
+	}
+	return channel.ReasonFailed, "", false
+}
+
+// enhanced reports whether s is an enhanced status code (RFC 3463), as
+// "5.1.1".
+func enhanced(s string) bool {
+	p := strings.Split(s, ".")
+	if len(p) != 3 || (p[0] != "2" && p[0] != "4" && p[0] != "5") {
+		return false
+	}
+	for _, x := range p[1:] {
+		if _, err := strconv.Atoi(x); err != nil || len(x) == 0 || len(x) > 3 {
+			return false
+		}
+	}
+	return true
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"mime"
@@ -18,6 +19,7 @@ import (
 	"net/mail"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +28,7 @@ import (
 
 	"github.com/heraldhq/herald/channel"
 	"github.com/heraldhq/herald/channel/email"
+	"github.com/heraldhq/herald/channel/netguard"
 )
 
 // delivery is what the test SMTP server accepted.
@@ -42,8 +45,24 @@ type delivery struct {
 type backend struct {
 	rcptErr *smtp.SMTPError
 
+	accepts atomic.Int64 // connections the server accepted
+
 	mu   sync.Mutex
 	done []delivery
+}
+
+// countingListener counts the connections it accepts.
+type countingListener struct {
+	net.Listener
+	n *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
 }
 
 func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
@@ -160,12 +179,14 @@ func startServer(t *testing.T, be *backend, o serverOpts) (int, *x509.CertPool) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l = countingListener{l, &be.accepts}
 	if o.implicit {
 		l = tls.NewListener(l, tlsConfig)
 	}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
-	return l.Addr().(*net.TCPAddr).Port, pool
+	return port, pool
 }
 
 var now = time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
@@ -260,6 +281,17 @@ func TestSender_Send(t *testing.T) {
 			},
 		},
 		{
+			// Auto-discovery picks PLAIN only over an encrypted connection:
+			// it must know implicit TLS is one.
+			name:      "ImplicitTLSAuthAuto",
+			server:    serverOpts{implicit: true},
+			cfg:       email.Config{TLS: "tls", Username: "herald", Password: "s3cret"},
+			msg:       channel.Message{ID: "del-5", To: channel.Address{Email: "ann@example.com"}, Subject: "Disk full on db1", Text: "t"},
+			wantUser:  "herald",
+			wantTLS:   true,
+			wantParts: []part{{"text/plain", "t"}},
+		},
+		{
 			name:      "ImplicitTLSInsecure",
 			server:    serverOpts{implicit: true},
 			cfg:       email.Config{TLS: "tls", InsecureSkipVerify: true},
@@ -275,6 +307,7 @@ func TestSender_Send(t *testing.T) {
 			port, pool := startServer(t, be, tt.server)
 			cfg := tt.cfg
 			cfg.Host, cfg.Port, cfg.From, cfg.Now = "127.0.0.1", port, "Herald <herald@alerts.example.org>", func() time.Time { return now }
+			cfg.AllowPrivate = true
 			if !cfg.InsecureSkipVerify {
 				cfg.RootCAs = pool
 			}
@@ -354,7 +387,7 @@ func TestSender_Send_Failures(t *testing.T) {
 			be := &backend{rcptErr: tt.rcptErr}
 			port, pool := startServer(t, be, tt.server)
 			cfg := tt.cfg
-			cfg.Host, cfg.Port, cfg.From = "127.0.0.1", port, "herald@alerts.example.org"
+			cfg.Host, cfg.Port, cfg.From, cfg.AllowPrivate = "127.0.0.1", port, "herald@alerts.example.org", true
 			if tt.trustCA {
 				cfg.RootCAs = pool
 			}
@@ -383,7 +416,7 @@ func TestSender_Send_ConnectionRefused(t *testing.T) {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	s, err := email.New(email.Config{Host: "127.0.0.1", Port: port, From: "h@example.org", TLS: "none", Timeout: 5 * time.Second})
+	s, err := email.New(email.Config{Host: "127.0.0.1", Port: port, From: "h@example.org", TLS: "none", Timeout: 5 * time.Second, AllowPrivate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -417,7 +450,7 @@ func TestSender_Send_MessageIDSanitized(t *testing.T) {
 	t.Parallel()
 	be := &backend{}
 	port, _ := startServer(t, be, serverOpts{})
-	s, err := email.New(email.Config{Host: "127.0.0.1", Port: port, From: "h@example.org", TLS: "none"})
+	s, err := email.New(email.Config{Host: "127.0.0.1", Port: port, From: "h@example.org", TLS: "none", AllowPrivate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,5 +460,132 @@ func TestSender_Send_MessageIDSanitized(t *testing.T) {
 	}
 	if want := "<job_7_evil__x@example.org>"; rcpt.ProviderID != want {
 		t.Errorf("Message-ID %q, want %q", rcpt.ProviderID, want)
+	}
+}
+
+// TestSender_Send_PrivateTargets: the relay goes through the same outbound
+// guard as the HTTP channels. Without AllowPrivate a loopback or
+// unspecified host is refused before any connection is opened; with it,
+// loopback is reached. The unspecified address is refused either way.
+func TestSender_Send_PrivateTargets(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		host         string
+		allowPrivate bool
+		delivered    bool
+	}{
+		{"127.0.0.1", false, false},
+		{"127.0.0.1", true, true},
+		{"localhost", false, false},
+		{"localhost", true, true},
+		{"0.0.0.0", false, false},
+		{"0.0.0.0", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/allowPrivate=%v", tt.host, tt.allowPrivate), func(t *testing.T) {
+			t.Parallel()
+			be := &backend{}
+			port, _ := startServer(t, be, serverOpts{})
+			s, err := email.New(email.Config{Host: tt.host, Port: port, From: "h@example.org", TLS: "none", AllowPrivate: tt.allowPrivate, Timeout: 5 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.Send(context.Background(), channel.Message{ID: "x", To: channel.Address{Email: "a@example.com"}, Text: "t"})
+			if tt.delivered {
+				if err != nil || len(be.deliveries()) != 1 {
+					t.Fatalf("Send = %v, %d deliveries; want delivered", err, len(be.deliveries()))
+				}
+				return
+			}
+			if !channel.IsPermanent(err) || !errors.Is(err, netguard.ErrForbiddenAddress) {
+				t.Fatalf("Send = %v; want a permanent ErrForbiddenAddress", err)
+			}
+			if got, want := err.Error(), "email: "+string(channel.ReasonForbidden); got != want {
+				t.Errorf("Send = %q; want %q", got, want)
+			}
+			if n := be.accepts.Load(); n != 0 {
+				t.Fatalf("the server accepted %d connections; the guard must refuse before connecting", n)
+			}
+		})
+	}
+}
+
+// TestSender_Send_FailureReasons: a failure's text names its category
+// only. A closed port, a silent one, a non-SMTP service and a TLS port
+// that is not TLS all read "could not connect", so a tenant cannot map
+// ports through a notifier's host and port; the detail is kept for the log.
+func TestSender_Send_FailureReasons(t *testing.T) {
+	t.Parallel()
+	// listen returns the port of a listener that treats each connection
+	// with serve.
+	listen := func(t *testing.T, serve func(net.Conn)) int {
+		t.Helper()
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				go func() { defer c.Close(); serve(c) }()
+			}
+		}()
+		return l.Addr().(*net.TCPAddr).Port
+	}
+	closed := func(t *testing.T) int {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Close()
+		return l.Addr().(*net.TCPAddr).Port
+	}
+	smtpd := func(o serverOpts, rcptErr *smtp.SMTPError) func(*testing.T) int {
+		return func(t *testing.T) int {
+			port, _ := startServer(t, &backend{rcptErr: rcptErr}, o)
+			return port
+		}
+	}
+	tests := []struct {
+		name string
+		port func(*testing.T) int
+		cfg  email.Config
+		want string
+	}{
+		{"ClosedPort", closed, email.Config{TLS: "none"}, "email: could not connect"},
+		{"SilentPort", func(t *testing.T) int { return listen(t, func(c net.Conn) { io.Copy(io.Discard, c) }) }, email.Config{TLS: "none"}, "email: could not connect"},
+		{"SSHBanner", func(t *testing.T) int {
+			return listen(t, func(c net.Conn) { io.WriteString(c, "SSH-2.0-OpenSSH_9.6\r\n"); io.Copy(io.Discard, c) })
+		}, email.Config{TLS: "none"}, "email: could not connect"},
+		{"HangUp", func(t *testing.T) int { return listen(t, func(net.Conn) {}) }, email.Config{TLS: "none"}, "email: could not connect"},
+		{"ImplicitTLSToPlainPort", smtpd(serverOpts{}, nil), email.Config{TLS: "tls"}, "email: could not connect"},
+		{"UntrustedCert", smtpd(serverOpts{startTLS: true}, nil), email.Config{TLS: "starttls"}, "email: TLS handshake failed"},
+		{"NoStartTLS", smtpd(serverOpts{}, nil), email.Config{TLS: "starttls"}, "email: TLS handshake failed"},
+		{"BadPassword", smtpd(serverOpts{auth: true}, nil), email.Config{TLS: "none", Username: "herald", Password: "wrong"}, "email: authentication failed: 535 5.7.8"},
+		{"NoAuthOffered", smtpd(serverOpts{}, nil), email.Config{TLS: "none", Username: "herald", Password: "s3cret"}, "email: authentication failed"},
+		{"NoSuchUser", smtpd(serverOpts{}, &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}), email.Config{TLS: "none"}, "email: rejected by the server: 550 5.1.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := tt.cfg
+			cfg.Host, cfg.Port, cfg.From, cfg.AllowPrivate, cfg.Timeout = "127.0.0.1", tt.port(t), "h@example.org", true, time.Second
+			s, err := email.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.Send(context.Background(), channel.Message{ID: "x", To: channel.Address{Email: "a@example.com"}, Text: "t"})
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("Send = %v; want %q", err, tt.want)
+			}
+			if d := channel.Detail(err); len(d) <= len(tt.want) || !strings.HasPrefix(d, tt.want) {
+				t.Errorf("Detail = %q; want the underlying error after %q", d, tt.want)
+			}
+			t.Logf("detail: %s", channel.Detail(err))
+		})
 	}
 }

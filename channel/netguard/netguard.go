@@ -1,5 +1,6 @@
-// Package netguard keeps Herald's outbound HTTP requests away from the
-// machine's own network. The check runs when a socket is about to connect,
+// Package netguard keeps Herald's outbound connections — HTTP requests and
+// SMTP sessions alike — away from the machine's own network. The check runs
+// when a socket is about to connect,
 // on the address the resolver returned, so a name that resolves to a public
 // address at validation time and to 127.0.0.1 at send time (DNS rebinding)
 // is still refused, and so is every hop of a redirect chain.
@@ -117,6 +118,7 @@ func Control(allowPrivate bool, allow []netip.Prefix) func(ctx context.Context, 
 }
 
 // Dialer returns a dialer that refuses forbidden addresses at connect time.
+// Protocols other than HTTP (the email channel's SMTP) dial through it.
 func Dialer(allowPrivate bool) *net.Dialer {
 	return dialer(Options{AllowPrivate: allowPrivate})
 }

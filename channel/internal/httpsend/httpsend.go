@@ -61,8 +61,9 @@ type Response struct {
 //   - 408, 429, 5xx: temporary; 429 and 503 carry Retry-After (seconds or
 //     an HTTP date, relative to now());
 //   - other statuses: permanent;
-//   - a target refused by netguard: permanent;
-//   - other transport errors (refused connection, timeout): temporary.
+//   - a target refused by netguard: permanent, channel.ReasonForbidden;
+//   - other transport errors (refused connection, timeout, TLS, an answer
+//     that is not HTTP): temporary, channel.ReasonConnect.
 //
 // Error texts carry the URL without its query, which holds robot tokens.
 func Do(ctx context.Context, c *http.Client, req Request, now func() time.Time) (*Response, error) {
@@ -90,11 +91,14 @@ func Do(ctx context.Context, c *http.Client, req Request, now func() time.Time) 
 		if errors.As(err, &ue) {
 			err = ue.Err // its text repeats the full URL
 		}
+		// No answer: the text names the category only (channel.Reason),
+		// since the transport error tells closed, filtered and open ports
+		// apart; the detail stays under it for the log.
 		err = fmt.Errorf("%s: %s: %w", req.Channel, where, err)
 		if errors.Is(err, netguard.ErrForbiddenAddress) {
-			return nil, channel.Permanent(err)
+			return nil, channel.Permanent(fmt.Errorf("%s: %w", req.Channel, channel.Fail(channel.ReasonForbidden, "", err)))
 		}
-		return nil, channel.Temporary(err, 0)
+		return nil, channel.Temporary(fmt.Errorf("%s: %w", req.Channel, channel.Fail(channel.ReasonConnect, "", err)), 0)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
