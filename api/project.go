@@ -138,7 +138,9 @@ func (s *Server) handleDeleteSource(w http.ResponseWriter, r *http.Request) erro
 	return handleDelete(s.findSource, s.Sources.DeleteSource)(w, r)
 }
 
-// findNotifier loads a notifier the principal's project scope admits.
+// findNotifier loads a notifier the principal's project scope admits,
+// Redacted: every answer is built from it, and an update's masked values
+// keep the stored ones.
 func (s *Server) findNotifier(ctx context.Context, id int64) (*herald.Notifier, error) {
 	n, err := s.Notifiers.FindNotifierByID(ctx, id)
 	if err != nil {
@@ -147,7 +149,7 @@ func (s *Server) findNotifier(ctx context.Context, id int64) (*herald.Notifier, 
 	if !principalOf(ctx).CanSeeProject(n.ProjectID) {
 		return nil, notFound("notifier", id)
 	}
-	return n, nil
+	return n.Redacted(), nil
 }
 
 func (s *Server) handleListNotifiers(w http.ResponseWriter, r *http.Request) error {
@@ -167,22 +169,32 @@ func (s *Server) handleListNotifiers(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
+	for i, n := range items {
+		items[i] = n.Redacted()
+	}
 	return writeList(w, items, next)
 }
 
 func (s *Server) handleCreateNotifier(w http.ResponseWriter, r *http.Request) error {
 	return handleCreate(s.projectParent, func(n *herald.Notifier, projectID int64) {
 		n.ID, n.ProjectID, n.CreatedAt, n.UpdatedAt = 0, projectID, time.Time{}, time.Time{}
-	}, s.Notifiers.CreateNotifier)(w, r)
+	}, func(ctx context.Context, n *herald.Notifier) error {
+		if err := s.Notifiers.CreateNotifier(ctx, n); err != nil {
+			return err
+		}
+		*n = *n.Redacted() // the answer shows what a read shows
+		return nil
+	})(w, r)
 }
 
 func (s *Server) handleGetNotifier(w http.ResponseWriter, r *http.Request) error {
 	return handleGet(s.findNotifier)(w, r)
 }
 
-// handleUpdateNotifier changes a notifier; its project is fixed, and a
-// secret left out, empty or masked keeps the stored one (the store sees to
-// it).
+// handleUpdateNotifier changes a notifier; its project is fixed. The patch
+// applies to the redacted notifier, so credentials left out, or sent back
+// masked, keep the stored ones (the store applies herald.Notifier's
+// MergeStored rule, which also refuses a new destination without them).
 func (s *Server) handleUpdateNotifier(w http.ResponseWriter, r *http.Request) error {
 	return handlePatch(s.findNotifier, func(cur, next *herald.Notifier) {
 		next.ID, next.ProjectID, next.CreatedAt, next.UpdatedAt = cur.ID, cur.ProjectID, cur.CreatedAt, cur.UpdatedAt
