@@ -25,7 +25,8 @@ const (
 // NotifierTypes lists every notifier type.
 var NotifierTypes = []string{NotifierEmail, NotifierSMS, NotifierDingTalk, NotifierLark, NotifierWeCom, NotifierWebhook, NotifierInbox}
 
-// SecretMask is what every answer shows in place of a stored secret.
+// SecretMask is what every answer shows in place of a stored credential
+// (see Notifier.Redacted); sent back, it keeps the stored value.
 const SecretMask = "********"
 
 // Notifier is a configured channel endpoint of a project. It holds
@@ -172,9 +173,12 @@ type NotifierFilter struct {
 	Type      string
 }
 
-// NotifierService manages notifiers. Secrets are encrypted at rest; a
-// notifier read back carries its clear secret for the delivery engine, and
-// an update whose Secret is "" or SecretMask keeps the stored one.
+// NotifierService manages notifiers. Credentials (the secret, the URL, the
+// header values) are sealed at rest; a notifier read back carries them in
+// clear for the delivery engine, so whatever shows one to anybody shows it
+// Redacted. An update applies Notifier.MergeStored to the stored notifier:
+// masked values keep the stored credentials, and a new destination needs
+// them again.
 type NotifierService interface {
 	FindNotifierByID(ctx context.Context, id int64) (*Notifier, error)
 	FindNotifiers(ctx context.Context, f NotifierFilter, page Page) ([]*Notifier, string, error)
