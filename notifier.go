@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -24,12 +25,17 @@ const (
 // NotifierTypes lists every notifier type.
 var NotifierTypes = []string{NotifierEmail, NotifierSMS, NotifierDingTalk, NotifierLark, NotifierWeCom, NotifierWebhook, NotifierInbox}
 
-// SecretMask is what every answer shows in place of a stored secret.
+// SecretMask is what every answer shows in place of a stored credential
+// (see Notifier.Redacted); sent back, it keeps the stored value.
 const SecretMask = "********"
 
-// Notifier is a configured channel endpoint of a project. Secret is the
-// clear secret inside the process only: it is encrypted at rest and
-// MarshalJSON masks it on every way out.
+// Notifier is a configured channel endpoint of a project. It holds
+// credentials in three places: Secret (an SMTP password, a signing key),
+// the URL of robots and webhooks (DingTalk's access_token, WeCom's key,
+// Lark's hook token, a userinfo password) and the values of HTTPHeaders (a
+// gateway's API key). Inside the process they are in clear, for the
+// delivery engine; they are sealed at rest, and whatever leaves the process
+// is Redacted (MarshalJSON redacts too, as a second line of defence).
 type Notifier struct {
 	ID        int64          `json:"id"`
 	ProjectID int64          `json:"project_id"`
@@ -41,14 +47,11 @@ type Notifier struct {
 	UpdatedAt time.Time      `json:"updated_at"`
 }
 
-// MarshalJSON writes the notifier with its secret masked.
+// MarshalJSON writes the notifier Redacted, so that no JSON answer, log or
+// document can carry a credential whichever path it takes.
 func (n Notifier) MarshalJSON() ([]byte, error) {
 	type plain Notifier
-	p := plain(n)
-	if p.Secret != "" {
-		p.Secret = SecretMask
-	}
-	return json.Marshal(p)
+	return json.Marshal((*plain)(n.Redacted()))
 }
 
 // NotifierConfig is a notifier's non-secret configuration; which fields
@@ -177,9 +180,12 @@ type NotifierSender interface {
 	FindNotifierForSend(ctx context.Context, id int64) (*Notifier, error)
 }
 
-// NotifierService manages notifiers. Secrets are encrypted at rest; a
-// notifier read back carries its clear secret for the delivery engine, and
-// an update whose Secret is "" or SecretMask keeps the stored one.
+// NotifierService manages notifiers. Credentials (the secret, the URL, the
+// header values) are sealed at rest; a notifier read back carries them in
+// clear for the delivery engine, so whatever shows one to anybody shows it
+// Redacted. An update applies Notifier.MergeStored to the stored notifier:
+// masked values keep the stored credentials, and a new destination needs
+// them again.
 type NotifierService interface {
 	FindNotifierByID(ctx context.Context, id int64) (*Notifier, error)
 	FindNotifiers(ctx context.Context, f NotifierFilter, page Page) ([]*Notifier, string, error)
@@ -188,12 +194,341 @@ type NotifierService interface {
 	DeleteNotifier(ctx context.Context, id int64) error
 }
 
-// Redacted returns a copy of n safe to show: its secret masked.
-// TODO(secrets branch): mask URL tokens and header values too.
+// Redacted returns a copy of n safe to show anyone: every credential is
+// replaced by SecretMask, everything else is kept, so that a reader sees
+// what the notifier does and which credentials are set (a set one shows
+// as the mask, an unset one stays empty). Masked are the secret, the
+// credential parts of the URL (every query value, since a query is where
+// robots and gateways take their keys and Herald cannot tell a key from a
+// label; the token in a hook's path, as Feishu/Lark, Slack and Discord put
+// it; a userinfo password, or a lone userinfo name) and every header value
+// (header names stay: values are where keys live). A URL Herald could not
+// send to shows as the mask whole.
+//
+// Redacted is cheap and idempotent: a redacted notifier redacts to itself.
+// MergeStored undoes it for a client that sends a read back.
 func (n *Notifier) Redacted() *Notifier {
-	c := *n
-	if c.Secret != "" {
-		c.Secret = SecretMask
+	r := *n
+	if r.Secret != "" {
+		r.Secret = SecretMask
 	}
-	return &c
+	c := &r.Config
+	c.URL = redactURL(c.URL)
+	if c.HTTPHeaders != nil {
+		h := make(map[string]string, len(c.HTTPHeaders))
+		for k, v := range c.HTTPHeaders {
+			if v != "" {
+				v = SecretMask
+			}
+			h[k] = v
+		}
+		c.HTTPHeaders = h
+	}
+	c.AtMobiles, c.AtUserIDs = slices.Clone(c.AtMobiles), slices.Clone(c.AtUserIDs)
+	if c.RateLimit != nil {
+		rl := *c.RateLimit
+		c.RateLimit = &rl
+	}
+	return &r
+}
+
+// MergeStored completes n, an update of the stored notifier old, by the one
+// rule every surface shares: reads show credentials masked (Redacted), and
+// a client that sends back what it was shown keeps what is stored.
+//
+//   - A Secret of "" or SecretMask keeps old's secret.
+//   - A URL whose credential parts are masked as Redacted shows them takes
+//     those parts from old's URL (the whole of old's URL when n's URL is
+//     old's redacted URL).
+//   - A header whose value is SecretMask keeps old's value of that header.
+//
+// A stored credential kept this way must not go anywhere new: if the
+// destination changes (an email notifier's SMTP host, port or TLS mode; the
+// scheme, host, port or path of a URL) while a stored credential is kept
+// rather than supplied again, MergeStored refuses with EINVALID naming the
+// field to send again ("secret", "config.http_headers" or "config.url").
+// Otherwise anyone allowed to edit a notifier could read its credentials
+// by pointing it at their own server. Herald refuses, as GitLab does when
+// a webhook's URL changes without its secret token, rather than dropping
+// the credential, which would send unauthenticated messages by surprise.
+//
+// With old nil (a new notifier) nothing is stored: a masked value is
+// refused.
+func (n *Notifier) MergeStored(old *Notifier) error {
+	c := &n.Config
+	if old == nil {
+		if n.Secret == SecretMask {
+			return Errorf(EINVALID, "secret", "secret must be the real secret, not the mask")
+		}
+		for k, v := range c.HTTPHeaders {
+			if v == SecretMask {
+				return Errorf(EINVALID, "config.http_headers", "config.http_headers: %s must be the real value, not the mask", k)
+			}
+		}
+		if containsMask(c.URL) {
+			return errURLMask()
+		}
+		return nil
+	}
+	keptSecret := false
+	if n.Secret == "" || n.Secret == SecretMask {
+		n.Secret = old.Secret
+		keptSecret = old.Secret != ""
+	}
+	keptHeaders := false
+	if c.HTTPHeaders != nil {
+		h := make(map[string]string, len(c.HTTPHeaders))
+		for k, v := range c.HTTPHeaders {
+			if v == SecretMask {
+				ov, ok := headerValue(old.Config.HTTPHeaders, k)
+				if !ok {
+					return Errorf(EINVALID, "config.http_headers", "config.http_headers: %s holds the mask, but no value of it is stored; send the value", k)
+				}
+				v, keptHeaders = ov, true
+			}
+			h[k] = v
+		}
+		c.HTTPHeaders = h
+	}
+	u, keptURL, err := unmaskURL(c.URL, old.Config.URL)
+	if err != nil {
+		return err
+	}
+	c.URL = u
+	if !keptSecret && !keptHeaders && !keptURL || sameDestination(n, old) {
+		return nil
+	}
+	const why = "changing where a credential is sent needs the credential again"
+	switch {
+	case keptSecret:
+		return Errorf(EINVALID, "secret", "%s: send the secret too", why)
+	case keptHeaders:
+		return Errorf(EINVALID, "config.http_headers", "%s: send the values of config.http_headers too", why)
+	default:
+		return Errorf(EINVALID, "config.url", "%s: send config.url whole, with its credentials", why)
+	}
+}
+
+// hookPath is a URL path whose remainder after prefix is a credential, on
+// any host or on hosts ending in host.
+type hookPath struct{ host, prefix string }
+
+var hookPaths = []hookPath{
+	{"", "/open-apis/bot/v2/hook/"},      // Feishu / Lark custom bots, on every deployment
+	{"hooks.slack.com", "/services/"},    // Slack incoming webhooks
+	{"discord.com", "/api/webhooks/"},    // Discord webhooks
+	{"discordapp.com", "/api/webhooks/"}, // their older host
+}
+
+// hookPrefix returns the prefix of u's path before a path credential.
+func hookPrefix(u *url.URL) (string, bool) {
+	host := strings.ToLower(u.Hostname())
+	for _, h := range hookPaths {
+		if (h.host == "" || host == h.host || strings.HasSuffix(host, "."+h.host)) &&
+			strings.HasPrefix(u.Path, h.prefix) && len(u.Path) > len(h.prefix) {
+			return h.prefix, true
+		}
+	}
+	return "", false
+}
+
+// redactURL masks the credential parts of a URL (see Redacted), writing
+// the mask unescaped so that a reader sees it as the API documents it.
+func redactURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Opaque != "" || u.Host == "" {
+		return SecretMask
+	}
+	var b strings.Builder
+	b.WriteString(u.Scheme + "://")
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			b.WriteString(url.User(u.User.Username()).String() + ":" + SecretMask)
+		} else {
+			b.WriteString(SecretMask)
+		}
+		b.WriteByte('@')
+	}
+	b.WriteString(u.Host)
+	if p, ok := hookPrefix(u); ok {
+		b.WriteString(p + SecretMask)
+	} else {
+		b.WriteString(u.EscapedPath())
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		b.WriteByte('?')
+		for i, item := range strings.Split(u.RawQuery, "&") {
+			if i > 0 {
+				b.WriteByte('&')
+			}
+			switch k, v, ok := strings.Cut(item, "="); {
+			case ok && v != "":
+				item = k + "=" + SecretMask
+			case !ok && item != "":
+				item = SecretMask // a bare token
+			}
+			b.WriteString(item)
+		}
+	}
+	if u.Fragment != "" {
+		b.WriteString("#" + u.EscapedFragment())
+	}
+	return b.String()
+}
+
+// isMask reports whether a raw query or path part is the mask, escaped or not.
+func isMask(raw string) bool {
+	v, err := url.QueryUnescape(raw)
+	return raw == SecretMask || err == nil && v == SecretMask
+}
+
+// containsMask reports whether a URL still holds the mask somewhere.
+func containsMask(raw string) bool {
+	return strings.Contains(raw, SecretMask) || strings.Contains(strings.ToUpper(raw), strings.Repeat("%2A", len(SecretMask)))
+}
+
+func errURLMask() error {
+	return Errorf(EINVALID, "config.url", "config.url holds the mask where no stored credential is; send the URL whole")
+}
+
+// unmaskURL puts back into next the credential parts of stored that next
+// shows masked, reporting whether it kept any.
+func unmaskURL(next, stored string) (string, bool, error) {
+	if !containsMask(next) {
+		return next, false, nil
+	}
+	if next == redactURL(stored) {
+		return stored, true, nil
+	}
+	nu, err := url.Parse(next)
+	if err != nil {
+		return next, false, nil // Validate names it
+	}
+	ou, err := url.Parse(stored)
+	if err != nil || stored == "" {
+		return "", false, errURLMask()
+	}
+	if nu.User != nil {
+		name := nu.User.Username()
+		pass, hasPass := nu.User.Password()
+		switch {
+		case hasPass && pass == SecretMask:
+			op, ok := ou.User.Password() // a nil *Userinfo answers "", false
+			if !ok {
+				return "", false, errURLMask()
+			}
+			nu.User = url.UserPassword(name, op)
+		case !hasPass && name == SecretMask:
+			if ou.User == nil || ou.User.Username() == "" {
+				return "", false, errURLMask()
+			}
+			nu.User = ou.User
+		}
+	}
+	if p, ok := hookPrefix(nu); ok && strings.TrimPrefix(nu.Path, p) == SecretMask {
+		if op, ok := hookPrefix(ou); !ok || op != p {
+			return "", false, errURLMask()
+		}
+		nu.Path, nu.RawPath = ou.Path, ou.RawPath
+	}
+	if nu.RawQuery != "" {
+		items := strings.Split(nu.RawQuery, "&")
+		var olds []string
+		if ou.RawQuery != "" {
+			olds = strings.Split(ou.RawQuery, "&")
+		}
+		used := make([]bool, len(olds))
+		for i, it := range items {
+			k, v, eq := strings.Cut(it, "=")
+			if !eq {
+				v = it
+			}
+			if !isMask(v) {
+				continue
+			}
+			found := -1
+			for j, o := range olds {
+				ok, _, oeq := strings.Cut(o, "=")
+				if !used[j] && oeq == eq && (!eq || ok == k) {
+					found = j
+					break
+				}
+			}
+			if found < 0 {
+				return "", false, errURLMask()
+			}
+			used[found], items[i] = true, olds[found]
+		}
+		nu.RawQuery = strings.Join(items, "&")
+	}
+	out := nu.String()
+	if containsMask(out) {
+		return "", false, errURLMask()
+	}
+	return out, true, nil
+}
+
+// headerValue returns the stored value of a header, its name matched as
+// HTTP matches it (exactly first, then regardless of case).
+func headerValue(h map[string]string, name string) (string, bool) {
+	if v, ok := h[name]; ok && v != "" {
+		return v, true
+	}
+	for k, v := range h {
+		if strings.EqualFold(k, name) && v != "" {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// sameDestination reports whether n sends where old did: the same SMTP
+// server (host, port, TLS mode) or the same URL but for its query and
+// userinfo.
+func sameDestination(n, old *Notifier) bool {
+	if n.Type == NotifierEmail {
+		a, b := n.Config, old.Config
+		return strings.EqualFold(a.Host, b.Host) && smtpPort(a.Port) == smtpPort(b.Port) && smtpTLS(a.TLS) == smtpTLS(b.TLS)
+	}
+	a, okA := urlDestination(n.Config.URL)
+	b, okB := urlDestination(old.Config.URL)
+	return okA && okB && a == b
+}
+
+func smtpPort(p int) int {
+	if p == 0 {
+		return 587 // Validate's default
+	}
+	return p
+}
+
+func smtpTLS(t string) string {
+	if t == "" {
+		return "starttls" // Validate's default
+	}
+	return t
+}
+
+// urlDestination is where a URL sends: scheme, host, port and path.
+func urlDestination(raw string) (string, bool) {
+	if raw == "" {
+		return "", true
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", false
+	}
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[scheme]
+	}
+	path := u.EscapedPath()
+	if path == "" {
+		path = "/"
+	}
+	return scheme + "://" + strings.ToLower(u.Hostname()) + ":" + port + path, true
 }

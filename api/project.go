@@ -129,9 +129,11 @@ func (s *Server) handleGetNotifier(w http.ResponseWriter, r *http.Request) error
 	return handleGet(s.Notifiers.FindNotifierByID)(w, r)
 }
 
-// handleUpdateNotifier changes a notifier; its project is fixed, and a
-// secret left out, empty or masked keeps the stored one (the store sees to
-// it).
+// handleUpdateNotifier changes a notifier; its project is fixed. The patch
+// applies to the redacted notifier (the service reads and answers notifiers
+// redacted), so credentials left out, or sent back
+// masked, keep the stored ones (the store applies herald.Notifier's
+// MergeStored rule, which also refuses a new destination without them).
 func (s *Server) handleUpdateNotifier(w http.ResponseWriter, r *http.Request) error {
 	return handlePatch(s.Notifiers.FindNotifierByID, func(cur, next *herald.Notifier) {
 		next.ID, next.ProjectID, next.CreatedAt, next.UpdatedAt = cur.ID, cur.ProjectID, cur.CreatedAt, cur.UpdatedAt

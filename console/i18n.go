@@ -138,6 +138,8 @@ var catalogue = map[string]map[string]string{
 		"An inbox notifier delivers in-app messages; there is nothing to test.": "站内信渠道投递应用内消息，无需测试。",
 		"Back":   "返回",
 		"Events": "事件",
+
+		"Credentials show as ********: saved unchanged, they are kept; to send elsewhere, type them again.": "凭据显示为 ********：原样保存即保留；改为发送到别处时需要重新填写。",
 	},
 }
 

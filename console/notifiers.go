@@ -39,7 +39,9 @@ func fieldsFor(typ string) map[string]bool {
 	return out
 }
 
-// notifierForm is the form's values; Secret is never sent back.
+// notifierForm is the form's values, from the Redacted notifier: the
+// secret is never sent back, the URL and headers show their credentials
+// masked, and a form saved unchanged keeps them (UpdateNotifier's rule).
 type notifierForm struct {
 	ID         int64
 	ProjectID  int64
@@ -59,6 +61,7 @@ type notifierForm struct {
 	RateCount  string
 	RateSecs   string
 	HasSecret  bool
+	Masked     bool              // the URL or headers show a credential masked
 	FieldTypes map[string]string // field -> space-separated types, for data-types
 	Types      []string
 	Project    *herald.Project
@@ -67,16 +70,19 @@ type notifierForm struct {
 }
 
 func formOf(n *herald.Notifier) *notifierForm {
+	n = n.Redacted()
 	c := n.Config
 	f := &notifierForm{ID: n.ID, ProjectID: n.ProjectID, Type: n.Type, Name: n.Name, Host: c.Host, Username: c.Username,
 		From: c.From, TLS: c.TLS, URL: c.URL, Method: c.Method, Body: c.MessageBody,
-		AtMobiles: strings.Join(c.AtMobiles, ", "), AtUserIDs: strings.Join(c.AtUserIDs, ", "), HasSecret: n.Secret != ""}
+		AtMobiles: strings.Join(c.AtMobiles, ", "), AtUserIDs: strings.Join(c.AtUserIDs, ", "), HasSecret: n.Secret != "",
+		Masked: strings.Contains(c.URL, herald.SecretMask)}
 	if c.Port != 0 {
 		f.Port = strconv.Itoa(c.Port)
 	}
 	var hs []string
 	for k, v := range c.HTTPHeaders {
 		hs = append(hs, k+": "+v)
+		f.Masked = f.Masked || v == herald.SecretMask
 	}
 	slices.Sort(hs)
 	f.Headers = strings.Join(hs, "\n")
@@ -149,7 +155,8 @@ func readNotifier(r *http.Request, n *herald.Notifier) error {
 		c.RateLimit = &herald.RateLimit{Count: count, Seconds: secs}
 	}
 	n.Config = c
-	// An empty secret keeps the stored one (UpdateNotifier's rule).
+	// An empty secret, like the masked URL and header values the form
+	// shows, keeps the stored one (UpdateNotifier's rule).
 	n.Secret = ""
 	if has["secret"] {
 		n.Secret = f.Get("secret")
@@ -231,7 +238,7 @@ func (c *Console) handleSaveNotifier(w http.ResponseWriter, r *http.Request, v *
 		}
 	}
 	if isCode(err, herald.EINVALID) {
-		// Show the form again with what was typed, the secret excepted.
+		// Show the form again with what was typed, redacted as ever.
 		f := formOf(n)
 		f.HasSecret = hadSecret
 		v.Error = errorText(v.Lang, err)

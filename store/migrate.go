@@ -31,7 +31,8 @@ func (db *DB) provider() (*goose.Provider, error) {
 	return goose.NewProvider(gd, db.write, sub)
 }
 
-// Migrate applies every pending migration.
+// Migrate applies every pending migration, then seals the credentials of
+// notifier rows written before they were all sealed (resealNotifiers).
 func (db *DB) Migrate(ctx context.Context) error {
 	p, err := db.provider()
 	if err != nil {
@@ -39,6 +40,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
+	}
+	if err := db.resealNotifiers(ctx); err != nil {
+		return fmt.Errorf("store: migrate: seal notifier credentials: %w", err)
 	}
 	return db.migrateRiver(ctx)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 
 	"github.com/heraldhq/herald"
 )
@@ -11,6 +12,59 @@ import (
 var _ herald.NotifierService = (*DB)(nil)
 
 const notifierCols = `id, project_id, type, name, config, secret, created_at, updated_at`
+
+// credentials are every credential of a notifier, sealed together in the
+// secret column (v2); the config column holds the rest, without the URL
+// and the header values, so that the row holds nothing in clear that could
+// be used to send as the notifier.
+type credentials struct {
+	Secret      string            `json:"secret,omitempty"`
+	URL         string            `json:"url,omitempty"`
+	HTTPHeaders map[string]string `json:"http_headers,omitempty"`
+}
+
+// sealNotifier returns the config and secret columns of n.
+func (db *DB) sealNotifier(n *herald.Notifier) (config, sealed string, err error) {
+	c := n.Config
+	cred := credentials{Secret: n.Secret, URL: c.URL, HTTPHeaders: c.HTTPHeaders}
+	c.URL, c.HTTPHeaders = "", nil
+	b, err := json.Marshal(c)
+	if err != nil {
+		return "", "", err
+	}
+	if cred.Secret == "" && cred.URL == "" && len(cred.HTTPHeaders) == 0 {
+		return string(b), "", nil
+	}
+	plain, err := json.Marshal(cred)
+	if err != nil {
+		return "", "", err
+	}
+	return string(b), db.box.seal(sealedV2, plain), nil
+}
+
+// openNotifier fills n's config and credentials from its columns. Rows
+// written before v2 (a v1 secret or none) hold the URL and headers in
+// config, in clear, until Migrate seals them.
+func (db *DB) openNotifier(n *herald.Notifier, config, sealed string) error {
+	if err := json.Unmarshal([]byte(config), &n.Config); err != nil {
+		return err
+	}
+	version, plain, err := db.box.open(sealed)
+	if err != nil {
+		return err
+	}
+	switch version {
+	case sealedV1:
+		n.Secret = string(plain)
+	case sealedV2:
+		var cred credentials
+		if err := json.Unmarshal(plain, &cred); err != nil {
+			return fmt.Errorf("store: notifier %d: sealed credentials: %w", n.ID, err)
+		}
+		n.Secret, n.Config.URL, n.Config.HTTPHeaders = cred.Secret, cred.URL, cred.HTTPHeaders
+	}
+	return nil
+}
 
 func (db *DB) scanNotifier(row scanner) (*herald.Notifier, error) {
 	var (
@@ -21,16 +75,63 @@ func (db *DB) scanNotifier(row scanner) (*herald.Notifier, error) {
 	if err := row.Scan(&n.ID, &n.ProjectID, &n.Type, &n.Name, &config, &sealed, &created, &updated); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(config), &n.Config); err != nil {
+	if err := db.openNotifier(&n, config, sealed); err != nil {
 		return nil, err
 	}
-	secret, err := db.box.open(sealed)
-	if err != nil {
-		return nil, err
-	}
-	n.Secret = secret
 	n.CreatedAt, n.UpdatedAt = fromMS(created), fromMS(updated)
 	return &n, nil
+}
+
+// resealNotifiers seals the credentials of rows written before v2, once:
+// an upgraded database stops holding robot URLs and header values in
+// clear. Rows already sealed as v2 are not read.
+func (db *DB) resealNotifiers(ctx context.Context) error {
+	return db.updateTenant(ctx, 0, func(tx *Tx) error {
+		c := tx.conn()
+		rows, err := c.query(`SELECT id, config, secret FROM notifiers WHERE secret NOT LIKE 'v2:%'`)
+		if err != nil {
+			return err
+		}
+		type row struct {
+			id             int64
+			config, sealed string
+		}
+		var legacy []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.config, &r.sealed); err != nil {
+				rows.Close()
+				return err
+			}
+			legacy = append(legacy, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		resealed := 0
+		for _, r := range legacy {
+			n := herald.Notifier{ID: r.id}
+			if err := db.openNotifier(&n, r.config, r.sealed); err != nil {
+				return err
+			}
+			if n.Secret == "" && n.Config.URL == "" && len(n.Config.HTTPHeaders) == 0 {
+				continue // nothing to seal
+			}
+			config, sealed, err := db.sealNotifier(&n)
+			if err != nil {
+				return err
+			}
+			if _, err := c.exec(`UPDATE notifiers SET config = ?, secret = ? WHERE id = ?`, config, sealed, r.id); err != nil {
+				return err
+			}
+			resealed++
+		}
+		if resealed > 0 {
+			db.logger.Info("sealed the credentials of notifiers written before v2", "notifiers", resealed)
+		}
+		return nil
+	})
 }
 
 func (c conn) findNotifier(id int64) (*herald.Notifier, error) {
@@ -73,10 +174,11 @@ func (db *DB) FindNotifiers(ctx context.Context, f herald.NotifierFilter, p hera
 	})
 }
 
-// CreateNotifier creates a notifier in its project, sealing the secret.
+// CreateNotifier creates a notifier in its project, sealing its
+// credentials; a masked value (see herald.Notifier.MergeStored) is refused.
 func (db *DB) CreateNotifier(ctx context.Context, n *herald.Notifier) error {
-	if n.Secret == herald.SecretMask {
-		return herald.Errorf(herald.EINVALID, "secret", "secret must be the real secret, not the mask")
+	if err := n.MergeStored(nil); err != nil {
+		return err
 	}
 	if err := n.Validate(); err != nil {
 		return err
@@ -85,12 +187,12 @@ func (db *DB) CreateNotifier(ctx context.Context, n *herald.Notifier) error {
 		if _, err := tx.findProject(n.ProjectID); err != nil {
 			return err
 		}
-		config, err := json.Marshal(n.Config)
+		config, sealed, err := db.sealNotifier(n)
 		if err != nil {
 			return err
 		}
 		id, err := tx.conn().insert(`INSERT INTO notifiers (tenant_id, project_id, type, name, config, secret, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tx.tenantID, n.ProjectID, n.Type, n.Name, string(config), db.box.seal(n.Secret), ms(tx.now), ms(tx.now))
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tx.tenantID, n.ProjectID, n.Type, n.Name, config, sealed, ms(tx.now), ms(tx.now))
 		if err != nil {
 			return err
 		}
@@ -99,8 +201,9 @@ func (db *DB) CreateNotifier(ctx context.Context, n *herald.Notifier) error {
 	})
 }
 
-// UpdateNotifier saves a notifier's name and config; its type and project
-// are fixed. A Secret of "" or the mask keeps the stored secret.
+// UpdateNotifier saves a notifier's name, config and credentials; its type
+// and project are fixed. Masked values keep the stored credentials, and a
+// new destination needs them again (herald.Notifier.MergeStored).
 func (db *DB) UpdateNotifier(ctx context.Context, n *herald.Notifier) error {
 	return db.update(ctx, func(tx *Tx) error {
 		c := tx.conn()
@@ -111,19 +214,19 @@ func (db *DB) UpdateNotifier(ctx context.Context, n *herald.Notifier) error {
 		if n.Type != old.Type {
 			return herald.Errorf(herald.EINVALID, "type", "a notifier's type cannot change")
 		}
-		if n.Secret == "" || n.Secret == herald.SecretMask {
-			n.Secret = old.Secret
+		if err := n.MergeStored(old); err != nil {
+			return err
 		}
 		n.ProjectID = old.ProjectID
 		if err := n.Validate(); err != nil {
 			return err
 		}
-		config, err := json.Marshal(n.Config)
+		config, sealed, err := db.sealNotifier(n)
 		if err != nil {
 			return err
 		}
 		if _, err := c.exec(`UPDATE notifiers SET name = ?, config = ?, secret = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
-			n.Name, string(config), db.box.seal(n.Secret), ms(tx.now), tx.tenantID, n.ID); err != nil {
+			n.Name, config, sealed, ms(tx.now), tx.tenantID, n.ID); err != nil {
 			return err
 		}
 		n.CreatedAt, n.UpdatedAt = old.CreatedAt, fromMS(ms(tx.now))

@@ -9,8 +9,11 @@ import (
 	"strings"
 )
 
-// secretBox seals notifier secrets with AES-256-GCM. A sealed value is
-// "v1:" + base64(nonce || ciphertext); the empty secret stays empty.
+// secretBox seals notifier credentials with AES-256-GCM. A sealed value is
+// a version, ":" and base64(nonce || ciphertext); nothing to seal stays
+// empty. Version v1 held a notifier's secret alone; v2 holds every
+// credential of a notifier as JSON (see credentials). Each version has its
+// own additional data, so one cannot be opened as the other.
 type secretBox struct{ aead cipher.AEAD }
 
 func newSecretBox(key []byte) (*secretBox, error) {
@@ -28,33 +31,47 @@ func newSecretBox(key []byte) (*secretBox, error) {
 	return &secretBox{aead: aead}, nil
 }
 
-// additional data binds a sealed secret to its purpose.
-var secretAD = []byte("herald notifier secret")
+// Sealed value versions.
+const (
+	sealedV1 = "v1" // the secret alone (read only: rows written before v2)
+	sealedV2 = "v2" // credentials as JSON
+)
 
-func (b *secretBox) seal(plain string) string {
-	if plain == "" {
+// additional data binds a sealed value to its purpose and version.
+var sealAD = map[string][]byte{
+	sealedV1: []byte("herald notifier secret"),
+	sealedV2: []byte("herald notifier credentials v2"),
+}
+
+// seal seals plain as version; the empty plain text stays empty.
+func (b *secretBox) seal(version string, plain []byte) string {
+	if len(plain) == 0 {
 		return ""
 	}
 	nonce := make([]byte, b.aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		panic(err)
 	}
-	out := b.aead.Seal(nonce, nonce, []byte(plain), secretAD)
-	return "v1:" + base64.StdEncoding.EncodeToString(out)
+	out := b.aead.Seal(nonce, nonce, plain, sealAD[version])
+	return version + ":" + base64.StdEncoding.EncodeToString(out)
 }
 
-func (b *secretBox) open(sealed string) (string, error) {
+// open returns the version and plain text of a sealed value; "" opens to
+// no version and nothing.
+func (b *secretBox) open(sealed string) (string, []byte, error) {
 	if sealed == "" {
-		return "", nil
+		return "", nil, nil
 	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(sealed, "v1:"))
-	if err != nil || !strings.HasPrefix(sealed, "v1:") || len(raw) < b.aead.NonceSize() {
-		return "", fmt.Errorf("store: a sealed secret is malformed")
+	version, enc, _ := strings.Cut(sealed, ":")
+	ad, known := sealAD[version]
+	raw, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil || !known || len(raw) < b.aead.NonceSize() {
+		return "", nil, fmt.Errorf("store: a sealed secret is malformed")
 	}
 	n := b.aead.NonceSize()
-	plain, err := b.aead.Open(nil, raw[:n], raw[n:], secretAD)
+	plain, err := b.aead.Open(nil, raw[:n], raw[n:], ad)
 	if err != nil {
-		return "", fmt.Errorf("store: cannot open a sealed secret (wrong HERALD_SECRET_KEY?): %w", err)
+		return "", nil, fmt.Errorf("store: cannot open a sealed secret (wrong HERALD_SECRET_KEY?): %w", err)
 	}
-	return string(plain), nil
+	return version, plain, nil
 }

@@ -688,6 +688,9 @@ func (s *Surface) render(a *app, live *herald.Settings, ch *herald.ChannelSettin
 	}
 	readJSON(ext[extWechatUserIDs], &o.WechatUserIDs)
 	if mt.dedicated {
+		// Shown redacted: robot tokens and header values masked; a POST
+		// that sends them back keeps the stored ones (the store's rule).
+		n = n.Redacted()
 		o.SendURL, o.MessageBody = n.Config.URL, n.Config.MessageBody
 		if n.Secret != "" {
 			o.SecretInfo = secretMask

@@ -257,7 +257,7 @@ func TestPostMessages_RoundTrip(t *testing.T) {
 		for k, want := range map[string]any{
 			"msg_type": "dingtalk", "msg_state": true, "msg_level": "project", "app_id": appID, "sort_index": float64(1),
 			"task_id": "70c80124aea547d092d50747a06ec858", "user_id": "6fd072f3dd1f49b897f1e11d34ab5972",
-			"send_url": "https://oapi.dingtalk.com/robot/send?access_token=abc", "secret_info": "xxxx",
+			"send_url": "https://oapi.dingtalk.com/robot/send?access_token=" + herald.SecretMask, "secret_info": "xxxx",
 			"at_user_ids": []any{"ding-ann"}, "at_mobiles": []any{"13800000000"}, "wechat_user_ids": []any{}, "http_headers": []any{},
 			"state_switch": []any{
 				map[string]any{"name": "success", "open": false, "sort": float64(1), "receivers": nil},
@@ -276,7 +276,7 @@ func TestPostMessages_RoundTrip(t *testing.T) {
 		hook := got[1].(map[string]any)
 		for k, want := range map[string]any{
 			"msg_type": "webhook", "sort_index": float64(4), "secret_info": "", "ext_params": nil,
-			"http_headers": []any{"Content-Type: application/json", "X-Token: t1"}, "message_body": `{"text": {{json .Text}}}`,
+			"http_headers": []any{"Content-Type: " + herald.SecretMask, "X-Token: " + herald.SecretMask}, "message_body": `{"text": {{json .Text}}}`,
 			"state_switch": []any{closed("success"), map[string]any{"name": "failure", "open": true, "sort": float64(0), "receivers": nil}, closed("update"), closed("delete")},
 		} {
 			if !reflect.DeepEqual(hook[k], want) {
