@@ -85,18 +85,36 @@ func (db *DB) CreateNotifier(ctx context.Context, n *herald.Notifier) error {
 		if _, err := tx.findProject(n.ProjectID); err != nil {
 			return err
 		}
-		config, err := json.Marshal(n.Config)
-		if err != nil {
-			return err
-		}
-		id, err := tx.conn().insert(`INSERT INTO notifiers (tenant_id, project_id, type, name, config, secret, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tx.tenantID, n.ProjectID, n.Type, n.Name, string(config), db.box.seal(n.Secret), ms(tx.now), ms(tx.now))
-		if err != nil {
-			return err
-		}
-		n.ID, n.CreatedAt, n.UpdatedAt = id, fromMS(ms(tx.now)), fromMS(ms(tx.now))
-		return nil
+		return tx.insertNotifier(n)
 	})
+}
+
+// insertNotifier writes a new, validated notifier of an existing project.
+func (tx *Tx) insertNotifier(n *herald.Notifier) error {
+	config, err := json.Marshal(n.Config)
+	if err != nil {
+		return err
+	}
+	id, err := tx.conn().insert(`INSERT INTO notifiers (tenant_id, project_id, type, name, config, secret, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tx.tenantID, n.ProjectID, n.Type, n.Name, string(config), tx.db.box.seal(n.Secret), ms(tx.now), ms(tx.now))
+	if err != nil {
+		return err
+	}
+	n.ID, n.CreatedAt, n.UpdatedAt = id, fromMS(ms(tx.now)), fromMS(ms(tx.now))
+	return nil
+}
+
+// saveNotifier writes a validated notifier's name, config and clear
+// secret over its row.
+func (tx *Tx) saveNotifier(n *herald.Notifier) error {
+	config, err := json.Marshal(n.Config)
+	if err != nil {
+		return err
+	}
+	_, err = tx.conn().exec(`UPDATE notifiers SET name = ?, config = ?, secret = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+		n.Name, string(config), tx.db.box.seal(n.Secret), ms(tx.now), tx.tenantID, n.ID)
+	n.UpdatedAt = fromMS(ms(tx.now))
+	return err
 }
 
 // UpdateNotifier saves a notifier's name and config; its type and project
@@ -118,16 +136,8 @@ func (db *DB) UpdateNotifier(ctx context.Context, n *herald.Notifier) error {
 		if err := n.Validate(); err != nil {
 			return err
 		}
-		config, err := json.Marshal(n.Config)
-		if err != nil {
-			return err
-		}
-		if _, err := c.exec(`UPDATE notifiers SET name = ?, config = ?, secret = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
-			n.Name, string(config), db.box.seal(n.Secret), ms(tx.now), tx.tenantID, n.ID); err != nil {
-			return err
-		}
-		n.CreatedAt, n.UpdatedAt = old.CreatedAt, fromMS(ms(tx.now))
-		return nil
+		n.CreatedAt = old.CreatedAt
+		return tx.saveNotifier(n)
 	})
 }
 
