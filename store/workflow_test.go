@@ -172,6 +172,37 @@ func TestSettingsService_ApplyLive(t *testing.T) {
 			}
 		})
 	})
+	t.Run("ConcurrentLosesNoChange", func(t *testing.T) {
+		t.Parallel()
+		storetest.Each(t, func(t *testing.T, db *store.DB) {
+			b := setupWorkflow(t, db)
+			const writers = 8
+			errs := make(chan error, writers)
+			for i := range writers {
+				go func() {
+					_, err := db.ApplyLive(b.ctx, herald.SettingsRef{Scope: b.scope, Revision: herald.NoRevisionCheck}, func(tx herald.SettingsTx, s *herald.Settings) error {
+						if err := enableInbox(tx, s); err != nil {
+							return err
+						}
+						ch := &s.Channels[len(s.Channels)-1]
+						ch.BodyFields = append(ch.BodyFields, herald.BodyField{Name: "field" + string(rune('a'+i)), Shown: true})
+						return nil
+					})
+					errs <- err
+				}()
+			}
+			for range writers {
+				must(t, <-errs)
+			}
+			live := b.find(t, herald.VersionLive)
+			if live.Revision != 1+writers || len(live.Channels) != 1 || len(live.Channels[0].BodyFields) != writers {
+				t.Errorf("live after %d concurrent applies: revision %d, channels %+v", writers, live.Revision, live.Channels)
+			}
+			if ns := b.notifiers(t); len(ns) != 2 {
+				t.Errorf("notifiers %+v: want the webhook and one inbox", ns)
+			}
+		})
+	})
 }
 
 func TestSettingsService_ApplyDraft(t *testing.T) {
