@@ -223,14 +223,13 @@ func (s *Surface) replace(w http.ResponseWriter, r *http.Request, a *app) error 
 	created := s.format(s.now())
 	ref := herald.SettingsRef{Scope: a.scope(), Revision: herald.NoRevisionCheck}
 	_, err = s.Settings.ApplyLive(ctx, ref, func(tx herald.SettingsTx, st *herald.Settings) error {
-		chs := make([]herald.ChannelSettings, len(items))
+		ids := make([]int64, len(items))
 		for i, it := range items {
 			n, err := tx.EnsureNotifier(it.spec)
 			if err != nil {
 				return it.notifierError(err)
 			}
-			chs[i] = it.ch
-			chs[i].NotifierID = n.ID
+			ids[i] = n.ID
 		}
 		ns, err := tx.Notifiers()
 		if err != nil {
@@ -240,42 +239,37 @@ func (s *Surface) replace(w http.ResponseWriter, r *http.Request, a *app) error 
 		for _, n := range ns {
 			types[n.ID] = n.Type
 		}
-		replaceChannels(st, chs, items, types, level, created)
+		old := st.Channels
+		st.Channels = nil
+		for _, ch := range old {
+			if _, ours := msgTypeByNotifier(types[ch.NotifierID]); !ours && types[ch.NotifierID] != "" {
+				st.Channels = append(st.Channels, ch) // a channel the vendor cannot express
+			}
+		}
+		for i, it := range items {
+			ch := it.ch
+			ch.NotifierID = ids[i]
+			ch.Ext = cloneExt(ch.Ext)
+			if prev := channelOf(old, ch.NotifierID); prev != nil {
+				mergeNative(&ch, prev)
+				if it.id == "" && prev.Ext[extID] != "" {
+					ch.Ext[extID] = prev.Ext[extID]
+				}
+				if prev.Ext[extCreated] != "" {
+					ch.Ext[extCreated] = prev.Ext[extCreated]
+				}
+			}
+			if ch.Ext[extCreated] == "" {
+				ch.Ext[extCreated] = created
+			}
+			st.Channels = append(st.Channels, ch)
+		}
+		if level != "" {
+			st.InheritProject = level == levelProject
+		}
 		return nil
 	})
 	return err
-}
-
-// replaceChannels replaces the channels the vendor can express with chs
-// (the items' channels, their notifiers chosen), keeping the attributes
-// the vendor cannot express from the channels they replace.
-func replaceChannels(st *herald.Settings, chs []herald.ChannelSettings, items []*item, types map[int64]string, level, created string) {
-	old := st.Channels
-	st.Channels = nil
-	for _, ch := range old {
-		if _, ours := msgTypeByNotifier(types[ch.NotifierID]); !ours && types[ch.NotifierID] != "" {
-			st.Channels = append(st.Channels, ch) // a channel the vendor cannot express
-		}
-	}
-	for i, ch := range chs {
-		ch.Ext = cloneExt(ch.Ext)
-		if prev := channelOf(old, ch.NotifierID); prev != nil {
-			mergeNative(&ch, prev)
-			if items[i].id == "" && prev.Ext[extID] != "" {
-				ch.Ext[extID] = prev.Ext[extID]
-			}
-			if prev.Ext[extCreated] != "" {
-				ch.Ext[extCreated] = prev.Ext[extCreated]
-			}
-		}
-		if ch.Ext[extCreated] == "" {
-			ch.Ext[extCreated] = created
-		}
-		st.Channels = append(st.Channels, ch)
-	}
-	if level != "" {
-		st.InheritProject = level == levelProject
-	}
 }
 
 // notifierError words an error ensuring the item's notifier the vendor's
