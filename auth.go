@@ -22,6 +22,7 @@ const (
 	PermSettingsWrite  Permission = "settings:write"
 	PermDirectoryRead  Permission = "directory:read"
 	PermDirectoryWrite Permission = "directory:write"
+	PermNotifiersRead  Permission = "notifiers:read"
 	PermNotifiersWrite Permission = "notifiers:write"
 	PermEventsWrite    Permission = "events:write"
 	PermPushRead       Permission = "push:read"
@@ -38,6 +39,7 @@ var PermissionCodes = map[Permission]int{
 	PermDirectoryRead:  1039,
 	PermDirectoryWrite: 1040,
 	PermNotifiersWrite: 1041,
+	PermNotifiersRead:  1042,
 	PermEventsWrite:    1050,
 	PermPushRead:       1060,
 	PermPushWrite:      1061,
@@ -67,10 +69,11 @@ type Principal struct {
 
 // implied lists what each permission brings with it: a writer may read
 // what it writes, and whoever reads settings may read the directory their
-// recipients come from.
+// recipients come from and the notifiers (redacted) their channels use.
 var implied = map[Permission][]Permission{
-	PermSettingsWrite:  {PermSettingsRead, PermDirectoryRead},
-	PermSettingsRead:   {PermDirectoryRead},
+	PermSettingsWrite:  {PermSettingsRead, PermDirectoryRead, PermNotifiersRead},
+	PermSettingsRead:   {PermDirectoryRead, PermNotifiersRead},
+	PermNotifiersWrite: {PermNotifiersRead},
 	PermDirectoryWrite: {PermDirectoryRead},
 	PermPushWrite:      {PermPushRead},
 	PermPushApprove:    {PermPushRead}, // an approver sees what it approves

@@ -74,7 +74,7 @@ var Policy = map[Resource]map[Action]Rule{
 	// surface. The one exception is the credential-less inbox notifier a
 	// settings surface ensures (ResSettings/ActUpdate covers it).
 	ResNotifier: {
-		ActRead:   {Perm: PermSettingsRead},
+		ActRead:   {Perm: PermNotifiersRead},
 		ActCreate: {Perm: PermNotifiersWrite},
 		ActUpdate: {Perm: PermNotifiersWrite},
 		ActDelete: {Perm: PermNotifiersWrite},

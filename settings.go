@@ -2,8 +2,11 @@ package herald
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -241,7 +244,7 @@ type SettingsRef struct {
 type SettingsChange struct {
 	ID       int64     `json:"id"`
 	Revision int64     `json:"revision"`
-	Action   string    `json:"action"` // update, deploy, revert
+	Action   string    `json:"action"` // update, deploy, revert, apply
 	Actor    string    `json:"actor"`
 	At       time.Time `json:"at"`
 	Settings *Settings `json:"settings"`
@@ -252,6 +255,9 @@ const (
 	ActionUpdate = "update"
 	ActionDeploy = "deploy"
 	ActionRevert = "revert"
+	// ActionApply is a change applied to the live settings directly (a
+	// vendor surface without a preview); its entry holds the live version.
+	ActionApply = "apply"
 )
 
 // SettingsService reads and writes notification settings.
@@ -269,4 +275,174 @@ type SettingsService interface {
 	EffectiveSettings(ctx context.Context, scope SettingsScope) (*Settings, error)
 	// FindSettingsHistory lists changes, newest first.
 	FindSettingsHistory(ctx context.Context, scope SettingsScope, page Page) ([]*SettingsChange, string, error)
+
+	// ApplyLive applies change to the live settings of ref.Scope in one
+	// transaction, for a surface whose vendor has no preview. A draft
+	// without pending edits becomes the new live settings; a draft with
+	// pending edits (one that differs from live) gets the same change and
+	// keeps its edits pending, undeployed. The revision grows by one and
+	// names both versions; the history records the live version with
+	// ActionApply. A stale ref.Revision (checked against the draft's, as
+	// UpdateSettings does) is ECONFLICT and changes nothing.
+	//
+	// change runs inside the transaction, once on the live settings and,
+	// when the draft has pending edits, once more on the draft: it must
+	// give the same result for the same input. Notifiers it ensures
+	// through tx are written in the same transaction: when change or any
+	// later step fails, nothing at all changes.
+	//
+	// Needs settings:write, and whatever EnsureNotifier needs for the
+	// notifiers change ensures.
+	ApplyLive(ctx context.Context, ref SettingsRef, change SettingsChangeFunc) (*Settings, error)
+	// ApplyDraft applies change to the draft of ref.Scope in one
+	// transaction, as UpdateSettings writes it (the revision grows, the
+	// history records ActionUpdate, live is untouched), for a surface with
+	// a preview of its own whose write also ensures notifiers. A stale
+	// ref.Revision is ECONFLICT and changes nothing; without a check the
+	// draft read and written is the current one, so no concurrent write is
+	// lost.
+	//
+	// Needs settings:write, and whatever EnsureNotifier needs for the
+	// notifiers change ensures.
+	ApplyDraft(ctx context.Context, ref SettingsRef, change SettingsChangeFunc) (*Settings, error)
+	// EnsureNotifier returns the notifier spec asks for, creating or
+	// re-pointing it as NotifierSpec says, in a transaction of its own.
+	//
+	// Needs settings:write to find a shared notifier or create the
+	// project's inbox (which holds no credentials), and notifiers:write
+	// too for a spec with Configure, which may create or re-point a
+	// notifier with an endpoint and credentials (herald.Policy).
+	EnsureNotifier(ctx context.Context, spec NotifierSpec) (*Notifier, error)
+}
+
+// SettingsChangeFunc edits a settings document inside a settings
+// workflow's transaction; tx reads and ensures the project's notifiers in
+// that same transaction. An error rolls everything back.
+type SettingsChangeFunc func(tx SettingsTx, s *Settings) error
+
+// SettingsTx is what a SettingsChangeFunc may do besides editing the
+// document it is given. Everything it does commits with the settings or
+// not at all.
+type SettingsTx interface {
+	// Notifiers lists the notifiers of the settings' project, oldest first.
+	Notifiers() ([]*Notifier, error)
+	// EnsureNotifier returns the notifier of the settings' project that
+	// spec asks for, creating or re-pointing it as NotifierSpec says (a
+	// spec's ProjectID may be 0; another project's is EINVALID). Calling it
+	// again with the same spec writes nothing more. It needs what the
+	// service's EnsureNotifier needs.
+	EnsureNotifier(spec NotifierSpec) (*Notifier, error)
+}
+
+// InboxNotifierName names the inbox notifier created for a project that
+// has none when a surface needs one.
+const InboxNotifierName = "system message"
+
+// NotifierSpec asks for the notifier a surface needs in a project. It is
+// the one rule every surface finds or creates its notifiers by:
+//
+//   - Name empty: the project's shared notifier of Type, its oldest. When
+//     the project has none, an inbox notifier is created, named
+//     InboxNotifierName (it needs no configuration); any other type is
+//     ENOTFOUND, since only a person can give its endpoint and
+//     credentials.
+//   - Name set: a notifier of the project's own for one purpose (CodeArts
+//     Deploy's robots dedicated to one application, named "<application>
+//     <msg_type>"): the project's oldest notifier of Type with that Name,
+//     created when there is none. Configure, when set, is called with it
+//     (or with the new notifier, holding only ProjectID, Type and Name) to
+//     point it where it must: it may set Config and Secret (masked values
+//     keep the stored credentials, by Notifier.MergeStored). A notifier Configure leaves as
+//     it was is not written.
+type NotifierSpec struct {
+	ProjectID int64
+	Type      string
+	Name      string
+	Configure func(n *Notifier)
+}
+
+// Validate checks the spec's type and name.
+func (spec NotifierSpec) Validate() error {
+	if !slices.Contains(NotifierTypes, spec.Type) {
+		return Errorf(EINVALID, "type", "type must be one of %s", strings.Join(NotifierTypes, ", "))
+	}
+	if spec.Name == "" {
+		if spec.Configure != nil {
+			return Errorf(EINVALID, "name", "a shared notifier is not configured by a surface: name the notifier to configure")
+		}
+		return nil
+	}
+	return validateName("name", spec.Name)
+}
+
+// Match returns the notifier of ns (a project's, oldest first) that spec
+// asks for, or nil.
+func (spec NotifierSpec) Match(ns []*Notifier) *Notifier {
+	for _, n := range ns {
+		if n.ProjectID == spec.ProjectID && n.Type == spec.Type && (spec.Name == "" || n.Name == spec.Name) {
+			return n
+		}
+	}
+	return nil
+}
+
+// New returns the notifier to create when the project has none matching
+// spec, configured and validated; ENOTFOUND for a shared notifier other
+// than the inbox.
+func (spec NotifierSpec) New() (*Notifier, error) {
+	n := &Notifier{ProjectID: spec.ProjectID, Type: spec.Type, Name: spec.Name}
+	if spec.Name == "" {
+		if spec.Type != NotifierInbox {
+			return nil, Errorf(ENOTFOUND, "type", "project %d has no %s notifier; create one first", spec.ProjectID, spec.Type)
+		}
+		n.Name = InboxNotifierName
+	}
+	if spec.Configure != nil {
+		spec.Configure(n)
+		n.ProjectID, n.Type, n.Name = spec.ProjectID, spec.Type, spec.Name
+	}
+	if err := n.MergeStored(nil); err != nil {
+		return nil, err
+	}
+	return n, n.Validate()
+}
+
+// Reconfigure applies spec's Configure to a copy of the notifier found,
+// validated, and reports whether it changed (its configuration or secret).
+func (spec NotifierSpec) Reconfigure(found *Notifier) (*Notifier, bool, error) {
+	if spec.Configure == nil {
+		return found, false, nil
+	}
+	n := found.clone()
+	spec.Configure(n)
+	n.ID, n.ProjectID, n.Type, n.Name, n.CreatedAt, n.UpdatedAt = found.ID, found.ProjectID, found.Type, found.Name, found.CreatedAt, found.UpdatedAt
+	if err := n.MergeStored(found); err != nil {
+		return nil, false, err
+	}
+	if err := n.Validate(); err != nil {
+		return nil, false, err
+	}
+	was, err := json.Marshal(found.Config)
+	if err != nil {
+		return nil, false, err
+	}
+	now, err := json.Marshal(n.Config)
+	if err != nil {
+		return nil, false, err
+	}
+	return n, n.Secret != found.Secret || string(now) != string(was), nil
+}
+
+// clone copies a notifier deeply enough that editing the copy's config
+// leaves n as it is.
+func (n *Notifier) clone() *Notifier {
+	c := *n
+	c.Config.HTTPHeaders = maps.Clone(n.Config.HTTPHeaders)
+	c.Config.AtMobiles = slices.Clone(n.Config.AtMobiles)
+	c.Config.AtUserIDs = slices.Clone(n.Config.AtUserIDs)
+	if n.Config.RateLimit != nil {
+		r := *n.Config.RateLimit
+		c.Config.RateLimit = &r
+	}
+	return &c
 }

@@ -253,6 +253,81 @@ func (s settings) FindSettingsHistory(ctx context.Context, scope herald.Settings
 	return s.g.raw.Settings.FindSettingsHistory(ctx, scope, page)
 }
 
+// ApplyLive checks settings:write on the scope; notifiers the change
+// ensures are checked as they are ensured.
+func (s settings) ApplyLive(ctx context.Context, ref herald.SettingsRef, change herald.SettingsChangeFunc) (*herald.Settings, error) {
+	if err := s.g.checkSettings(ctx, herald.ActUpdate, ref.Scope); err != nil {
+		return nil, err
+	}
+	return s.g.raw.Settings.ApplyLive(ctx, ref, guardChange(ctx, change))
+}
+
+// ApplyDraft is ApplyLive for the draft.
+func (s settings) ApplyDraft(ctx context.Context, ref herald.SettingsRef, change herald.SettingsChangeFunc) (*herald.Settings, error) {
+	if err := s.g.checkSettings(ctx, herald.ActUpdate, ref.Scope); err != nil {
+		return nil, err
+	}
+	return s.g.raw.Settings.ApplyDraft(ctx, ref, guardChange(ctx, change))
+}
+
+func (s settings) EnsureNotifier(ctx context.Context, spec herald.NotifierSpec) (*herald.Notifier, error) {
+	if err := s.g.checkSettings(ctx, herald.ActUpdate, herald.SettingsScope{ProjectID: spec.ProjectID}); err != nil {
+		return nil, err
+	}
+	if err := checkSpec(ctx, spec); err != nil {
+		return nil, err
+	}
+	n, err := s.g.raw.Settings.EnsureNotifier(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	return n.Redacted(), nil
+}
+
+// checkSpec: ensuring a notifier a surface configures (an endpoint and
+// credentials) is writing a notifier; finding one, or creating the
+// credential-less inbox, is part of the settings write.
+func checkSpec(ctx context.Context, spec herald.NotifierSpec) error {
+	if spec.Configure == nil {
+		return nil
+	}
+	_, err := herald.Authorize(ctx, herald.ResNotifier, herald.ActUpdate)
+	return err
+}
+
+// guardChange hands change a transaction whose notifier calls are checked
+// and whose notifiers come out redacted.
+func guardChange(ctx context.Context, change herald.SettingsChangeFunc) herald.SettingsChangeFunc {
+	return func(tx herald.SettingsTx, st *herald.Settings) error {
+		return change(settingsTx{ctx: ctx, tx: tx}, st)
+	}
+}
+
+type settingsTx struct {
+	ctx context.Context
+	tx  herald.SettingsTx
+}
+
+func (t settingsTx) Notifiers() ([]*herald.Notifier, error) {
+	list, err := t.tx.Notifiers()
+	out := make([]*herald.Notifier, len(list))
+	for i, n := range list {
+		out[i] = n.Redacted()
+	}
+	return out, err
+}
+
+func (t settingsTx) EnsureNotifier(spec herald.NotifierSpec) (*herald.Notifier, error) {
+	if err := checkSpec(t.ctx, spec); err != nil {
+		return nil, err
+	}
+	n, err := t.tx.EnsureNotifier(spec)
+	if err != nil {
+		return nil, err
+	}
+	return n.Redacted(), nil
+}
+
 type notificationSettings struct{ g *guard }
 
 func (s notificationSettings) FindNotificationSettings(ctx context.Context, projectID int64) (*herald.NotificationSettings, error) {

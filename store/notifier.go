@@ -187,18 +187,36 @@ func (db *DB) CreateNotifier(ctx context.Context, n *herald.Notifier) error {
 		if _, err := tx.findProject(n.ProjectID); err != nil {
 			return err
 		}
-		config, sealed, err := db.sealNotifier(n)
-		if err != nil {
-			return err
-		}
-		id, err := tx.conn().insert(`INSERT INTO notifiers (tenant_id, project_id, type, name, config, secret, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tx.tenantID, n.ProjectID, n.Type, n.Name, config, sealed, ms(tx.now), ms(tx.now))
-		if err != nil {
-			return err
-		}
-		n.ID, n.CreatedAt, n.UpdatedAt = id, fromMS(ms(tx.now)), fromMS(ms(tx.now))
-		return nil
+		return tx.insertNotifier(n)
 	})
+}
+
+// insertNotifier writes a new, validated notifier of an existing project.
+func (tx *Tx) insertNotifier(n *herald.Notifier) error {
+	config, sealed, err := tx.db.sealNotifier(n)
+	if err != nil {
+		return err
+	}
+	id, err := tx.conn().insert(`INSERT INTO notifiers (tenant_id, project_id, type, name, config, secret, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tx.tenantID, n.ProjectID, n.Type, n.Name, config, sealed, ms(tx.now), ms(tx.now))
+	if err != nil {
+		return err
+	}
+	n.ID, n.CreatedAt, n.UpdatedAt = id, fromMS(ms(tx.now)), fromMS(ms(tx.now))
+	return nil
+}
+
+// saveNotifier writes a validated notifier's name, config and clear
+// credentials, sealed, over its row.
+func (tx *Tx) saveNotifier(n *herald.Notifier) error {
+	config, sealed, err := tx.db.sealNotifier(n)
+	if err != nil {
+		return err
+	}
+	_, err = tx.conn().exec(`UPDATE notifiers SET name = ?, config = ?, secret = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+		n.Name, config, sealed, ms(tx.now), tx.tenantID, n.ID)
+	n.UpdatedAt = fromMS(ms(tx.now))
+	return err
 }
 
 // UpdateNotifier saves a notifier's name, config and credentials; its type
@@ -214,23 +232,20 @@ func (db *DB) UpdateNotifier(ctx context.Context, n *herald.Notifier) error {
 		if n.Type != old.Type {
 			return herald.Errorf(herald.EINVALID, "type", "a notifier's type cannot change")
 		}
-		if err := n.MergeStored(old); err != nil {
-			return err
-		}
 		n.ProjectID = old.ProjectID
+		// Bad input is named as such before the credential rule looks at
+		// where the notifier now points.
 		if err := n.Validate(); err != nil {
 			return err
 		}
-		config, sealed, err := db.sealNotifier(n)
-		if err != nil {
+		if err := n.MergeStored(old); err != nil {
 			return err
 		}
-		if _, err := c.exec(`UPDATE notifiers SET name = ?, config = ?, secret = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
-			n.Name, config, sealed, ms(tx.now), tx.tenantID, n.ID); err != nil {
+		if err := n.Validate(); err != nil {
 			return err
 		}
-		n.CreatedAt, n.UpdatedAt = old.CreatedAt, fromMS(ms(tx.now))
-		return nil
+		n.CreatedAt = old.CreatedAt
+		return tx.saveNotifier(n)
 	})
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"slices"
 
 	"github.com/heraldhq/herald"
 )
@@ -160,30 +159,11 @@ func (db *DB) UpdateSettings(ctx context.Context, ref herald.SettingsRef, s *her
 		if ref.Revision != herald.NoRevisionCheck && ref.Revision != r.revision {
 			return staleRevision(r, ref.Revision)
 		}
-		ids, err := c.ids(`SELECT id FROM notifiers WHERE tenant_id = ? AND project_id = ?`, tx.tenantID, ref.Scope.ProjectID)
-		if err != nil {
+		if err := tx.checkNotifiers(ref.Scope.ProjectID, s); err != nil {
 			return err
 		}
-		for i, ch := range s.Channels {
-			if !slices.Contains(ids, ch.NotifierID) {
-				return herald.Errorf(herald.EINVALID, "channels["+itoa(i)+"].notifier_id", "notifier %d is not a notifier of project %d", ch.NotifierID, ref.Scope.ProjectID)
-			}
-		}
-		r.draft, r.updatedAt, r.updatedBy = docOf(s), ms(tx.now), actor(ctx)
-		// The revision condition makes a concurrent writer lose, not overwrite.
-		res, err := c.exec(`UPDATE settings SET draft = ?, revision = revision + 1, updated_at = ?, updated_by = ? WHERE id = ? AND revision = ?`,
-			r.draft, r.updatedAt, r.updatedBy, r.id, r.revision)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return staleRevision(r, ref.Revision)
-		}
-		r.revision++
-		if out, err = r.settings(herald.VersionDraft); err != nil {
-			return err
-		}
-		return tx.recordHistory(r, herald.ActionUpdate, out)
+		out, err = tx.writeDraft(r, s, ref.Revision)
+		return err
 	})
 	return out, err
 }
@@ -303,7 +283,7 @@ func (db *DB) FindSettingsHistory(ctx context.Context, scope herald.SettingsScop
 			}
 			ch.At = fromMS(at)
 			version := herald.VersionDraft
-			if ch.Action == herald.ActionDeploy {
+			if ch.Action == herald.ActionDeploy || ch.Action == herald.ActionApply {
 				version = herald.VersionLive
 			}
 			ch.Settings = &herald.Settings{ProjectID: scope.ProjectID, SourceID: scope.SourceID, Version: version, Revision: ch.Revision,

@@ -19,16 +19,17 @@
 // unknown job, or one in a project the token's scope does not admit, is 404.
 //
 // The job's settings are its herald.Settings. The vendor has no preview: a
-// PUT reads the job's draft, changes it, writes it back naming the revision
-// it read (retrying a few times when another writer got in between) and
-// deploys that revision to live. A draft edited natively and not deployed
-// yet is therefore deployed along with the vendor's change. GET reads the
-// live settings.
+// PUT applies its change to the live settings with
+// herald.SettingsService.ApplyLive, in one transaction with the notifier it
+// needs. A draft edited natively and not deployed yet is not deployed by
+// it: the draft gets the vendor's change too and keeps its own edits
+// pending. GET reads the live settings.
 //
 // notice_type names a notifier of the job's project:
 //
 //	MESSAGE   inbox     the project's first inbox notifier; one named
 //	                    "system message" is created when there is none
+//	                    (herald.NotifierSpec's rule, shared by every surface)
 //	MAIL      email     the project's first email notifier
 //	DING_TALK dingtalk  the project's first DingTalk notifier
 //	FEISHU    lark      the project's first Feishu (Lark) notifier

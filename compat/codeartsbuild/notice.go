@@ -1,6 +1,7 @@
 package codeartsbuild
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"github.com/heraldhq/herald/internal/jsonbody"
@@ -204,6 +205,27 @@ func parseParamConfig(s string) (map[string][]string, string, error) {
 		extra = string(b)
 	}
 	return receivers, extra, nil
+}
+
+// write applies the notice to the job's live settings in one transaction
+// with the notifier it needs (the project's inbox is created for MESSAGE
+// when missing). The vendor has no preview: the change goes live at once,
+// and a draft edited natively and not deployed keeps its edits pending.
+func (s *Surface) write(ctx context.Context, scope herald.SettingsScope, in *notice) error {
+	ref := herald.SettingsRef{Scope: scope, Revision: herald.NoRevisionCheck}
+	_, err := s.Settings.ApplyLive(ctx, ref, func(tx herald.SettingsTx, st *herald.Settings) error {
+		n, err := tx.EnsureNotifier(herald.NotifierSpec{Type: in.typ.notifier})
+		if herald.ErrorCode(err) == herald.ENOTFOUND && herald.ErrorField(err) == "type" {
+			return herald.Errorf(herald.EINVALID, "notice_type",
+				"Invalid parameter: the project has no %s notifier (type %s) for notice_type %s; create one first.", in.typ.label, in.typ.notifier, in.typ.name)
+		}
+		if err != nil {
+			return err
+		}
+		in.apply(st, n.ID)
+		return nil
+	})
+	return err
 }
 
 // apply writes the notice into the settings' channel of notifier id,

@@ -32,7 +32,7 @@ type envelope struct {
 	Status string `json:"status"`
 }
 
-// handlePutNotice updates one notice type of a job: draft, then deploy.
+// handlePutNotice updates one notice type of a job in its live settings.
 func (s *Surface) handlePutNotice(w http.ResponseWriter, r *http.Request) {
 	if err := s.putNotice(w, r); err != nil {
 		s.writeError(w, r, err)
@@ -50,13 +50,7 @@ func (s *Surface) putNotice(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	n, err := s.notifier(ctx, src.ProjectID, in.typ, true)
-	if err != nil {
-		return err
-	}
-	scope := herald.SettingsScope{ProjectID: src.ProjectID, SourceID: src.ID}
-	return s.update(ctx, scope, func(st *herald.Settings) { in.apply(st, n.ID) })
+	return s.write(r.Context(), herald.SettingsScope{ProjectID: src.ProjectID, SourceID: src.ID}, in)
 }
 
 // handleGetNotice answers every notice type of a job from its live settings.
@@ -81,7 +75,7 @@ func (s *Surface) getNotice(r *http.Request) ([]noticeItem, error) {
 	}
 	items := make([]noticeItem, 0, len(noticeTypes))
 	for _, nt := range noticeTypes {
-		n, err := s.notifier(ctx, src.ProjectID, nt, false)
+		n, err := s.notifier(ctx, src.ProjectID, nt)
 		if err != nil {
 			return nil, err
 		}
@@ -118,56 +112,13 @@ func (s *Surface) job(r *http.Request) (*herald.Source, error) {
 	return src, nil
 }
 
-// notifier returns the project's notifier of a notice type: its first
-// notifier of that type. With create, the inbox notifier is created when
-// missing and any other missing notifier is an invalid parameter; without,
-// a missing notifier is nil.
-func (s *Surface) notifier(ctx context.Context, projectID int64, nt noticeType, create bool) (*herald.Notifier, error) {
+// notifier returns the project's notifier of a notice type, its first
+// notifier of that type (the shared notifier herald.NotifierSpec names),
+// or nil when it has none.
+func (s *Surface) notifier(ctx context.Context, projectID int64, nt noticeType) (*herald.Notifier, error) {
 	ns, _, err := s.Notifiers.FindNotifiers(ctx, herald.NotifierFilter{ProjectID: projectID, Type: nt.notifier}, herald.Page{Limit: 1})
-	if err != nil {
+	if err != nil || len(ns) == 0 {
 		return nil, err
 	}
-	switch {
-	case len(ns) > 0:
-		return ns[0], nil
-	case !create:
-		return nil, nil
-	case nt.notifier == herald.NotifierInbox:
-		n := &herald.Notifier{ProjectID: projectID, Type: herald.NotifierInbox, Name: inboxName}
-		if err := s.Notifiers.CreateNotifier(ctx, n); err != nil {
-			return nil, err
-		}
-		return n, nil
-	default:
-		return nil, herald.Errorf(herald.EINVALID, "notice_type",
-			"Invalid parameter: the project has no %s notifier (type %s) for notice_type %s; create one first.", nt.label, nt.notifier, nt.name)
-	}
-}
-
-// inboxName names the inbox notifier created for MESSAGE.
-const inboxName = "system message"
-
-// maxWriteAttempts bounds the retries when another writer changes the
-// settings between this surface's read and write.
-const maxWriteAttempts = 4
-
-// update applies change to the draft, writes it naming the revision read,
-// and deploys what it wrote; a concurrent write makes it start over.
-func (s *Surface) update(ctx context.Context, scope herald.SettingsScope, change func(*herald.Settings)) error {
-	for attempt := 1; ; attempt++ {
-		draft, err := s.Settings.FindSettings(ctx, scope, herald.VersionDraft)
-		if err != nil {
-			return err
-		}
-		change(draft)
-		draft.ProjectID, draft.SourceID, draft.Version = scope.ProjectID, scope.SourceID, herald.VersionDraft
-		saved, err := s.Settings.UpdateSettings(ctx, herald.SettingsRef{Scope: scope, Revision: draft.Revision}, draft)
-		if err == nil {
-			_, err = s.Settings.DeploySettings(ctx, []herald.SettingsRef{{Scope: scope, Revision: saved.Revision}}, false)
-		}
-		if herald.ErrorCode(err) == herald.ECONFLICT && attempt < maxWriteAttempts {
-			continue
-		}
-		return err
-	}
+	return ns[0], nil
 }

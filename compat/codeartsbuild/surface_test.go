@@ -277,6 +277,8 @@ func TestUpdateNotice_KeepsNativeRecipients(t *testing.T) {
 				{Type: "deploy.failed", Enabled: true},
 			}}}})
 		must(t, err)
+		_, err = db.DeploySettings(b.ctx, []herald.SettingsRef{ref}, false)
+		must(t, err)
 		body := `{"notice_type":"WECOM","enabled_event_type_names":["buildJobFail"],"param_config":"{\"eventTypeNamesReceivers\":{\"buildJobFail\":[\"executor\"]}}"}`
 		if status, got := b.call(t, "PUT", "/v1/job/"+jobID+"/notice", b.token, body); status != http.StatusOK {
 			t.Fatalf("PUT: status %d, %v", status, got)
@@ -481,4 +483,56 @@ func settle(t *testing.T, b *testBundle, id int64) *herald.Event {
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
+}
+
+// TestUpdateNotice_KeepsNativeDraftPending: a vendor PUT applies its change
+// to the live settings without deploying a draft edited natively and not
+// deployed yet; that edit stays pending in the draft, next to the vendor's
+// change.
+func TestUpdateNotice_KeepsNativeDraftPending(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db)
+		mail := b.notifier(t, herald.NotifierWebhook, "hook", "https://hooks.example.com/herald")
+		scope := herald.SettingsScope{ProjectID: b.project.ID, SourceID: b.job.ID}
+		// Someone edits the draft natively and does not deploy it.
+		native := herald.ChannelSettings{NotifierID: mail.ID, Enabled: true, Events: []herald.EventSettings{
+			{Type: "build.failed", Enabled: true, Recipients: []herald.Recipient{{Type: herald.EntityUser, Code: "ann"}}}}}
+		_, err := db.UpdateSettings(b.ctx, herald.SettingsRef{Scope: scope, Revision: herald.NoRevisionCheck},
+			&herald.Settings{NotifyCommenters: true, Channels: []herald.ChannelSettings{native}})
+		must(t, err)
+
+		body := `{"notice_type":"MESSAGE","enabled_event_type_names":["buildJobFail"]}`
+		if status, got := b.call(t, "PUT", "/v1/job/"+jobID+"/notice", b.token, body); status != http.StatusOK {
+			t.Fatalf("PUT: status %d, %v", status, got)
+		}
+		ns, _, err := db.FindNotifiers(b.ctx, herald.NotifierFilter{ProjectID: b.project.ID, Type: herald.NotifierInbox}, herald.Page{})
+		must(t, err)
+		if len(ns) != 1 {
+			t.Fatalf("inbox notifiers: %+v", ns)
+		}
+		inbox := ns[0].ID
+
+		live := b.live(t)
+		if ch := live.Channel(inbox); ch == nil || ch.Event("build.failed") == nil || !ch.Event("build.failed").Enabled {
+			t.Errorf("live settings lack the vendor's change: %+v", live.Channels)
+		}
+		if live.Channel(mail.ID) != nil || live.NotifyCommenters {
+			t.Errorf("the vendor write deployed the native draft edit: live %+v", live)
+		}
+		draft, err := db.FindSettings(b.ctx, scope, herald.VersionDraft)
+		must(t, err)
+		if ch := draft.Channel(mail.ID); ch == nil || !reflect.DeepEqual(ch.Events[0].Recipients, native.Events[0].Recipients) || !draft.NotifyCommenters {
+			t.Errorf("the native draft edit is no longer pending: draft %+v", draft)
+		}
+		if ch := draft.Channel(inbox); ch == nil || !reflect.DeepEqual(ch, live.Channel(inbox)) {
+			t.Errorf("the draft lacks the vendor's change: draft %+v", draft.Channels)
+		}
+		// Deploying now publishes both.
+		_, err = db.DeploySettings(b.ctx, []herald.SettingsRef{{Scope: scope, Revision: draft.Revision}}, false)
+		must(t, err)
+		if live := b.live(t); live.Channel(mail.ID) == nil || live.Channel(inbox) == nil {
+			t.Errorf("deploy after the vendor write: live %+v", live.Channels)
+		}
+	})
 }

@@ -22,14 +22,16 @@
 // scope does not admit is 404.
 //
 // The application's settings are its herald.Settings; one TaskMsgBody is
-// one channel. The vendor has no preview: a POST reads the draft, replaces
-// the channels it can express, writes the draft naming the revision it read
-// (retrying a few times when another writer got in between) and deploys
-// that revision. GET reads the live settings.
+// one channel. The vendor has no preview: a POST replaces the channels it
+// can express in the live settings with herald.SettingsService.ApplyLive,
+// creating or re-pointing the notifiers in the same transaction, so that a
+// POST that fails part-way changes nothing. A draft edited natively and
+// not deployed gets the same change and keeps its own edits pending. GET
+// reads the live settings.
 //
 // msg_type names the channel's notifier:
 //
-//	message  inbox     the project's first inbox notifier ("system message" is created when there is none)
+//	message  inbox     the project's first inbox notifier ("system message" is created when there is none; herald.NotifierSpec's rule)
 //	email    email     the project's first email notifier (400 when the project has none)
 //	dingtalk dingtalk  a notifier dedicated to the application, named "<app name> dingtalk"
 //	wechat   wecom     a notifier dedicated to the application, named "<app name> wechat"

@@ -83,9 +83,6 @@ const (
 	levelInstance = "instance"
 )
 
-// inboxName names the inbox notifier created for msg_type message.
-const inboxName = "system message"
-
 // secretMask is what GET shows for a stored secret (the page's example).
 const secretMask = "xxxx"
 
@@ -179,11 +176,12 @@ type switchIn struct {
 
 // item is one validated TaskMsgBody of a POST and the notifier it uses.
 type item struct {
-	mt       msgType
-	notifier *herald.Notifier // to create when ID is 0
-	ch       herald.ChannelSettings
-	level    string
-	id       string // "" when not sent
+	f     string // the item's place in the body, for errors
+	mt    msgType
+	spec  herald.NotifierSpec // the notifier, ensured when the POST is written
+	ch    herald.ChannelSettings
+	level string
+	id    string // "" when not sent
 }
 
 func invalid(field, format string, args ...any) error {
@@ -220,26 +218,27 @@ func (s *Surface) replace(w http.ResponseWriter, r *http.Request, a *app) error 
 		level = it.level
 		items = append(items, it)
 	}
-	// Everything is valid: write the notifiers, then the settings.
-	types := map[int64]string{}
-	for _, n := range ns {
-		types[n.ID] = n.Type
-	}
-	for _, it := range items {
-		n := it.notifier
-		if n.ID == 0 {
-			err = s.Notifiers.CreateNotifier(ctx, n)
-		} else if it.mt.dedicated {
-			err = s.Notifiers.UpdateNotifier(ctx, n)
+	// Everything is valid: write the notifiers and the settings in one
+	// transaction, straight to live (the vendor has no preview).
+	created := s.format(s.now())
+	ref := herald.SettingsRef{Scope: a.scope(), Revision: herald.NoRevisionCheck}
+	_, err = s.Settings.ApplyLive(ctx, ref, func(tx herald.SettingsTx, st *herald.Settings) error {
+		ids := make([]int64, len(items))
+		for i, it := range items {
+			n, err := tx.EnsureNotifier(it.spec)
+			if err != nil {
+				return it.notifierError(err)
+			}
+			ids[i] = n.ID
 		}
+		ns, err := tx.Notifiers()
 		if err != nil {
 			return err
 		}
-		it.ch.NotifierID = n.ID
-		types[n.ID] = n.Type
-	}
-	created := s.format(s.now())
-	return s.update(ctx, a.scope(), func(st *herald.Settings) {
+		types := map[int64]string{}
+		for _, n := range ns {
+			types[n.ID] = n.Type
+		}
 		old := st.Channels
 		st.Channels = nil
 		for _, ch := range old {
@@ -247,8 +246,9 @@ func (s *Surface) replace(w http.ResponseWriter, r *http.Request, a *app) error 
 				st.Channels = append(st.Channels, ch) // a channel the vendor cannot express
 			}
 		}
-		for _, it := range items {
+		for i, it := range items {
 			ch := it.ch
+			ch.NotifierID = ids[i]
 			ch.Ext = cloneExt(ch.Ext)
 			if prev := channelOf(old, ch.NotifierID); prev != nil {
 				mergeNative(&ch, prev)
@@ -267,7 +267,21 @@ func (s *Surface) replace(w http.ResponseWriter, r *http.Request, a *app) error 
 		if level != "" {
 			st.InheritProject = level == levelProject
 		}
+		return nil
 	})
+	return err
+}
+
+// notifierError words an error ensuring the item's notifier the vendor's
+// way, naming the item.
+func (it *item) notifierError(err error) error {
+	switch {
+	case herald.ErrorCode(err) == herald.ENOTFOUND && herald.ErrorField(err) == "type":
+		return invalid(it.f+".msg_type", "the project has no %s notifier; create one first.", it.mt.notifier)
+	case herald.ErrorCode(err) == herald.EINVALID:
+		return notifierError(it.f, err)
+	}
+	return err
 }
 
 func cloneExt(m map[string]string) map[string]string {
@@ -318,7 +332,7 @@ func (s *Surface) validate(f string, in *taskMsgIn, a *app, ns []*herald.Notifie
 	if !ok {
 		return nil, invalid(f+".msg_type", "%q is not one of email, dingtalk, wechat, message, lark, webhook.", *in.MsgType)
 	}
-	it := &item{mt: mt, level: levelInstance, ch: herald.ChannelSettings{Ext: map[string]string{}}}
+	it := &item{f: f, mt: mt, level: levelInstance, ch: herald.ChannelSettings{Ext: map[string]string{}}}
 	ext := it.ch.Ext
 	if in.AppID != nil && *in.AppID != "" && *in.AppID != a.src.ExternalID {
 		return nil, invalid(f+".app_id", "app_id %q is not the application of the path.", *in.AppID)
@@ -479,45 +493,46 @@ func (s *Surface) validate(f string, in *taskMsgIn, a *app, ns []*herald.Notifie
 		if !keepsSecret(secret) {
 			return nil, invalid(f+".secret_info", "a %s item takes no secret.", mt.name)
 		}
-		it.notifier = firstOfType(ns, mt.notifier)
-		if it.notifier == nil {
-			if mt.notifier != herald.NotifierInbox {
-				return nil, invalid(f+".msg_type", "the project has no email notifier; create one first.")
+		// The project's shared notifier of the type: one the rule cannot
+		// create when missing (any but the inbox) must exist.
+		it.spec = herald.NotifierSpec{ProjectID: a.project.ID, Type: mt.notifier}
+		if it.spec.Match(ns) == nil {
+			if _, err := it.spec.New(); err != nil {
+				return nil, it.notifierError(err)
 			}
-			it.notifier = &herald.Notifier{ProjectID: a.project.ID, Type: herald.NotifierInbox, Name: inboxName}
 		}
-		it.ch.NotifierID = it.notifier.ID
 		return it, s.checkExt(f, it)
 	}
 
-	// A dedicated notifier: found by name, or new.
+	// A dedicated notifier: found by name, or new, and pointed where the
+	// item says.
 	name := a.src.Name + " " + mt.name
 	if utf8.RuneCountInString(name) > 200 {
 		name = string([]rune(name)[:200-len(mt.name)-1]) + " " + mt.name
 	}
-	n := byName(ns, mt.notifier, name)
-	if n == nil {
-		n = &herald.Notifier{ProjectID: a.project.ID, Type: mt.notifier, Name: name}
-	}
-	cfg := n.Config
-	cfg.URL, cfg.MessageBody, cfg.HTTPHeaders = sendURL, body, headers
-	cfg.AtMobiles = slices.Clone(in.AtMobiles)
-	cfg.AtUserIDs = slices.Clone(in.AtUserIDs)
+	atMobiles, atUserIDs := slices.Clone(in.AtMobiles), slices.Clone(in.AtUserIDs)
 	for _, id := range in.WechatUserIDs {
-		if !slices.Contains(cfg.AtUserIDs, id) {
-			cfg.AtUserIDs = append(cfg.AtUserIDs, id)
+		if !slices.Contains(atUserIDs, id) {
+			atUserIDs = append(atUserIDs, id)
 		}
 	}
-	n.Config = cfg
-	n.Secret = ""
-	if !keepsSecret(secret) {
-		n.Secret = secret
+	it.spec = herald.NotifierSpec{ProjectID: a.project.ID, Type: mt.notifier, Name: name, Configure: func(n *herald.Notifier) {
+		n.Config.URL, n.Config.MessageBody, n.Config.HTTPHeaders = sendURL, body, headers
+		n.Config.AtMobiles, n.Config.AtUserIDs = slices.Clone(atMobiles), slices.Clone(atUserIDs)
+		n.Secret = ""
+		if !keepsSecret(secret) {
+			n.Secret = secret
+		}
+	}}
+	// Check the notifier as it will be written, before anything is.
+	if found := it.spec.Match(ns); found != nil {
+		_, _, err = it.spec.Reconfigure(found)
+	} else {
+		_, err = it.spec.New()
 	}
-	if err := n.Validate(); err != nil {
+	if err != nil {
 		return nil, notifierError(f, err)
 	}
-	it.notifier = n
-	it.ch.NotifierID = n.ID
 	return it, s.checkExt(f, it)
 }
 
@@ -547,25 +562,6 @@ func notifierError(f string, err error) error {
 		msg = "send_url must be an http or https URL"
 	}
 	return invalid(f+"."+field, "%s.", strings.TrimSuffix(msg, "."))
-}
-
-func firstOfType(ns []*herald.Notifier, typ string) *herald.Notifier {
-	for _, n := range ns { // FindNotifiers lists by id
-		if n.Type == typ {
-			return n
-		}
-	}
-	return nil
-}
-
-func byName(ns []*herald.Notifier, typ, name string) *herald.Notifier {
-	for _, n := range ns {
-		if n.Type == typ && n.Name == name {
-			c := *n
-			return &c
-		}
-	}
-	return nil
 }
 
 // parseHeaders reads "Key: Value" strings into a map.

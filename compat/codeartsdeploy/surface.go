@@ -123,31 +123,6 @@ func (s *Surface) projectNotifiers(ctx context.Context, projectID int64) ([]*her
 	}
 }
 
-// maxWriteAttempts bounds the retries when another writer changes the
-// settings between this surface's read and write.
-const maxWriteAttempts = 4
-
-// update applies change to the draft, writes it naming the revision read,
-// and deploys what it wrote; a concurrent write makes it start over.
-func (s *Surface) update(ctx context.Context, scope herald.SettingsScope, change func(*herald.Settings)) error {
-	for attempt := 1; ; attempt++ {
-		draft, err := s.Settings.FindSettings(ctx, scope, herald.VersionDraft)
-		if err != nil {
-			return err
-		}
-		change(draft)
-		draft.ProjectID, draft.SourceID, draft.Version = scope.ProjectID, scope.SourceID, herald.VersionDraft
-		saved, err := s.Settings.UpdateSettings(ctx, herald.SettingsRef{Scope: scope, Revision: draft.Revision}, draft)
-		if err == nil {
-			_, err = s.Settings.DeploySettings(ctx, []herald.SettingsRef{{Scope: scope, Revision: saved.Revision}}, false)
-		}
-		if herald.ErrorCode(err) == herald.ECONFLICT && attempt < maxWriteAttempts {
-			continue
-		}
-		return err
-	}
-}
-
 func (s *Surface) now() time.Time {
 	if s.Now != nil {
 		return s.Now()

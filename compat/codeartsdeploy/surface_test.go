@@ -64,7 +64,7 @@ func setup(t *testing.T, db *store.DB) *testBundle {
 	b.email = &herald.Notifier{ProjectID: b.project.ID, Type: herald.NotifierEmail, Name: "smtp",
 		Config: herald.NotifierConfig{Host: "127.0.0.1", Port: 2525, From: "herald@example.com", TLS: "none"}, Secret: "smtp-pass"}
 	must(t, db.CreateNotifier(b.ctx, b.email))
-	b.token = b.newToken(t, herald.PermSettingsWrite)
+	b.token = b.newToken(t, herald.PermSettingsWrite, herald.PermNotifiersWrite)
 	gs := storetest.Guard(db)
 	s := &api.Server{Tokens: gs.Tokens, Tenants: db, Projects: gs.Projects, Sources: gs.Sources, Directory: gs.Directory, Notifiers: gs.Notifiers, Settings: gs.Settings,
 		Surfaces: []api.Surface{&codeartsdeploy.Surface{Projects: gs.Projects, Sources: gs.Sources, Notifiers: gs.Notifiers, Settings: gs.Settings}}}
@@ -345,6 +345,7 @@ func TestMessages_BadInput(t *testing.T) {
 		b := setup(t, db)
 		readOnly := b.newToken(t, herald.PermSettingsRead)
 		eventsOnly := b.newToken(t, herald.PermEventsWrite)
+		settingsOnly := b.newToken(t, herald.PermSettingsWrite)
 		// A project without an email notifier, and another tenant's app.
 		bare := &herald.Project{Name: "Bare", ExternalID: strings.Repeat("b1", 16)}
 		must(t, db.CreateProject(b.ctx, bare))
@@ -408,6 +409,8 @@ func TestMessages_BadInput(t *testing.T) {
 			{"unknown token", "GET", path, "hld_nope", "", 401, "Deploy.00011151", "token"},
 			{"token without settings:write", "POST", path, readOnly, good, 403, "Deploy.00011154", "settings:write"},
 			{"token without settings:read", "GET", path, eventsOnly, "", 403, "Deploy.00011154", "settings:read"},
+			// Pointing a robot is writing a notifier, as in the native API.
+			{"robot without notifiers:write", "POST", path, settingsOnly, item(`,"msg_state":true,"state_switch":[{"name":"failure","open":true}]`), 403, "Deploy.00011154", "notifiers:write"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				before := b.live(t)
@@ -547,4 +550,59 @@ func settle(t *testing.T, b *testBundle, id int64) *herald.Event {
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
+}
+
+// TestPostMessages_AllOrNothing: a POST whose settings cannot be written
+// (here: the application already has the most channels allowed) leaves
+// everything as it was: no notifier created, none re-pointed, the settings
+// unchanged.
+func TestPostMessages_AllOrNothing(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db)
+		ding := func(url string) string {
+			return `{"msg_type":"dingtalk","msg_state":true,"send_url":"` + url + `","state_switch":[{"name":"failure","open":true}]}`
+		}
+		b.ok(t, "POST", `[`+ding("https://oapi.dingtalk.com/robot/send?access_token=a")+`]`)
+		// Fill the application's settings with native SMS channels up to
+		// the limit of 50.
+		scope := herald.SettingsScope{ProjectID: b.project.ID, SourceID: b.app.ID}
+		st := b.live(t)
+		for i := len(st.Channels); i < 50; i++ {
+			n := &herald.Notifier{ProjectID: b.project.ID, Type: herald.NotifierSMS, Name: "sms " + strings.Repeat("x", i+1),
+				Config: herald.NotifierConfig{URL: "https://sms.example.com/send"}}
+			must(t, db.CreateNotifier(b.ctx, n))
+			st.Channels = append(st.Channels, herald.ChannelSettings{NotifierID: n.ID, Enabled: true})
+		}
+		saved, err := db.UpdateSettings(b.ctx, herald.SettingsRef{Scope: scope, Revision: herald.NoRevisionCheck}, st)
+		must(t, err)
+		_, err = db.DeploySettings(b.ctx, []herald.SettingsRef{{Scope: scope, Revision: saved.Revision}}, false)
+		must(t, err)
+		before := b.live(t)
+		notifiersBefore, _, err := db.FindNotifiers(b.ctx, herald.NotifierFilter{ProjectID: b.project.ID}, herald.Page{Limit: herald.MaxPageLimit})
+		must(t, err)
+
+		// Re-point the DingTalk robot and add a webhook: 51 channels.
+		body := `[` + ding("https://oapi.dingtalk.com/robot/send?access_token=b") + `,
+			{"msg_type":"webhook","msg_state":true,"send_url":"https://hooks.example.com/deploy","state_switch":[{"name":"failure","open":true}]}]`
+		if status, got := b.call(t, "POST", path, b.token, body); status == http.StatusOK {
+			t.Fatalf("POST over the channel limit: status %d, %v", status, got)
+		}
+		notifiersAfter, _, err := db.FindNotifiers(b.ctx, herald.NotifierFilter{ProjectID: b.project.ID}, herald.Page{Limit: herald.MaxPageLimit})
+		must(t, err)
+		if !reflect.DeepEqual(notifiersAfter, notifiersBefore) {
+			for _, n := range notifiersAfter {
+				if n.Type == herald.NotifierDingTalk || n.Type == herald.NotifierWebhook {
+					t.Logf("after: %s %q %s", n.Type, n.Name, n.Config.URL)
+				}
+			}
+			t.Errorf("the failed POST changed notifiers: %d before, %d after", len(notifiersBefore), len(notifiersAfter))
+		}
+		after := b.live(t)
+		draft, err := db.FindSettings(b.ctx, scope, herald.VersionDraft)
+		must(t, err)
+		if after.Revision != before.Revision || draft.Revision != before.Revision || !reflect.DeepEqual(after.Channels, before.Channels) {
+			t.Errorf("the failed POST changed the settings: revision %d -> live %d, draft %d", before.Revision, after.Revision, draft.Revision)
+		}
+	})
 }

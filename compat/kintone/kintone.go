@@ -29,11 +29,12 @@
 // Kintone's notifications are recipient-centric; Herald's settings are
 // event-centric. General notifications are in-app notifications, so they
 // live on one channel: the first channel of the app's settings whose
-// notifier is an inbox notifier of the project, else the project's first
-// inbox notifier, else (on the first write that names recipients) a new
-// inbox notifier named "kintone". On that channel, the flags recordAdded,
-// recordEdited, commentAdded, statusChanged and fileImported of an entry
-// are the entry's entity among the recipients of the native event types
+// notifier is an inbox notifier of the project, else (on the first write
+// that names recipients) a channel of the project's inbox notifier as
+// herald.NotifierSpec finds or creates it for every surface: its first
+// inbox notifier, or a new one named "system message". On that channel,
+// the flags recordAdded, recordEdited, commentAdded, statusChanged and
+// fileImported of an entry are the entry's entity among the recipients of the native event types
 // record.added, record.edited, comment.added, status.changed and
 // file.imported. Every entry, in the order written (Kintone's order of
 // priority), is also kept as a recipient of the switched-off event type

@@ -321,6 +321,29 @@ func TestDeploy_ErrStaleRevision(t *testing.T) {
 	})
 }
 
+// TestUpdate_ErrStaleRevisionCreatesNothing: a PUT naming a stale revision
+// changes nothing, not even the inbox notifier its entries would need.
+func TestUpdate_ErrStaleRevisionCreatesNothing(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db)
+		r := b.do(t, "PUT", previewPath, `{"app":1,"revision":"7","notifications":[{"entity":{"type":"USER","code":"ann"},"recordAdded":true}]}`)
+		wantError(t, r, http.StatusConflict, "GAIA_CO02")
+		ns, _, err := db.FindNotifiers(b.ctx, herald.NotifierFilter{ProjectID: b.project.ID}, herald.Page{})
+		must(t, err)
+		if len(ns) != 0 {
+			t.Errorf("a refused PUT created notifiers: %+v", ns)
+		}
+		// The accepted PUT creates the project's inbox, as every surface does.
+		ok(t, b.do(t, "PUT", previewPath, `{"app":1,"revision":"1","notifications":[{"entity":{"type":"USER","code":"ann"},"recordAdded":true}]}`))
+		ns, _, err = db.FindNotifiers(b.ctx, herald.NotifierFilter{ProjectID: b.project.ID}, herald.Page{})
+		must(t, err)
+		if len(ns) != 1 || ns[0].Type != herald.NotifierInbox || ns[0].Name != herald.InboxNotifierName {
+			t.Errorf("notifiers after the PUT: %+v", ns)
+		}
+	})
+}
+
 // TestDeploy_Revert shows revert makes the preview the live settings again.
 func TestDeploy_Revert(t *testing.T) {
 	t.Parallel()

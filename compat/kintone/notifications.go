@@ -85,6 +85,17 @@ func (s *Surface) inboxNotifiers(ctx context.Context, projectID int64) ([]*heral
 	return ns, err
 }
 
+// inboxOf keeps the inbox notifiers of ns.
+func inboxOf(ns []*herald.Notifier) []*herald.Notifier {
+	var out []*herald.Notifier
+	for _, n := range ns {
+		if n.Type == herald.NotifierInbox {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // kintoneChannel returns the settings' first channel whose notifier is
 // one of inbox, or nil.
 func kintoneChannel(st *herald.Settings, inbox []*herald.Notifier) *herald.ChannelSettings {
@@ -297,36 +308,25 @@ func (s *Surface) handlePutNotifications(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	// Without a revision to check, a write that lost a race with another
-	// writer is redone on the newer draft rather than overwriting it.
-	for attempt := 0; ; attempt++ {
-		draft, err := s.Settings.FindSettings(ctx, scopeOf(src), herald.VersionDraft)
-		if err != nil {
-			return forApp(err, req.app)
-		}
-		expected := req.revision
-		if expected == herald.NoRevisionCheck {
-			expected = draft.Revision
-		}
-		if err := s.apply(ctx, src, draft, req); err != nil {
-			return err
-		}
-		out, err := s.Settings.UpdateSettings(ctx, herald.SettingsRef{Scope: scopeOf(src), Revision: expected}, draft)
-		if herald.ErrorCode(err) == herald.ECONFLICT && req.revision == herald.NoRevisionCheck && attempt < 3 {
-			continue
-		}
-		if err != nil {
-			return forApp(err, req.app)
-		}
-		writeJSON(w, http.StatusOK, revisionAnswer{Revision: strconv.FormatInt(out.Revision, 10)})
-		return nil
+	// The draft is read, changed and written in one transaction with the
+	// inbox notifier it may need: without a revision to check, no
+	// concurrent write is lost.
+	ref := herald.SettingsRef{Scope: scopeOf(src), Revision: req.revision}
+	out, err := s.Settings.ApplyDraft(r.Context(), ref, func(tx herald.SettingsTx, st *herald.Settings) error {
+		return apply(tx, st, req)
+	})
+	if err != nil {
+		return forApp(err, req.app)
 	}
+	writeJSON(w, http.StatusOK, revisionAnswer{Revision: strconv.FormatInt(out.Revision, 10)})
+	return nil
 }
 
 // apply writes req into the draft st: the app's own settings from now on,
-// notifyToCommenter and the Kintone channel's entries when sent.
-func (s *Surface) apply(ctx context.Context, src *herald.Source, st *herald.Settings, req *putRequest) error {
+// notifyToCommenter and the Kintone channel's entries when sent. The
+// channel is created on the project's inbox notifier (herald.NotifierSpec's
+// rule) when the settings have none and req names recipients.
+func apply(tx herald.SettingsTx, st *herald.Settings, req *putRequest) error {
 	st.InheritProject = false
 	if req.notifySet {
 		st.NotifyCommenters = req.notify
@@ -334,23 +334,20 @@ func (s *Surface) apply(ctx context.Context, src *herald.Source, st *herald.Sett
 	if req.notifications == nil {
 		return nil
 	}
-	inbox, err := s.inboxNotifiers(ctx, src.ProjectID)
+	ns, err := tx.Notifiers()
 	if err != nil {
 		return err
 	}
-	ch := kintoneChannel(st, inbox)
+	ch := kintoneChannel(st, inboxOf(ns))
 	if ch == nil {
 		if len(req.notifications) == 0 {
 			return nil
 		}
-		if len(inbox) == 0 {
-			n := &herald.Notifier{ProjectID: src.ProjectID, Type: herald.NotifierInbox, Name: "kintone"}
-			if err := s.Notifiers.CreateNotifier(ctx, n); err != nil {
-				return err
-			}
-			inbox = append(inbox, n)
+		n, err := tx.EnsureNotifier(herald.NotifierSpec{Type: herald.NotifierInbox})
+		if err != nil {
+			return err
 		}
-		st.Channels = append(st.Channels, herald.ChannelSettings{NotifierID: inbox[0].ID, Enabled: true})
+		st.Channels = append(st.Channels, herald.ChannelSettings{NotifierID: n.ID, Enabled: true})
 		ch = &st.Channels[len(st.Channels)-1]
 	}
 	applyKintone(ch, req.notifications)
