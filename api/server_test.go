@@ -47,7 +47,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newTestServer(t *testing.T, db *store.DB) *testServer {
+// newTestServer serves the native API over db; opts adjust the server
+// before its handler is built.
+func newTestServer(t *testing.T, db *store.DB, opts ...func(*Server)) *testServer {
 	t.Helper()
 	secret, err := db.Bootstrap(context.Background())
 	if err != nil || secret == "" {
@@ -59,6 +61,9 @@ func newTestServer(t *testing.T, db *store.DB) *testServer {
 		Events: db, Deliveries: db, Inbox: db, InboxPoll: 20 * time.Millisecond, Pushes: db,
 		Ready:  db.Ping,
 		Logger: slog.New(slog.NewTextHandler(logs, nil)),
+	}
+	for _, o := range opts {
+		o(s)
 	}
 	return &testServer{t: t, db: db, h: s.Handler(), admin: secret, logs: logs}
 }
