@@ -116,14 +116,9 @@ func (s *Server) openStream(w http.ResponseWriter, r *http.Request) (context.Con
 	if max <= 0 {
 		max = DefaultStreamsPerToken
 	}
-	// Only the headers carrying the token are kept for the re-checks, not
-	// the request.
-	creds := &http.Request{Header: http.Header{}}
-	for _, h := range []string{authn.HeaderAuthorization, authn.HeaderAuthToken, authn.HeaderCybozuToken, authn.HeaderLarkHelpdesk} {
-		if v := r.Header.Values(h); len(v) > 0 {
-			creds.Header[h] = v
-		}
-	}
+	// The re-checks authenticate the request's headers as the request was:
+	// a copy, since the watcher may outlive this request.
+	creds := &http.Request{Header: r.Header.Clone()}
 	ctx, release, ok := s.streams.acquire(p.TokenID, max, func(ctx context.Context, revoke context.CancelCauseFunc) {
 		s.watchToken(ctx, revoke, p.TokenID, creds)
 	})
