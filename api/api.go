@@ -46,6 +46,14 @@ type Server struct {
 	// (default 500 ms). It reads the database, so a message written by any
 	// node reaches every stream.
 	InboxPoll time.Duration
+	// StreamsPerToken caps the inbox streams one token may hold open at
+	// once on this server (default DefaultStreamsPerToken); the next one
+	// answers 429 rate_limited with a Retry-After header.
+	StreamsPerToken int
+	// TokenRecheck is how often the open streams of a token check that it
+	// still authenticates (default 2 s): a revoked token's streams end
+	// within about that. One check serves all the streams of a token.
+	TokenRecheck time.Duration
 	// OTP sends and verifies one-time codes (/api/v1/otp/…); nil answers
 	// 404 there.
 	OTP herald.OTPService
@@ -61,6 +69,8 @@ type Server struct {
 	Registry *prometheus.Registry
 	// Surfaces are the vendor-shaped APIs mounted on the same mux.
 	Surfaces []Surface
+
+	streams streamSet // the open inbox streams
 }
 
 // Surface is a vendor-shaped API mounted next to the native one. Its

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -244,6 +245,9 @@ func (s *Server) handleMarkAllInboxRead(w http.ResponseWriter, r *http.Request) 
 // handleInboxStream streams a user's new inbox messages as Server-Sent
 // Events (event "message", id the message id). A client resuming with
 // Last-Event-ID gets what it missed; a new one, what arrives from now on.
+// A token holds at most StreamsPerToken streams at once (429 beyond); its
+// streams end when it is revoked, and all end when the server closes them
+// (CloseStreams, at shutdown).
 func (s *Server) handleInboxStream(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -272,6 +276,11 @@ func (s *Server) handleInboxStream(w http.ResponseWriter, r *http.Request) error
 	if !ok {
 		return fmt.Errorf("inbox stream: the response writer cannot flush")
 	}
+	end, release, err := s.openStream(w, r)
+	if err != nil {
+		return err
+	}
+	defer release()
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -289,6 +298,12 @@ func (s *Server) handleInboxStream(w http.ResponseWriter, r *http.Request) error
 	for {
 		select {
 		case <-ctx.Done():
+			return nil
+		case <-end.Done():
+			// Say why, for whoever reads the stream; a client that
+			// reconnects learns the rest from the answer it gets.
+			fmt.Fprintf(w, ": %v\n\n", context.Cause(end))
+			flusher.Flush()
 			return nil
 		case <-tick.C:
 		}

@@ -48,7 +48,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newTestServer(t *testing.T, db *store.DB) *testServer {
+// newTestServer serves the native API over db; opts adjust the server
+// before its handler is built.
+func newTestServer(t *testing.T, db *store.DB, opts ...func(*Server)) *testServer {
 	t.Helper()
 	secret, err := db.Bootstrap(context.Background())
 	if err != nil || secret == "" {
@@ -61,6 +63,9 @@ func newTestServer(t *testing.T, db *store.DB) *testServer {
 		Events: g.Events, Deliveries: g.Deliveries, Inbox: g.Inbox, InboxPoll: 20 * time.Millisecond, Pushes: g.Pushes,
 		Ready:  db.Ping,
 		Logger: slog.New(slog.NewTextHandler(logs, nil)),
+	}
+	for _, o := range opts {
+		o(s)
 	}
 	return &testServer{t: t, db: db, h: s.Handler(), admin: secret, logs: logs}
 }

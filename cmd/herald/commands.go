@@ -172,6 +172,11 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
+	// Shutdown waits for active requests, and an inbox stream never ends by
+	// itself: end the streams as shutdown begins, and let the other
+	// requests finish (a base context cancelled at the signal would abort
+	// them too).
+	hs.RegisterOnShutdown(srv.CloseStreams)
 	fmt.Fprintf(out, "Herald %s listening on http://%s (database: %s)\n", herald.Version, ln.Addr(), db.Dialect())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

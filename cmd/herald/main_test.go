@@ -375,3 +375,50 @@ func TestConfig_KeyFileExposed(t *testing.T) {
 		t.Fatal("a 0644 key file is not reported exposed")
 	}
 }
+
+// TestServe_SIGTERMWithAnOpenStream: an open inbox stream does not hold up
+// shutdown; serve ends it and exits 0 promptly.
+func TestServe_SIGTERMWithAnOpenStream(t *testing.T) {
+	t.Parallel()
+	base, token, cmd := startServe(t)
+	st, user := call(t, "POST", base+"/api/v1/users", token, map[string]any{"code": "alice", "name": "Alice"})
+	if st != 201 {
+		t.Fatalf("create user = %d %v", st, user)
+	}
+	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/users/%d/inbox/stream", base, int64(user["id"].(float64))), nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	if resp.StatusCode != 200 || !sc.Scan() {
+		t.Fatalf("stream answered %d", resp.StatusCode)
+	}
+	streamEnded := make(chan struct{})
+	go func() {
+		for sc.Scan() {
+		}
+		close(streamEnded)
+	}()
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("herald serve exited with %v after SIGTERM with a stream open", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("herald serve is still running 5 s after SIGTERM with a stream open")
+	}
+	select {
+	case <-streamEnded:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the client's stream did not end with the server")
+	}
+}
