@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -85,6 +86,9 @@ type RateLimit struct {
 
 // Validate checks the type, the name and the config the type needs.
 func (n *Notifier) Validate() error {
+	if err := checkText(n); err != nil {
+		return err
+	}
 	if err := validateName("name", n.Name); err != nil {
 		return err
 	}
@@ -168,6 +172,17 @@ func validateURL(field, raw string) error {
 type NotifierFilter struct {
 	ProjectID int64
 	Type      string
+}
+
+// Validate checks a filter's type.
+func (f NotifierFilter) Validate() error {
+	if err := ValidText("type", f.Type); err != nil {
+		return err
+	}
+	if f.Type != "" && !slices.Contains(NotifierTypes, f.Type) {
+		return Errorf(EINVALID, "type", "type must be one of %s", strings.Join(NotifierTypes, ", "))
+	}
+	return nil
 }
 
 // NotifierService manages notifiers. Secrets are encrypted at rest; a

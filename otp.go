@@ -257,6 +257,9 @@ var (
 // destination (a mobile number for sms, an email address for email, both
 // compared normalized) and the purpose.
 func (s *OTPSend) Validate() error {
+	if err := checkText(s); err != nil {
+		return err
+	}
 	switch s.Channel {
 	case OTPChannelSMS, OTPChannelEmail:
 	case "":
@@ -321,6 +324,9 @@ var reDigits = regexp.MustCompile(`^[0-9]{1,32}$`)
 
 // Validate checks and normalizes a verify request.
 func (v *OTPVerify) Validate() error {
+	if err := checkText(v); err != nil {
+		return err
+	}
 	if v.ID == "" {
 		to, err := NormalizeOTPDestination("", v.To)
 		if err != nil {

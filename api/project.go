@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/heraldhq/herald"
@@ -80,9 +79,6 @@ func (s *Server) handleDeleteProject(w http.ResponseWriter, r *http.Request) err
 	return handleDelete(s.findProject, s.Projects.DeleteProject)(w, r)
 }
 
-// Source kinds a filter may name.
-var sourceKinds = []string{herald.SourceBuildJob, herald.SourceApplication, herald.SourceApp, herald.SourceGeneric}
-
 // findSource loads a source the principal's project scope admits.
 func (s *Server) findSource(ctx context.Context, id int64) (*herald.Source, error) {
 	src, err := s.Sources.FindSourceByID(ctx, id)
@@ -105,9 +101,6 @@ func (s *Server) handleListSources(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	f := herald.SourceFilter{ProjectID: projectID, Kind: r.URL.Query().Get("kind"), ExternalID: r.URL.Query().Get("external_id")}
-	if f.Kind != "" && !slices.Contains(sourceKinds, f.Kind) {
-		return herald.Errorf(herald.EINVALID, "kind", "kind must be one of build_job, application, app, generic")
-	}
 	items, next, err := s.Sources.FindSources(r.Context(), f, page)
 	if err != nil {
 		return err
@@ -160,9 +153,6 @@ func (s *Server) handleListNotifiers(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	f := herald.NotifierFilter{ProjectID: projectID, Type: r.URL.Query().Get("type")}
-	if f.Type != "" && !slices.Contains(herald.NotifierTypes, f.Type) {
-		return herald.Errorf(herald.EINVALID, "type", "type must be one of email, sms, dingtalk, lark, wecom, webhook, inbox")
-	}
 	items, next, err := s.Notifiers.FindNotifiers(r.Context(), f, page)
 	if err != nil {
 		return err
