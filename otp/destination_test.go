@@ -93,3 +93,43 @@ func TestService_DefaultRegion(t *testing.T) {
 		t.Error("an unknown default region is accepted")
 	}
 }
+
+// TestService_UnstorableText sends and verifies with text no database
+// holds alike: each is EINVALID naming the field on both databases, where
+// PostgreSQL answered an internal error for the code's id.
+func TestService_UnstorableText(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db, 5, otp.Config{})
+		for _, bad := range []string{"\x00", "\xff"} {
+			for _, tt := range []struct {
+				req   herald.OTPSend
+				field string
+			}{
+				{herald.OTPSend{Channel: "sms" + bad, To: "+15550000050"}, "channel"},
+				{herald.OTPSend{Channel: "sms", To: "+1555000005" + bad}, "to"},
+				{herald.OTPSend{Channel: "email", To: "ann" + bad + "@example.com"}, "to"},
+				{herald.OTPSend{Channel: "sms", To: "+15550000050", Purpose: bad}, "purpose"},
+			} {
+				if _, err := b.svc.SendOTP(b.ctx, tt.req); herald.ErrorCode(err) != herald.EINVALID || herald.ErrorField(err) != tt.field {
+					t.Errorf("SendOTP(%#v) = %v; want invalid %s", tt.req, err, tt.field)
+				}
+			}
+			for _, tt := range []struct {
+				req   herald.OTPVerify
+				field string
+			}{
+				{herald.OTPVerify{ID: "otp_" + bad, Code: "12345"}, "id"},
+				{herald.OTPVerify{To: "+15550000050" + bad, Purpose: "login", Code: "12345"}, "to"},
+				{herald.OTPVerify{ID: "otp_A", Code: "1234" + bad}, "code"},
+			} {
+				if _, err := b.svc.VerifyOTP(b.ctx, tt.req); herald.ErrorCode(err) != herald.EINVALID || herald.ErrorField(err) != tt.field {
+					t.Errorf("VerifyOTP(%#v) = %v; want invalid %s", tt.req, err, tt.field)
+				}
+			}
+		}
+		if n := len(b.gw.sent()); n != 0 {
+			t.Fatalf("the gateway got %d messages", n)
+		}
+	})
+}
