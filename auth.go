@@ -167,6 +167,9 @@ type TokenCreate struct {
 
 // Validate checks a token creation request.
 func (c *TokenCreate) Validate() error {
+	if err := checkText(c); err != nil {
+		return err
+	}
 	if err := validateName("name", c.Name); err != nil {
 		return err
 	}
@@ -233,6 +236,17 @@ type Tenant struct {
 	ID        int64     `json:"id"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created_at"`
+}
+
+// Validate checks a tenant's name.
+func (t *Tenant) Validate() error {
+	if err := checkText(t); err != nil {
+		return err
+	}
+	if t.Name == "" || len(t.Name) > 100 {
+		return Errorf(EINVALID, "name", "a tenant name of 1-100 characters is required")
+	}
+	return nil
 }
 
 // TenantService creates tenants; used by bootstrap and the CLI.

@@ -38,6 +38,9 @@ type User struct {
 
 // Validate checks a user.
 func (u *User) Validate() error {
+	if err := checkText(u); err != nil {
+		return err
+	}
 	if err := validateCode("code", u.Code); err != nil {
 		return err
 	}
@@ -86,6 +89,9 @@ type Group struct {
 
 // Validate checks a group.
 func (g *Group) Validate() error {
+	if err := checkText(g); err != nil {
+		return err
+	}
 	if err := validateCode("code", g.Code); err != nil {
 		return err
 	}
@@ -113,6 +119,9 @@ type Department struct {
 
 // Validate checks a department.
 func (d *Department) Validate() error {
+	if err := checkText(d); err != nil {
+		return err
+	}
 	if err := validateCode("code", d.Code); err != nil {
 		return err
 	}
@@ -137,6 +146,9 @@ type Chat struct {
 
 // Validate checks a chat.
 func (c *Chat) Validate() error {
+	if err := checkText(c); err != nil {
+		return err
+	}
 	if err := validateCode("code", c.Code); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -46,6 +47,9 @@ const (
 // Validate checks an event and normalises role names to lower case (so
 // Kintone's CREATOR and CodeArts' creator are one role).
 func (e *Event) Validate() error {
+	if err := checkText(e); err != nil {
+		return err
+	}
 	if e.SourceID <= 0 && e.SourceExternalID == "" {
 		return Errorf(EINVALID, "source_id", "source_id is required")
 	}
@@ -127,6 +131,17 @@ type DeliveryFilter struct {
 	EventID    int64
 	NotifierID int64
 	Status     string
+}
+
+// Validate checks a filter's status.
+func (f DeliveryFilter) Validate() error {
+	if err := ValidText("status", f.Status); err != nil {
+		return err
+	}
+	if f.Status != "" && !slices.Contains(DeliveryStatuses, f.Status) {
+		return Errorf(EINVALID, "status", "status must be one of %s", strings.Join(DeliveryStatuses, ", "))
+	}
+	return nil
 }
 
 // EventService accepts events and reports what they caused.

@@ -88,6 +88,9 @@ type RateLimit struct {
 
 // Validate checks the type, the name and the config the type needs.
 func (n *Notifier) Validate() error {
+	if err := checkText(n); err != nil {
+		return err
+	}
 	if err := validateName("name", n.Name); err != nil {
 		return err
 	}
@@ -171,6 +174,17 @@ func validateURL(field, raw string) error {
 type NotifierFilter struct {
 	ProjectID int64
 	Type      string
+}
+
+// Validate checks a filter's type.
+func (f NotifierFilter) Validate() error {
+	if err := ValidText("type", f.Type); err != nil {
+		return err
+	}
+	if f.Type != "" && !slices.Contains(NotifierTypes, f.Type) {
+		return Errorf(EINVALID, "type", "type must be one of %s", strings.Join(NotifierTypes, ", "))
+	}
+	return nil
 }
 
 // NotifierSender reads a notifier with its credentials in clear, to send

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 // Notification settings bounds and defaults: the one-time code length in
@@ -250,13 +252,32 @@ type OTPSend struct {
 
 var (
 	rePurpose   = regexp.MustCompile(`^[A-Za-z0-9_.:\-]{0,64}$`)
-	reOTPMobile = regexp.MustCompile(`^\+?[0-9]{5,20}$`)
+	reOTPMobile = regexp.MustCompile(`^\+?[0-9 ().\-]{3,30}$`)
 )
 
+// DefaultOTPRegion is the region a mobile number written without its
+// country code is read in, unless the operator configures another
+// (otp.Config.DefaultRegion, HERALD_OTP_DEFAULT_REGION): CN, where the
+// numbers Herald's users type most often are dialled.
+const DefaultOTPRegion = "CN"
+
+// ValidOTPRegion checks a default region: an ISO 3166 region code the
+// numbering plan knows (e.g. CN, US, GB).
+func ValidOTPRegion(region string) error {
+	if !phonenumbers.GetSupportedRegions()[region] {
+		return Errorf(EINVALID, "default_region", "%q is not a region code such as CN or US", region)
+	}
+	return nil
+}
+
 // Validate checks and normalizes a send request: the channel, the
-// destination (a mobile number for sms, an email address for email, both
-// compared normalized) and the purpose.
-func (s *OTPSend) Validate() error {
+// destination (a mobile number for sms, read in region when it has no
+// country code; an email address for email: see NormalizeOTPDestination)
+// and the purpose.
+func (s *OTPSend) Validate(region string) error {
+	if err := checkText(s); err != nil {
+		return err
+	}
 	switch s.Channel {
 	case OTPChannelSMS, OTPChannelEmail:
 	case "":
@@ -264,7 +285,7 @@ func (s *OTPSend) Validate() error {
 	default:
 		return Errorf(EINVALID, "channel", "The channel must be sms or email.")
 	}
-	to, err := NormalizeOTPDestination(s.Channel, s.To)
+	to, err := NormalizeOTPDestination(s.Channel, s.To, region)
 	if err != nil {
 		return err
 	}
@@ -279,10 +300,24 @@ func validatePurpose(p string) error {
 	return nil
 }
 
-// NormalizeOTPDestination returns the canonical form of to on channel
-// ("" guesses it: an address with @ is email): a mobile number without
-// spaces, dashes, dots or parentheses, or a lower-cased bare email address.
-func NormalizeOTPDestination(channel, to string) (string, error) {
+// NormalizeOTPDestination returns the one spelling of to on channel ("":
+// guess it, an address with @ being email), so that the resend interval,
+// the daily cap and verification by destination see every spelling of a
+// destination as one:
+//
+//   - a mobile number in E.164 (+8613800000000), whether it was written
+//     with +, with the international prefix (008613800000000), with the
+//     country code alone (8613800000000) or nationally (138 0000 0000,
+//     read in region);
+//   - an email address trimmed and lower-cased whole. The local part is
+//     case-sensitive in principle, but no mail system in use treats
+//     Ann@ and ann@ as two mailboxes, and keeping them apart would let a
+//     caller multiply a mailbox's quota by changing case.
+//
+// A number is accepted when its length is possible for its country: the
+// numbering plan's finer patterns lag behind newly opened ranges, and a
+// refused real number would lock its owner out.
+func NormalizeOTPDestination(channel, to, region string) (string, error) {
 	to = strings.TrimSpace(to)
 	if to == "" {
 		return "", Errorf(EINVALID, "to", "This field is required.")
@@ -300,11 +335,22 @@ func NormalizeOTPDestination(channel, to string) (string, error) {
 		}
 		return strings.ToLower(to), nil
 	}
-	m := strings.NewReplacer(" ", "", "-", "", ".", "", "(", "", ")", "").Replace(to)
-	if !reOTPMobile.MatchString(m) {
-		return "", Errorf(EINVALID, "to", "Enter a valid mobile number: digits with an optional leading +.")
+	if region == "" {
+		region = DefaultOTPRegion
 	}
-	return m, nil
+	bad := func() error {
+		return Errorf(EINVALID, "to", "Enter a valid mobile number: digits, with the country code after a leading + (+86 138 0000 0000) or as dialled in %s.", region)
+	}
+	// Only digits and separators: the parser would also read letters as
+	// a keypad's and cut off an extension, neither of which SMS can use.
+	if !reOTPMobile.MatchString(to) {
+		return "", bad()
+	}
+	n, err := phonenumbers.Parse(to, region)
+	if err != nil || !phonenumbers.IsPossibleNumber(n) {
+		return "", bad()
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), nil
 }
 
 // OTPVerify asks whether a code is right: the code named by ID, or the
@@ -319,12 +365,20 @@ type OTPVerify struct {
 
 var reDigits = regexp.MustCompile(`^[0-9]{1,32}$`)
 
-// Validate checks and normalizes a verify request.
-func (v *OTPVerify) Validate() error {
+// Validate checks and normalizes a verify request; region is as for
+// OTPSend.Validate, so that a code sent to one spelling of a destination
+// verifies by any other.
+func (v *OTPVerify) Validate(region string) error {
+	if err := checkText(v); err != nil {
+		return err
+	}
 	if v.ID == "" {
-		to, err := NormalizeOTPDestination("", v.To)
-		if err != nil {
+		if strings.TrimSpace(v.To) == "" {
 			return Errorf(EINVALID, "to", "Give the code's id, or the to and purpose it was sent for.")
+		}
+		to, err := NormalizeOTPDestination("", v.To, region)
+		if err != nil {
+			return err
 		}
 		v.To = to
 		if err := validatePurpose(v.Purpose); err != nil {

@@ -19,6 +19,9 @@ type Project struct {
 
 // Validate checks a project.
 func (p *Project) Validate() error {
+	if err := checkText(p); err != nil {
+		return err
+	}
 	if err := validateName("name", p.Name); err != nil {
 		return err
 	}

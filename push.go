@@ -3,6 +3,7 @@ package herald
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 )
@@ -175,6 +176,9 @@ const (
 // meaning are kept: see Push); scope 1 needs chats; scope 2 needs users
 // or departments. A card is a JSON object.
 func (p *Push) Validate() error {
+	if err := checkText(p); err != nil {
+		return err
+	}
 	if err := validateName("job_name", p.JobName); err != nil {
 		return err
 	}
@@ -198,6 +202,9 @@ func (p *Push) Validate() error {
 		var obj map[string]any
 		if err := json.Unmarshal([]byte(p.Content), &obj); err != nil {
 			return Errorf(EINVALID, "content", "a card must be a JSON object: %v", err)
+		}
+		if err := checkJSONText("content", []byte(p.Content)); err != nil {
+			return err
 		}
 	}
 	for f, l := range map[string][]int64{"user_ids": p.UserIDs, "department_ids": p.DepartmentIDs, "chat_ids": p.ChatIDs, "new_staff_department_ids": p.NewStaffDepartmentIDs} {
@@ -260,6 +267,35 @@ func (p *Push) Validate() error {
 // PushFilter narrows FindPushes.
 type PushFilter struct {
 	Status PushStatus
+}
+
+// Validate checks a filter's status.
+func (f PushFilter) Validate() error {
+	if err := ValidText("status", string(f.Status)); err != nil {
+		return err
+	}
+	if f.Status != "" && !slices.Contains(PushStatuses, f.Status) {
+		return Errorf(EINVALID, "status", "unknown push status %q", f.Status)
+	}
+	return nil
+}
+
+// maxPushReason bounds a submitter's or an approver's reason.
+const maxPushReason = 2000
+
+// ValidatePushReason checks the reason given when submitting (optional) or
+// rejecting (required) a push.
+func ValidatePushReason(reason string, required bool) error {
+	if err := ValidText("reason", reason); err != nil {
+		return err
+	}
+	if required && reason == "" {
+		return Errorf(EINVALID, "reason", "a reason of 1-%d characters is required to reject", maxPushReason)
+	}
+	if len(reason) > maxPushReason {
+		return Errorf(EINVALID, "reason", "reason must be at most %d characters", maxPushReason)
+	}
+	return nil
 }
 
 // PushPreview is what a push's recipients will see.

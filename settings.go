@@ -114,6 +114,9 @@ const (
 // Validate checks a settings document and fills empty lists, so that a
 // document reads back exactly as it was written.
 func (s *Settings) Validate() error {
+	if err := checkText(s); err != nil {
+		return err
+	}
 	if len(s.Channels) > maxChannels {
 		return Errorf(EINVALID, "channels", "at most %d channels", maxChannels)
 	}

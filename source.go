@@ -2,6 +2,8 @@ package herald
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -31,6 +33,9 @@ type Source struct {
 
 // Validate checks the kind and that the external id has the kind's form.
 func (s *Source) Validate() error {
+	if err := checkText(s); err != nil {
+		return err
+	}
 	if err := validateName("name", s.Name); err != nil {
 		return err
 	}
@@ -53,16 +58,35 @@ func (s *Source) Validate() error {
 	case "":
 		return Errorf(EINVALID, "kind", "kind is required")
 	default:
-		return Errorf(EINVALID, "kind", "kind must be one of build_job, application, app, generic")
+		return Errorf(EINVALID, "kind", "kind must be one of %s", strings.Join(SourceKinds, ", "))
 	}
 	return nil
 }
 
-// SourceFilter narrows FindSources.
+// SourceKinds lists every source kind.
+var SourceKinds = []string{SourceBuildJob, SourceApplication, SourceApp, SourceGeneric}
+
+// SourceFilter narrows FindSources; FindSourceByExternalID checks its kind
+// and external id as one.
 type SourceFilter struct {
 	ProjectID  int64
 	Kind       string
 	ExternalID string
+}
+
+// Validate checks a filter's text and kind, so that a look-up no source
+// could match answers EINVALID rather than reach the database.
+func (f SourceFilter) Validate() error {
+	if err := ValidText("kind", f.Kind); err != nil {
+		return err
+	}
+	if err := ValidText("external_id", f.ExternalID); err != nil {
+		return err
+	}
+	if f.Kind != "" && !slices.Contains(SourceKinds, f.Kind) {
+		return Errorf(EINVALID, "kind", "kind must be one of %s", strings.Join(SourceKinds, ", "))
+	}
+	return nil
 }
 
 // SourceService manages sources; creating one also creates its settings.

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/heraldhq/herald"
@@ -53,9 +52,6 @@ func (s *Server) handleDeleteProject(w http.ResponseWriter, r *http.Request) err
 	return handleDelete(s.Projects.FindProjectByID, s.Projects.DeleteProject)(w, r)
 }
 
-// Source kinds a filter may name.
-var sourceKinds = []string{herald.SourceBuildJob, herald.SourceApplication, herald.SourceApp, herald.SourceGeneric}
-
 func (s *Server) handleListSources(w http.ResponseWriter, r *http.Request) error {
 	projectID, err := s.projectParent(r)
 	if err != nil {
@@ -66,9 +62,6 @@ func (s *Server) handleListSources(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	f := herald.SourceFilter{ProjectID: projectID, Kind: r.URL.Query().Get("kind"), ExternalID: r.URL.Query().Get("external_id")}
-	if f.Kind != "" && !slices.Contains(sourceKinds, f.Kind) {
-		return herald.Errorf(herald.EINVALID, "kind", "kind must be one of build_job, application, app, generic")
-	}
 	items, next, err := s.Sources.FindSources(r.Context(), f, page)
 	if err != nil {
 		return err
@@ -109,9 +102,6 @@ func (s *Server) handleListNotifiers(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	f := herald.NotifierFilter{ProjectID: projectID, Type: r.URL.Query().Get("type")}
-	if f.Type != "" && !slices.Contains(herald.NotifierTypes, f.Type) {
-		return herald.Errorf(herald.EINVALID, "type", "type must be one of email, sms, dingtalk, lark, wecom, webhook, inbox")
-	}
 	items, next, err := s.Notifiers.FindNotifiers(r.Context(), f, page)
 	if err != nil {
 		return err

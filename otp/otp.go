@@ -11,6 +11,11 @@
 // to the same destination and purpose replaces the old one; a destination
 // gets at most one code per resend interval and a daily cap of them. A
 // code whose send fails is deleted, so it can never verify.
+//
+// Destinations are normalised before any limit or look-up
+// (herald.NormalizeOTPDestination): mobile numbers to E.164, read in the
+// configured default region when written without a country code, email
+// addresses lower-cased; so no spelling of a destination escapes its limits.
 package otp
 
 import (
@@ -62,6 +67,12 @@ type Config struct {
 	// SendTimeout bounds one send (default 20 s).
 	SendTimeout time.Duration
 
+	// DefaultRegion is the region (ISO 3166 code: CN, US, GB …) a mobile
+	// number written without its country code is read in
+	// (HERALD_OTP_DEFAULT_REGION; default herald.DefaultOTPRegion). Every
+	// destination is normalised with it before any limit or look-up.
+	DefaultRegion string
+
 	ResendInterval time.Duration // default herald.DefaultOTPResendInterval
 	DailyCap       int           // default herald.DefaultOTPDailyCap
 	MaxAttempts    int           // default herald.DefaultOTPMaxAttempts
@@ -89,6 +100,13 @@ func New(cfg Config) (*Service, error) {
 	}
 	if len(cfg.Key) < 16 {
 		return nil, errors.New("otp: Key must be at least 16 bytes")
+	}
+	if cfg.DefaultRegion == "" {
+		cfg.DefaultRegion = herald.DefaultOTPRegion
+	}
+	cfg.DefaultRegion = strings.ToUpper(cfg.DefaultRegion)
+	if err := herald.ValidOTPRegion(cfg.DefaultRegion); err != nil {
+		return nil, fmt.Errorf("otp: DefaultRegion: %s", herald.ErrorMessage(err))
 	}
 	if cfg.ResendInterval == 0 {
 		cfg.ResendInterval = herald.DefaultOTPResendInterval
@@ -140,7 +158,7 @@ func (s *Service) SendOTP(ctx context.Context, req herald.OTPSend) (*herald.OTP,
 	if err != nil {
 		return nil, err
 	}
-	if err := req.Validate(); err != nil {
+	if err := req.Validate(s.cfg.DefaultRegion); err != nil {
 		return nil, err
 	}
 	settings, err := s.cfg.Settings.FindNotificationSettings(ctx, projectID)
@@ -210,7 +228,7 @@ func (s *Service) VerifyOTP(ctx context.Context, req herald.OTPVerify) (*herald.
 	if err != nil {
 		return nil, err
 	}
-	if err := req.Validate(); err != nil {
+	if err := req.Validate(s.cfg.DefaultRegion); err != nil {
 		return nil, err
 	}
 	req.ProjectID = projectID

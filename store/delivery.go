@@ -58,8 +58,8 @@ func (db *DB) FindDeliveries(ctx context.Context, f herald.DeliveryFilter, p her
 // deliveryQuery builds the query of a filtered delivery list, kept to the
 // principal's project when its token is scoped to one.
 func (db *DB) deliveryQuery(ctx context.Context, f herald.DeliveryFilter) (conn, string, []any, error) {
-	if f.Status != "" && !slices.Contains(herald.DeliveryStatuses, f.Status) {
-		return conn{}, "", nil, herald.Errorf(herald.EINVALID, "status", "status must be one of pending, sending, delivered, failed, skipped, dead")
+	if err := f.Validate(); err != nil {
+		return conn{}, "", nil, err
 	}
 	c, err := db.reader(ctx)
 	if err != nil {

@@ -154,6 +154,9 @@ func (db *DB) FindNotifierByID(ctx context.Context, id int64) (*herald.Notifier,
 
 // FindNotifiers lists notifiers, optionally of one project or type.
 func (db *DB) FindNotifiers(ctx context.Context, f herald.NotifierFilter, p herald.Page) ([]*herald.Notifier, string, error) {
+	if err := f.Validate(); err != nil {
+		return nil, "", err
+	}
 	c, err := db.reader(ctx)
 	if err != nil {
 		return nil, "", err

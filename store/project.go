@@ -152,6 +152,9 @@ func (db *DB) FindSourceByID(ctx context.Context, id int64) (*herald.Source, err
 
 // FindSourceByExternalID finds a source by kind and vendor id.
 func (db *DB) FindSourceByExternalID(ctx context.Context, kind, externalID string) (*herald.Source, error) {
+	if err := (herald.SourceFilter{Kind: kind, ExternalID: externalID}).Validate(); err != nil {
+		return nil, err
+	}
 	c, err := db.reader(ctx)
 	if err != nil {
 		return nil, err
@@ -170,6 +173,9 @@ func (c conn) findSourceByExternalID(kind, externalID string) (*herald.Source, e
 
 // FindSources lists sources, optionally of one project, kind or external id.
 func (db *DB) FindSources(ctx context.Context, f herald.SourceFilter, p herald.Page) ([]*herald.Source, string, error) {
+	if err := f.Validate(); err != nil {
+		return nil, "", err
+	}
 	c, err := db.reader(ctx)
 	if err != nil {
 		return nil, "", err

@@ -123,8 +123,8 @@ func (db *DB) FindPushByID(ctx context.Context, id int64) (*herald.Push, error) 
 
 // FindPushes lists pushes by id, optionally in one status.
 func (db *DB) FindPushes(ctx context.Context, f herald.PushFilter, p herald.Page) ([]*herald.Push, string, error) {
-	if f.Status != "" && !slices.Contains(herald.PushStatuses, f.Status) {
-		return nil, "", herald.Errorf(herald.EINVALID, "status", "unknown push status %q", f.Status)
+	if err := f.Validate(); err != nil {
+		return nil, "", err
 	}
 	c, err := db.reader(ctx)
 	if err != nil {
@@ -419,8 +419,8 @@ func (db *DB) move(ctx context.Context, id int64, action herald.PushAction, set 
 // SubmitPush asks for approval; a submitter holding push:write and admin
 // approves at once.
 func (db *DB) SubmitPush(ctx context.Context, id int64, reason string) (*herald.Push, error) {
-	if len(reason) > 2000 {
-		return nil, herald.Errorf(herald.EINVALID, "reason", "reason must be at most 2000 characters")
+	if err := herald.ValidatePushReason(reason, false); err != nil {
+		return nil, err
 	}
 	action := herald.PushActionSubmit
 	if p := herald.PrincipalFromContext(ctx); p.Has(herald.PermPushWrite) && p.Has(herald.PermAdmin) {
@@ -441,8 +441,8 @@ func (db *DB) ApprovePush(ctx context.Context, id int64) (*herald.Push, error) {
 
 // RejectPush rejects a pending push with a reason.
 func (db *DB) RejectPush(ctx context.Context, id int64, reason string) (*herald.Push, error) {
-	if reason == "" || len(reason) > 2000 {
-		return nil, herald.Errorf(herald.EINVALID, "reason", "a reason of 1-2000 characters is required to reject")
+	if err := herald.ValidatePushReason(reason, true); err != nil {
+		return nil, err
 	}
 	return db.move(ctx, id, herald.PushActionReject, map[string]any{"reject_reason": reason}, nil)
 }
@@ -686,10 +686,15 @@ func (db *DB) FindUsersByIMIDs(ctx context.Context, kind string, ids []string) (
 	return findWhereIn(db, ctx, `SELECT `+userCols+` FROM users WHERE tenant_id = ? AND `+col+` IN (%s) ORDER BY id`, strAny(nonEmpty), scanUser)
 }
 
+// strAny returns the values of a look-up by many codes or ids, leaving
+// out those no row can hold (herald.IsText): they match nothing, and
+// PostgreSQL would refuse the whole query for them.
 func strAny(s []string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
+	out := make([]any, 0, len(s))
+	for _, v := range s {
+		if herald.IsText(v) {
+			out = append(out, v)
+		}
 	}
 	return out
 }

@@ -45,10 +45,10 @@ func (db *DB) Bootstrap(ctx context.Context) (string, error) {
 
 // CreateTenant creates a tenant; it needs no tenant in ctx.
 func (db *DB) CreateTenant(ctx context.Context, name string) (*herald.Tenant, error) {
-	if name == "" || len(name) > 100 {
-		return nil, herald.Errorf(herald.EINVALID, "name", "a tenant name of 1-100 characters is required")
-	}
 	t := &herald.Tenant{Name: name}
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
 	err := db.updateTenant(ctx, 0, func(tx *Tx) error {
 		t.CreatedAt = fromMS(ms(tx.now))
 		id, err := tx.conn().insert(`INSERT INTO tenants (name, created_at) VALUES (?, ?)`, name, ms(tx.now))
@@ -63,6 +63,9 @@ func (db *DB) CreateTenant(ctx context.Context, name string) (*herald.Tenant, er
 
 // FindTenantByName finds a tenant; it needs no tenant in ctx.
 func (db *DB) FindTenantByName(ctx context.Context, name string) (*herald.Tenant, error) {
+	if !herald.IsText(name) {
+		return nil, herald.Errorf(herald.ENOTFOUND, "name", "tenant %q not found", name)
+	}
 	t := &herald.Tenant{}
 	var created int64
 	err := db.read.QueryRowContext(ctx, db.rebind(`SELECT id, name, created_at FROM tenants WHERE name = ?`), name).Scan(&t.ID, &t.Name, &created)

@@ -131,7 +131,7 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 		logger.Warn("the secret key file is readable by group or others: chmod 600 it", "path", filepath.Join(c.DataDir, "secret.key"), "mode", mode.String())
 	}
 	codes, err := otp.New(otp.Config{Store: db, Settings: db, Notifiers: db, Projects: db, Key: key,
-		AllowPrivateTargets: allowPrivate, Logger: logger})
+		AllowPrivateTargets: allowPrivate, DefaultRegion: os.Getenv("HERALD_OTP_DEFAULT_REGION"), Logger: logger})
 	if err != nil {
 		return err
 	}
