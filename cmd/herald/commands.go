@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -136,32 +138,9 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 		return err
 	}
 
-	// Every entry point gets the services behind the one access policy;
-	// only the engine and OTP's internals use the store itself.
-	g := authz.Guard(authz.Services{
-		Projects: db, Sources: db, Notifiers: db, Settings: db, NotificationSettings: db, Directory: db,
-		Events: db, Deliveries: db, Inbox: db, Pushes: db, PushDirectory: db, Tokens: db, OTP: codes, Log: db,
-	})
-	srv := &api.Server{
-		Tokens: g.Tokens, Tenants: db, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers,
-		Settings: g.Settings, Events: g.Events, Deliveries: g.Deliveries, Inbox: g.Inbox, OTP: g.OTP, Pushes: g.Pushes,
-		Ready:  db.Ping,
-		Logger: logger,
-		Surfaces: []api.Surface{
-			&codeartsbuild.Surface{Sources: g.Sources, Notifiers: g.Notifiers, Settings: g.Settings, Logger: logger},
-			&codeartsdeploy.Surface{Projects: g.Projects, Sources: g.Sources, Notifiers: g.Notifiers, Settings: g.Settings, Logger: logger},
-			&feishu.Surface{Pushes: g.Pushes, Directory: g.PushDirectory, Logger: logger},
-			&kintone.Surface{Sources: g.Sources, Notifiers: g.Notifiers, Settings: g.Settings, Logger: logger},
-			&settings.Surface{Projects: g.Projects, Notifiers: g.Notifiers, NotificationSettings: g.NotificationSettings, OTP: g.OTP, Logger: logger},
-			&console.Console{
-				Tokens: g.Tokens, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers,
-				NotifierSender: g.NotifierSender, Settings: g.Settings,
-				Events: g.Events, Deliveries: g.Deliveries, Log: g.Log, Pushes: g.Pushes, Sessions: db,
-				SessionKey: key, PublicURL: publicURL, TrustedProxies: proxies,
-				AllowPrivateTargets: allowPrivate, Logger: logger,
-			},
-		},
-	}
+	srv := newServer(db, codes, surfaceOptions{
+		SessionKey: key, PublicURL: publicURL, TrustedProxies: proxies, AllowPrivateTargets: allowPrivate,
+	}, logger)
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
@@ -370,4 +349,43 @@ func permissionList() string {
 	}
 	slices.Sort(names)
 	return strings.Join(names, ", ")
+}
+
+// surfaceOptions are the settings newServer passes to the console.
+type surfaceOptions struct {
+	SessionKey          []byte
+	PublicURL           string
+	TrustedProxies      []netip.Prefix
+	AllowPrivateTargets bool
+}
+
+// newServer wires every entry point — the native API, each vendor surface
+// and the console — to the services behind the one access policy
+// (authz.Guard); only the delivery engine and OTP's internals use the
+// store itself. It is the one place that knows every surface.
+func newServer(db *store.DB, codes herald.OTPService, o surfaceOptions, logger *slog.Logger) *api.Server {
+	g := authz.Guard(authz.Services{
+		Projects: db, Sources: db, Notifiers: db, Settings: db, NotificationSettings: db, Directory: db,
+		Events: db, Deliveries: db, Inbox: db, Pushes: db, PushDirectory: db, Tokens: db, OTP: codes, Log: db,
+	})
+	return &api.Server{
+		Tokens: g.Tokens, Tenants: db, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers,
+		Settings: g.Settings, Events: g.Events, Deliveries: g.Deliveries, Inbox: g.Inbox, OTP: g.OTP, Pushes: g.Pushes,
+		Ready:  db.Ping,
+		Logger: logger,
+		Surfaces: []api.Surface{
+			&codeartsbuild.Surface{Sources: g.Sources, Notifiers: g.Notifiers, Settings: g.Settings, Logger: logger},
+			&codeartsdeploy.Surface{Projects: g.Projects, Sources: g.Sources, Notifiers: g.Notifiers, Settings: g.Settings, Logger: logger},
+			&feishu.Surface{Pushes: g.Pushes, Directory: g.PushDirectory, Logger: logger},
+			&kintone.Surface{Sources: g.Sources, Notifiers: g.Notifiers, Settings: g.Settings, Logger: logger},
+			&settings.Surface{Projects: g.Projects, Notifiers: g.Notifiers, NotificationSettings: g.NotificationSettings, OTP: g.OTP, Logger: logger},
+			&console.Console{
+				Tokens: g.Tokens, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers,
+				NotifierSender: g.NotifierSender, Settings: g.Settings,
+				Events: g.Events, Deliveries: g.Deliveries, Log: g.Log, Pushes: g.Pushes, Sessions: db,
+				SessionKey: o.SessionKey, PublicURL: o.PublicURL, TrustedProxies: o.TrustedProxies,
+				AllowPrivateTargets: o.AllowPrivateTargets, Logger: logger,
+			},
+		},
+	}
 }
