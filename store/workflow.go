@@ -144,6 +144,18 @@ func (tx *Tx) checkNotifiers(projectID int64, s *herald.Settings) error {
 	return nil
 }
 
+// lockAtRevision locks ref's settings row and checks ref's revision.
+func (tx *Tx) lockAtRevision(ref herald.SettingsRef) (*settingsRow, error) {
+	r, err := tx.lockSettings(ref.Scope)
+	if err != nil {
+		return nil, err
+	}
+	if ref.Revision != herald.NoRevisionCheck && ref.Revision != r.revision {
+		return nil, staleRevision(r, ref.Revision)
+	}
+	return r, nil
+}
+
 // ApplyLive applies change to the live settings, rebasing the draft, in
 // one transaction.
 func (db *DB) ApplyLive(ctx context.Context, ref herald.SettingsRef, change herald.SettingsChangeFunc) (*herald.Settings, error) {
@@ -152,12 +164,9 @@ func (db *DB) ApplyLive(ctx context.Context, ref herald.SettingsRef, change hera
 	}
 	var out *herald.Settings
 	err := db.update(ctx, func(tx *Tx) error {
-		r, err := tx.lockSettings(ref.Scope)
+		r, err := tx.lockAtRevision(ref)
 		if err != nil {
 			return err
-		}
-		if ref.Revision != herald.NoRevisionCheck && ref.Revision != r.revision {
-			return staleRevision(r, ref.Revision)
 		}
 		live, err := tx.changeVersion(r, herald.VersionLive, change)
 		if err != nil {
@@ -196,12 +205,9 @@ func (db *DB) ApplyDraft(ctx context.Context, ref herald.SettingsRef, change her
 	}
 	var out *herald.Settings
 	err := db.update(ctx, func(tx *Tx) error {
-		r, err := tx.lockSettings(ref.Scope)
+		r, err := tx.lockAtRevision(ref)
 		if err != nil {
 			return err
-		}
-		if ref.Revision != herald.NoRevisionCheck && ref.Revision != r.revision {
-			return staleRevision(r, ref.Revision)
 		}
 		draft, err := tx.changeVersion(r, herald.VersionDraft, change)
 		if err != nil {
