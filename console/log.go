@@ -89,7 +89,7 @@ func retryable(status string) bool {
 func (c *Console) handleLog(w http.ResponseWriter, r *http.Request, v *view) error {
 	ctx := r.Context()
 	d := logData{Status: r.URL.Query().Get("status"), Statuses: herald.DeliveryStatuses, Back: r.URL.RequestURI(),
-		CanRetry: principal(ctx).Has(herald.PermEventsWrite)}
+		CanRetry: can(ctx, herald.ResDelivery, herald.ActRetry)}
 	if d.Status != "" && !slices.Contains(herald.DeliveryStatuses, d.Status) {
 		d.Status = ""
 	}
@@ -139,7 +139,7 @@ func (c *Console) handleEvent(w http.ResponseWriter, r *http.Request, v *view) e
 	if err != nil {
 		return err
 	}
-	d := eventData{Event: ev, Deliveries: ev.Deliveries, Back: r.URL.RequestURI(), CanRetry: principal(ctx).Has(herald.PermEventsWrite)}
+	d := eventData{Event: ev, Deliveries: ev.Deliveries, Back: r.URL.RequestURI(), CanRetry: can(ctx, herald.ResDelivery, herald.ActRetry)}
 	if next != "" {
 		d.Next = withQuery(r, "cursor", next)
 	}

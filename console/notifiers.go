@@ -194,7 +194,7 @@ func (c *Console) showNotifier(w http.ResponseWriter, r *http.Request, v *view, 
 	if err != nil {
 		return err
 	}
-	f.decorate(p, principal(r.Context()).Has(herald.PermNotifiersWrite))
+	f.decorate(p, can(r.Context(), herald.ResNotifier, herald.ActUpdate))
 	title := "New notifier"
 	if n.ID != 0 {
 		title = n.Name

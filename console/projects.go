@@ -12,6 +12,13 @@ import (
 // principal is the signed-in principal of ctx.
 func principal(ctx context.Context) *herald.Principal { return herald.PrincipalFromContext(ctx) }
 
+// can reports whether the signed-in principal may do act on res, by the
+// policy the services enforce: the page shows only what will work.
+func can(ctx context.Context, res herald.Resource, act herald.Action) bool {
+	_, err := herald.Authorize(ctx, res, act)
+	return err == nil
+}
+
 // findProject loads a project (one outside the principal's scope is not
 // found: the services decide).
 func (c *Console) findProject(ctx context.Context, id int64) (*herald.Project, error) {
@@ -47,8 +54,7 @@ func (c *Console) handleProjects(w http.ResponseWriter, r *http.Request, v *view
 	if err != nil {
 		return err
 	}
-	p := principal(r.Context())
-	d := projectsData{Projects: ps, CanWrite: p.Has(herald.PermSettingsWrite) && p.ProjectID == 0}
+	d := projectsData{Projects: ps, CanWrite: can(r.Context(), herald.ResProject, herald.ActCreate)}
 	if next != "" {
 		d.Next = withQuery(r, "cursor", next)
 	}
@@ -56,9 +62,6 @@ func (c *Console) handleProjects(w http.ResponseWriter, r *http.Request, v *view
 }
 
 func (c *Console) handleCreateProject(w http.ResponseWriter, r *http.Request, v *view) error {
-	if principal(r.Context()).ProjectID != 0 {
-		return herald.Errorf(herald.EFORBIDDEN, "", "a token scoped to one project cannot create projects")
-	}
 	p := &herald.Project{Name: strings.TrimSpace(r.PostForm.Get("name")), Description: strings.TrimSpace(r.PostForm.Get("description"))}
 	if err := c.Projects.CreateProject(r.Context(), p); err != nil {
 		return err
@@ -88,7 +91,7 @@ func (c *Console) handleProject(w http.ResponseWriter, r *http.Request, v *view)
 		return err
 	}
 	d := projectData{Project: pr, Kinds: []string{herald.SourceGeneric, herald.SourceBuildJob, herald.SourceApplication, herald.SourceApp},
-		CanWrite: principal(ctx).Has(herald.PermSettingsWrite), CanNotifiers: principal(ctx).Has(herald.PermNotifiersWrite)}
+		CanWrite: can(ctx, herald.ResSettings, herald.ActUpdate), CanNotifiers: can(ctx, herald.ResNotifier, herald.ActCreate)}
 	var next string
 	if d.Sources, next, err = c.Sources.FindSources(ctx, herald.SourceFilter{ProjectID: pid}, pageOf(r, "sources")); err != nil {
 		return err

@@ -29,8 +29,7 @@ type pushesData struct {
 }
 
 func (c *Console) handlePushes(w http.ResponseWriter, r *http.Request, v *view) error {
-	p := principal(r.Context())
-	d := pushesData{Status: r.URL.Query().Get("status"), Statuses: herald.PushStatuses, CanWrite: p.Has(herald.PermPushWrite)}
+	d := pushesData{Status: r.URL.Query().Get("status"), Statuses: herald.PushStatuses, CanWrite: can(r.Context(), herald.ResPush, herald.ActUpdate)}
 	if !slices.Contains(herald.PushStatuses, herald.PushStatus(d.Status)) {
 		d.Status = ""
 	}

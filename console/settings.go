@@ -136,7 +136,7 @@ func (c *Console) loadMatrix(r *http.Request) (*matrixData, error) {
 	}
 	ctx := r.Context()
 	d := &matrixData{Project: pr, Source: src, Path: sourcePath(scope.ProjectID, scope.SourceID),
-		CanWrite: principal(ctx).Has(herald.PermSettingsWrite)}
+		CanWrite: can(ctx, herald.ResSettings, herald.ActUpdate)}
 	if d.Draft, err = c.Settings.FindSettings(ctx, scope, herald.VersionDraft); err != nil {
 		return nil, err
 	}
