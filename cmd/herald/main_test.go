@@ -36,7 +36,15 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build herald: %v\n%s", err, out)
 		os.Exit(1)
 	}
+	_, statErr := os.Stat("herald-data")
+	existed := statErr == nil
 	code := m.Run()
+	// A test that forgets --data writes a secret key into the source tree,
+	// where it would be committed (it once was).
+	if _, err := os.Stat("herald-data"); err == nil && !existed {
+		fmt.Fprintln(os.Stderr, "a test wrote cmd/herald/herald-data: give every command --data t.TempDir()")
+		code = 1
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
