@@ -110,7 +110,13 @@ var DeliveryStatuses = []string{StatusPending, StatusSending, StatusDelivered, S
 // Delivery is one message to one target over one notifier: the unit of
 // retry and of the delivery log.
 type Delivery struct {
-	ID            int64      `json:"id"`
+	ID int64 `json:"id"`
+	// MessageID is the delivery's globally unique message id, given when
+	// the delivery is created and the same on every attempt: webhooks send
+	// it as webhook-id, email as Message-ID, so a receiver can drop a
+	// resend it already has. Deliveries older than message ids keep the
+	// "dlv_<id>" they were first sent with.
+	MessageID     string     `json:"message_id"`
 	EventID       int64      `json:"event_id,omitempty"`
 	PushID        int64      `json:"push_id,omitempty"`
 	NotifierID    int64      `json:"notifier_id"`

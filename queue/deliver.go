@@ -92,7 +92,7 @@ func (e *Engine) send(ctx context.Context, d *store.ClaimedDelivery, sender func
 			if string(m.Card) == "null" {
 				m.Card = nil
 			}
-			m.ID = fmt.Sprintf("dlv_%d", d.ID)
+			m.ID = d.MessageID // the same on every attempt: the webhook-id
 			if m.Subject == "" && m.Text == "" && m.Markdown == "" && len(m.Body) == 0 && len(m.Card) == 0 {
 				// A delivery whose message could not be rendered, retried.
 				err = channel.Permanent(errors.New("there is no message to send: it could not be rendered"))

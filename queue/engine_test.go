@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -249,7 +248,8 @@ func (s *sink) total() int {
 	return n
 }
 
-func dlvID(d *herald.Delivery) string { return "dlv_" + strconv.FormatInt(d.ID, 10) }
+// dlvID is the webhook-id a delivery is sent with.
+func dlvID(d *herald.Delivery) string { return d.MessageID }
 
 func TestEngine_Retries(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {

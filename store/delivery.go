@@ -3,17 +3,19 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/heraldhq/herald"
 	"github.com/riverqueue/river"
 )
 
-const deliveryCols = `id, event_id, push_id, notifier_id, channel, user_id, target, status, attempts, last_error, next_attempt_at, created_at, updated_at, delivered_at`
+const deliveryCols = `id, message_id, event_id, push_id, notifier_id, channel, user_id, target, status, attempts, last_error, next_attempt_at, created_at, updated_at, delivered_at`
 
 func scanDelivery(row scanner) (*herald.Delivery, error) {
 	var (
@@ -22,7 +24,7 @@ func scanDelivery(row scanner) (*herald.Delivery, error) {
 		next, delivered   sql.NullInt64
 		created, updated  int64
 	)
-	if err := row.Scan(&d.ID, &event, &push, &d.NotifierID, &d.Channel, &user, &d.Target, &d.Status, &d.Attempts, &d.LastError,
+	if err := row.Scan(&d.ID, &d.MessageID, &event, &push, &d.NotifierID, &d.Channel, &user, &d.Target, &d.Status, &d.Attempts, &d.LastError,
 		&next, &created, &updated, &delivered); err != nil {
 		return nil, err
 	}
@@ -206,18 +208,22 @@ func (tx *Tx) insertDeliveries(rows []deliveryRow) ([]int64, error) {
 	var pending []int64
 	for chunk := range slices.Chunk(rows, rowsPerInsert) {
 		var q strings.Builder
-		q.WriteString(`INSERT INTO deliveries (tenant_id, event_id, push_id, notifier_id, channel, user_id, target, status, last_error, message, created_at, updated_at, delivered_at) VALUES `)
-		args := make([]any, 0, 13*len(chunk))
+		q.WriteString(`INSERT INTO deliveries (tenant_id, message_id, event_id, push_id, notifier_id, channel, user_id, target, status, last_error, message, created_at, updated_at, delivered_at) VALUES `)
+		args := make([]any, 0, 14*len(chunk))
 		for i, d := range chunk {
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 			var delivered any
 			if d.Status == herald.StatusDelivered {
 				delivered = ms(tx.now)
 			}
-			args = append(args, tx.tenantID, nullID(d.eventID), nullID(d.pushID), d.NotifierID, d.Channel, nullID(d.UserID),
+			msgID, err := newMessageID()
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, tx.tenantID, msgID, nullID(d.eventID), nullID(d.pushID), d.NotifierID, d.Channel, nullID(d.UserID),
 				d.Target, d.Status, d.LastError, string(d.Message), ms(tx.now), ms(tx.now), delivered)
 		}
 		q.WriteString(" RETURNING id")
@@ -238,6 +244,17 @@ func (tx *Tx) insertDeliveries(rows []deliveryRow) ([]int64, error) {
 		}
 	}
 	return pending, nil
+}
+
+// newMessageID returns a new delivery message id: "msg_" and a UUIDv7 in
+// hex, unique across deliveries, tenants and databases, and in time order,
+// so the unique index on it grows at its end.
+func newMessageID() (string, error) {
+	u, err := uuid.NewV7()
+	if err != nil {
+		return "", fmt.Errorf("store: delivery message id: %w", err)
+	}
+	return "msg_" + hex.EncodeToString(u[:]), nil
 }
 
 func (tx *Tx) insertInbox(rows []deliveryRow) error {
@@ -264,6 +281,7 @@ func (tx *Tx) insertInbox(rows []deliveryRow) error {
 // ClaimedDelivery is a delivery taken for sending, with its message.
 type ClaimedDelivery struct {
 	ID         int64
+	MessageID  string // the same on every attempt (herald.Delivery.MessageID)
 	NotifierID int64
 	Channel    string
 	Target     string
@@ -281,7 +299,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, ids []int64) ([]*ClaimedDeliv
 			args := append([]any{herald.StatusSending, ms(tx.now), tx.tenantID, herald.StatusPending, herald.StatusSending}, toAny(chunk)...)
 			rows, err := c.query(`UPDATE deliveries SET status = ?, attempts = attempts + 1, updated_at = ?
 				WHERE tenant_id = ? AND status IN (?, ?) AND id IN (`+placeholders(len(chunk))+`)
-				RETURNING id, notifier_id, channel, target, attempts, message`, args...)
+				RETURNING id, message_id, notifier_id, channel, target, attempts, message`, args...)
 			if err != nil {
 				return err
 			}
@@ -290,7 +308,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, ids []int64) ([]*ClaimedDeliv
 					d   ClaimedDelivery
 					msg string
 				)
-				if err := rows.Scan(&d.ID, &d.NotifierID, &d.Channel, &d.Target, &d.Attempts, &msg); err != nil {
+				if err := rows.Scan(&d.ID, &d.MessageID, &d.NotifierID, &d.Channel, &d.Target, &d.Attempts, &msg); err != nil {
 					rows.Close()
 					return err
 				}

@@ -39,12 +39,28 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
 	if _, err := p.Up(ctx); err != nil {
+		db.abandonMigration(ctx)
 		return fmt.Errorf("store: migrate: %w", err)
 	}
 	if err := db.resealNotifiers(ctx); err != nil {
 		return fmt.Errorf("store: migrate: seal notifier credentials: %w", err)
 	}
 	return db.migrateRiver(ctx)
+}
+
+// abandonMigration cleans up after a failed SQLite migration that runs
+// outside goose's transaction with foreign keys off (00008): it rolls back
+// the migration's own transaction, if one is still open, and enforces
+// foreign keys again on the write connection.
+func (db *DB) abandonMigration(ctx context.Context) {
+	if db.dialect != DialectSQLite {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	_, _ = db.write.ExecContext(ctx, `ROLLBACK`) // fails when none is open
+	if _, err := db.write.ExecContext(ctx, `PRAGMA foreign_keys = ON`); err != nil {
+		db.logger.Error("store: cannot enforce foreign keys again after a failed migration", "err", err)
+	}
 }
 
 // MigrationStatuses lists every migration and whether it is applied.
