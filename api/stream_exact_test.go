@@ -404,4 +404,25 @@ func TestInboxStream_WakesWithoutPolling(t *testing.T) {
 		t.Cleanup(hs.Close)
 		check(t, ts, hs, newInboxWriter(t, dbB, ts.admin, f))
 	})
+	t.Run("another node after the listening connection is lost", func(t *testing.T) {
+		t.Parallel()
+		storetest.PostgresURL(t)
+		ts, dbB, _ := twoNodes(t, hourly)
+		f := ts.newFixture(ts.admin)
+		hs := httptest.NewServer(ts.h)
+		t.Cleanup(hs.Close)
+		w := newInboxWriter(t, dbB, ts.admin, f)
+		user := ts.newUser("cut-off")
+		s := openStream(t, hs, user, ts.admin)
+		w.mustWrite(t, user, 1)
+		s.until(t, w.inboxIDs(t, user)[0], 10*time.Second)
+		// Every node's listening connection goes (those of tests running
+		// beside this one too: they connect again just the same).
+		if _, err := ts.db.SQL().Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN herald_inbox'`); err != nil {
+			t.Fatal(err)
+		}
+		w.mustWrite(t, user, 2)
+		want := w.inboxIDs(t, user)
+		checkOnceInOrder(t, s.until(t, want[2], 10*time.Second), want[1:])
+	})
 }
