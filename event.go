@@ -184,7 +184,11 @@ type InboxMessage struct {
 // InboxFilter narrows FindInbox.
 type InboxFilter struct {
 	UnreadOnly bool
-	AfterID    int64 // only messages newer than this id (the live stream)
+	// Oldest lists oldest first, from the message after AfterID (0: the
+	// first), and pages forward: the live stream's catch-up. Otherwise the
+	// list is newest first.
+	Oldest  bool
+	AfterID int64 // only messages newer than this id; implies Oldest
 }
 
 // InboxService reads a user's inbox and marks messages read.

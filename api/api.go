@@ -42,9 +42,14 @@ type Server struct {
 	Inbox      herald.InboxService
 	// Pushes serves the broadcast pushes.
 	Pushes herald.PushService
+	// InboxSignals wakes the inbox streams as soon as a message may have
+	// arrived (store.DB: in process, and from every node on PostgreSQL).
+	// Nil: the streams only poll.
+	InboxSignals InboxSignals
 	// InboxPoll is how often an inbox stream looks for new messages
-	// (default 500 ms). It reads the database, so a message written by any
-	// node reaches every stream.
+	// anyway (default 500 ms; 10 s when InboxSignals reach across nodes).
+	// It reads the database, so a message written by any node, or by
+	// another process on the same SQLite file, reaches every stream.
 	InboxPoll time.Duration
 	// StreamsPerToken caps the inbox streams one token may hold open at
 	// once on this server (default DefaultStreamsPerToken); the next one

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -243,13 +244,26 @@ func (s *Server) handleMarkAllInboxRead(w http.ResponseWriter, r *http.Request) 
 }
 
 // handleInboxStream streams a user's new inbox messages as Server-Sent
-// Events (event "message", id the message id). A client resuming with
-// Last-Event-ID gets what it missed; a new one, what arrives from now on.
-// A token holds at most StreamsPerToken streams at once (429 beyond); its
-// streams end when it is revoked, and all end when the server closes them
-// (CloseStreams, at shutdown).
+// Events: each is "event: message", "id:" the message id, "data:" the
+// message JSON, every message once and in id order. A new stream starts
+// after the newest message and says so first with an "id:" line of its own
+// (no event), so that a client which reconnects before any message still
+// resumes from there. A client resuming with Last-Event-ID (EventSource
+// sends it on reconnect) gets every message after that id, then the new
+// ones. A token holds at most StreamsPerToken streams at once (429
+// beyond); its streams end when it is revoked, and all end when the server
+// closes them (CloseStreams, at shutdown).
+//
+// The stream reads forward from the last id it sent; the store keeps ids
+// in commit order (store/inbox_notify.go), so reading forward skips
+// nothing. It reads when InboxSignals says a message may have arrived, and
+// every InboxPoll anyway.
 func (s *Server) handleInboxStream(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p, err := principal(r)
 	if err != nil {
 		return err
 	}
@@ -257,10 +271,10 @@ func (s *Server) handleInboxStream(w http.ResponseWriter, r *http.Request) error
 	// Either look-up fails before the stream starts if the user is not there.
 	var last int64
 	if v := r.Header.Get("Last-Event-ID"); v != "" {
-		if _, err := fmt.Sscan(v, &last); err != nil || last < 0 {
+		if last, err = strconv.ParseInt(strings.TrimSpace(v), 10, 64); err != nil || last < 0 {
 			return herald.Errorf(herald.EINVALID, "Last-Event-ID", "Last-Event-ID must be a message id")
 		}
-		if _, _, err := s.Inbox.FindInbox(ctx, id, herald.InboxFilter{AfterID: last}, herald.Page{Limit: 1}); err != nil {
+		if _, _, err := s.Inbox.FindInbox(ctx, id, herald.InboxFilter{Oldest: true, AfterID: last}, herald.Page{Limit: 1}); err != nil {
 			return err
 		}
 	} else {
@@ -281,21 +295,59 @@ func (s *Server) handleInboxStream(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	defer release()
+	// Subscribe before the first read: what commits after it is signalled,
+	// what committed before it is read.
+	poll := s.InboxPoll
+	var wake <-chan struct{}
+	if s.InboxSignals != nil {
+		ch, unsubscribe := s.InboxSignals.SubscribeInbox(p.TenantID, id)
+		defer unsubscribe()
+		wake = ch
+		if poll <= 0 && s.InboxSignals.SignalsAcrossNodes() {
+			poll = 10 * time.Second
+		}
+	}
+	if poll <= 0 {
+		poll = 500 * time.Millisecond
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	fmt.Fprint(w, ": inbox stream\n\n")
+	fmt.Fprintf(w, ": inbox stream\n\nid: %d\n\n", last)
 	flusher.Flush()
-	poll := s.InboxPoll
-	if poll <= 0 {
-		poll = 500 * time.Millisecond
-	}
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
-	heartbeat := time.Now()
+	heartbeat := time.NewTicker(15 * time.Second)
+	defer heartbeat.Stop()
 	for {
+		// Catch up, a page at a time, oldest first.
+		for {
+			msgs, _, err := s.Inbox.FindInbox(ctx, id, herald.InboxFilter{Oldest: true, AfterID: last}, herald.Page{Limit: inboxStreamPage})
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				s.logger().Error("inbox stream", "user", id, "err", err)
+				return nil
+			}
+			for _, m := range msgs {
+				b, err := json.Marshal(m)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "id: %d\nevent: message\ndata: %s\n\n", m.ID, b)
+				last = m.ID
+			}
+			if len(msgs) > 0 {
+				flusher.Flush()
+				heartbeat.Reset(15 * time.Second)
+			}
+			if len(msgs) < inboxStreamPage {
+				break
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -305,27 +357,14 @@ func (s *Server) handleInboxStream(w http.ResponseWriter, r *http.Request) error
 			fmt.Fprintf(w, ": %v\n\n", context.Cause(end))
 			flusher.Flush()
 			return nil
-		case <-tick.C:
-		}
-		msgs, _, err := s.Inbox.FindInbox(ctx, id, herald.InboxFilter{AfterID: last}, herald.Page{Limit: 100})
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			s.logger().Error("inbox stream", "user", id, "err", err)
-			return nil
-		}
-		for _, m := range msgs {
-			b, _ := json.Marshal(m)
-			fmt.Fprintf(w, "id: %d\nevent: message\ndata: %s\n\n", m.ID, b)
-			last = m.ID
-		}
-		if len(msgs) > 0 || time.Since(heartbeat) > 15*time.Second {
-			if len(msgs) == 0 {
-				fmt.Fprint(w, ": heartbeat\n\n")
-			}
-			heartbeat = time.Now()
+		case <-heartbeat.C:
+			fmt.Fprint(w, ": heartbeat\n\n")
 			flusher.Flush()
+		case <-wake:
+		case <-tick.C:
 		}
 	}
 }
+
+// inboxStreamPage is how many messages an inbox stream reads at once.
+const inboxStreamPage = 100

@@ -159,3 +159,15 @@ func (s *Server) watchToken(ctx context.Context, revoke context.CancelCauseFunc,
 		}
 	}
 }
+
+// InboxSignals tells inbox streams when to look again: store.DB implements
+// it.
+type InboxSignals interface {
+	// SubscribeInbox returns a channel that receives when messages for
+	// userID of tenantID may have been committed, and the func that ends
+	// the subscription. A receive asks for a read, it carries no message.
+	SubscribeInbox(tenantID, userID int64) (<-chan struct{}, func())
+	// SignalsAcrossNodes reports whether messages committed by other nodes
+	// (processes) are signalled too, so that polling is only a safety net.
+	SignalsAcrossNodes() bool
+}

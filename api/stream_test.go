@@ -17,20 +17,26 @@ import (
 
 // stream is an inbox stream opened over a real connection.
 type stream struct {
-	resp  *http.Response
-	lines <-chan string // closed when the server ends the stream
-	leave context.CancelFunc
+	resp   *http.Response
+	lines  <-chan string // closed when the server ends the stream
+	leave  context.CancelFunc
+	lastID string // the last id field read, as an EventSource keeps it
+	hasID  bool   // an id field was read
 }
 
 // openStream opens user's inbox stream on hs as token. A 200 answer has
 // been read up to its opening comment, so the stream is registered; any
 // other answer is returned with its body unread.
-func openStream(t *testing.T, hs *httptest.Server, user int64, token string) *stream {
+// headers are name, value pairs sent with the request.
+func openStream(t *testing.T, hs *httptest.Server, user int64, token string, headers ...string) *stream {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/api/v1/users/%d/inbox/stream", hs.URL, user), nil)
 	req.Header.Set("Authorization", "Bearer "+token)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
 	resp, err := hs.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +46,7 @@ func openStream(t *testing.T, hs *httptest.Server, user int64, token string) *st
 	if resp.StatusCode != http.StatusOK {
 		return s
 	}
-	lines := make(chan string, 100)
+	lines := make(chan string, 1000)
 	s.lines = lines
 	sc := bufio.NewScanner(resp.Body)
 	if !sc.Scan() || sc.Text() != ": inbox stream" {

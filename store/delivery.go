@@ -261,6 +261,7 @@ func (tx *Tx) insertInbox(rows []deliveryRow) error {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO inbox_messages (tenant_id, user_id, event_id, push_id, title, body, created_at) VALUES `)
 	var args []any
+	var users []int64
 	for _, d := range rows {
 		if d.Inbox == nil {
 			continue
@@ -270,9 +271,13 @@ func (tx *Tx) insertInbox(rows []deliveryRow) error {
 		}
 		q.WriteString("(?, ?, ?, ?, ?, ?, ?)")
 		args = append(args, tx.tenantID, d.Inbox.UserID, nullID(d.eventID), nullID(d.pushID), d.Inbox.Title, d.Inbox.Body, ms(tx.now))
+		users = append(users, d.Inbox.UserID)
 	}
 	if len(args) == 0 {
 		return nil
+	}
+	if err := tx.announceInbox(users); err != nil {
+		return err
 	}
 	_, err := tx.conn().exec(q.String(), args...)
 	return err

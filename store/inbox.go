@@ -33,8 +33,9 @@ func inboxScope(ctx context.Context, q string, args []any) (string, []any) {
 	return q, args
 }
 
-// FindInbox lists a user's messages newest first; with AfterID, the
-// messages newer than it, oldest first (for the live stream).
+// FindInbox lists a user's messages newest first; with Oldest or AfterID,
+// the messages newer than AfterID, oldest first (for the live stream).
+// Both page with a cursor.
 func (db *DB) FindInbox(ctx context.Context, userID int64, f herald.InboxFilter, p herald.Page) ([]*herald.InboxMessage, string, error) {
 	c, err := db.reader(ctx)
 	if err != nil {
@@ -48,15 +49,17 @@ func (db *DB) FindInbox(ctx context.Context, userID int64, f herald.InboxFilter,
 	if f.UnreadOnly {
 		q += ` AND read_at IS NULL`
 	}
-	if f.AfterID > 0 {
-		q, args = q+` AND id > ? ORDER BY id LIMIT ?`, append(args, f.AfterID, p.Limit)
+	from, err := p.After()
+	if err != nil {
+		return nil, "", err
+	}
+	if f.Oldest || f.AfterID > 0 {
+		// Ids grow in commit order per tenant (lockInbox), so reading
+		// forward from an id never skips a message committed later.
+		q, args = q+` AND id > ? ORDER BY id LIMIT ?`, append(args, max(from, f.AfterID), p.Limit+1)
 	} else {
-		before, err := p.After()
-		if err != nil {
-			return nil, "", err
-		}
-		if before > 0 {
-			q, args = q+` AND id < ?`, append(args, before)
+		if from > 0 {
+			q, args = q+` AND id < ?`, append(args, from)
 		}
 		q, args = q+` ORDER BY id DESC LIMIT ?`, append(args, p.Limit+1)
 	}

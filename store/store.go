@@ -68,6 +68,9 @@ type DB struct {
 	// running most of them.
 	stmts     sync.Map // rebound query -> *sql.Stmt
 	stmtCount atomic.Int64
+
+	// inbox wakes the inbox streams of this process (inbox_notify.go).
+	inbox inboxHub
 }
 
 // maxStmts bounds the statement cache (queries with IN lists of varying
@@ -218,6 +221,9 @@ type Tx struct {
 	ctx      context.Context
 	tenantID int64
 	now      time.Time
+	// committed run after the transaction commits (signals to wake
+	// readers of what it wrote).
+	committed []func()
 }
 
 // conn is a query surface with rebinding: a Tx, or the read pool.
@@ -283,7 +289,13 @@ func (db *DB) updateTenant(ctx context.Context, tenantID int64, fn func(tx *Tx) 
 		_ = sqlTx.Rollback()
 		return interpretError(err)
 	}
-	return interpretError(sqlTx.Commit())
+	if err := sqlTx.Commit(); err != nil {
+		return interpretError(err)
+	}
+	for _, f := range tx.committed {
+		f()
+	}
+	return nil
 }
 
 // insert runs an INSERT … RETURNING id and returns the id.

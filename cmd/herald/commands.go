@@ -370,7 +370,7 @@ func newServer(db *store.DB, codes herald.OTPService, o surfaceOptions, logger *
 	})
 	return &api.Server{
 		Tokens: g.Tokens, Tenants: db, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers,
-		Settings: g.Settings, Events: g.Events, Deliveries: g.Deliveries, Inbox: g.Inbox, OTP: g.OTP, Pushes: g.Pushes,
+		Settings: g.Settings, Events: g.Events, Deliveries: g.Deliveries, Inbox: g.Inbox, OTP: g.OTP, Pushes: g.Pushes, InboxSignals: db,
 		Ready:  db.Ping,
 		Logger: logger,
 		Surfaces: []api.Surface{
