@@ -2,6 +2,15 @@
 // Webhooks specification describes (https://www.standardwebhooks.com):
 // webhook-id, webhook-timestamp and webhook-signature headers, the
 // signature an HMAC-SHA256 of "id.timestamp.body".
+//
+// Redirects are never followed, 307 and 308 included: a receiver answering
+// any 3xx fails the delivery permanently, the error naming the status and
+// the Location (without its query). Following a 301/302/303 would turn the
+// POST into a GET without a body, which the landing page answers 200; and
+// re-sending a signed body (307/308) to a URL the receiver names would hand
+// the configured headers to a host nobody configured, and a signature
+// checked by that host would prove nothing about the configured one. The
+// fix is on the notifier: configure the URL the receiver really serves.
 package webhook
 
 import (

@@ -311,3 +311,49 @@ func TestNew_Invalid(t *testing.T) {
 		})
 	}
 }
+
+// TestSender_Send_Redirect: a receiver answering a redirect is a failed
+// delivery, permanent, whose error shows where it pointed. Following it
+// would have sent a GET with an empty body (301, 302, 303) to a URL nobody
+// configured, or the signed body and configured headers there (307, 308),
+// and recorded the delivery delivered on the landing page's 200.
+func TestSender_Send_Redirect(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			var landed []string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/landing" {
+					b, _ := io.ReadAll(r.Body)
+					mu.Lock()
+					landed = append(landed, r.Method+" "+string(b))
+					mu.Unlock()
+					return // 200
+				}
+				http.Redirect(w, r, "/landing?token=leak", status)
+			}))
+			t.Cleanup(srv.Close)
+			s, err := webhook.New(webhook.Config{URL: srv.URL + "/hook", Secret: refSecret, Client: testClient()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.Send(context.Background(), channel.Message{ID: "r1", Text: "hello"})
+			if err == nil || !channel.IsPermanent(err) {
+				t.Fatalf("Send = %v; want a permanent failure", err)
+			}
+			if want := srv.URL + "/landing"; !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), strconv.Itoa(status)) {
+				t.Errorf("error %q; want the status and Location %s", err, want)
+			}
+			if strings.Contains(err.Error(), "leak") {
+				t.Errorf("error %q shows the Location's query", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(landed) != 0 {
+				t.Errorf("redirect followed: %q", landed)
+			}
+		})
+	}
+}
