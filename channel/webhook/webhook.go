@@ -46,8 +46,12 @@ type Config struct {
 	// overridden.
 	Headers map[string]string
 	// Secret signs requests: "whsec_<base64 key>" as Standard Webhooks
-	// issues them, or any other string, whose bytes are the key. Empty
-	// sends unsigned requests.
+	// issues them, so that a receiver verifies with the official
+	// libraries' NewWebhook(secret). Empty sends unsigned requests. A
+	// notifier's secret is checked to be of that form when it is created
+	// (herald.Notifier.Validate); any other string is still taken, its
+	// bytes as the key, only for notifiers stored before that check, so
+	// their receivers keep verifying.
 	Secret string
 	// Client defaults to a netguard client refusing private targets.
 	Client *http.Client

@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/channel"
 	"github.com/heraldhq/herald/channel/netguard"
 	"github.com/heraldhq/herald/channel/webhook"
@@ -353,6 +356,53 @@ func TestSender_Send_Redirect(t *testing.T) {
 			defer mu.Unlock()
 			if len(landed) != 0 {
 				t.Errorf("redirect followed: %q", landed)
+			}
+		})
+	}
+}
+
+// TestSender_Send_OfficialLibraryVerifies: every secret a notifier accepts
+// signs requests that a receiver written with the official Standard
+// Webhooks library verifies, configured with that same secret
+// (standardwebhooks.NewWebhook and Verify, timestamp tolerance included).
+// A raw secret used to be accepted and signed with its bytes as the key,
+// which NewWebhook cannot reproduce: it base64-decodes what it is given.
+func TestSender_Send_OfficialLibraryVerifies(t *testing.T) {
+	t.Parallel()
+	for _, secret := range []string{
+		refSecret,
+		"whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef0123456789abcdef")),
+		"abcd1234abcd1234abcd1234abcd1234", // raw, yet valid base64
+		"my-shared-secret",                 // raw
+	} {
+		t.Run(secret, func(t *testing.T) {
+			t.Parallel()
+			n := &herald.Notifier{Type: herald.NotifierWebhook, Name: "hook", Secret: secret, Config: herald.NotifierConfig{URL: "https://hooks.example.com/in"}}
+			if err := n.Validate(); err != nil {
+				if herald.ErrorField(err) != "secret" {
+					t.Fatalf("Validate = %v; want valid, or refused naming secret", err)
+				}
+				return // refused at creation: it never signs anything
+			}
+			wh, err := standardwebhooks.NewWebhook(secret)
+			if err != nil {
+				t.Fatalf("a secret Validate accepts is refused by standardwebhooks.NewWebhook: %v", err)
+			}
+			verdict := make(chan error, 1)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				verdict <- wh.Verify(body, r.Header)
+			}))
+			t.Cleanup(srv.Close)
+			s, err := webhook.New(webhook.Config{URL: srv.URL, Secret: n.Secret, Client: testClient()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Send(context.Background(), channel.Message{ID: "msg_1", Subject: "s", Text: "t"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-verdict; err != nil {
+				t.Fatalf("the official library rejects the signature: %v", err)
 			}
 		})
 	}
