@@ -238,9 +238,9 @@ func (db *DB) UpdateNotifier(ctx context.Context, n *herald.Notifier) error {
 		n.ProjectID = old.ProjectID
 		// Bad input is named as such before the credential rule looks at
 		// where the notifier now points. An empty secret keeps the stored
-		// one (MergeStored), so it is judged here as the mask would be.
+		// one (MergeStored), so it is judged here as what it stands for.
 		pre := *n
-		if pre.Secret == "" {
+		if pre.Secret == "" && old.Secret != "" {
 			pre.Secret = herald.SecretMask
 		}
 		if err := pre.Validate(); err != nil {
