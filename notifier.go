@@ -2,7 +2,10 @@ package herald
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"net/mail"
 	"net/url"
 	"slices"
@@ -63,6 +66,15 @@ type NotifierConfig struct {
 	Username string `json:"username,omitempty"`
 	From     string `json:"from,omitempty"`
 	TLS      string `json:"tls,omitempty"` // starttls (default), tls, none
+	// TLSCAPEM is a bundle of PEM certificates (a private CA) that alone
+	// verify the SMTP server's certificate instead of the system's roots;
+	// empty uses the system's roots.
+	TLSCAPEM string `json:"tls_ca_pem,omitempty"`
+	// InsecureSkipVerify accepts any server certificate: the connection is
+	// encrypted but not authenticated, so anyone on the path can read the
+	// password and the mail. Herald logs a warning at every connection; a
+	// private CA (TLSCAPEM) is the better answer.
+	InsecureSkipVerify bool `json:"insecure_skip_verify,omitempty"`
 
 	// sms, dingtalk, lark, wecom, webhook: the endpoint.
 	URL         string            `json:"url,omitempty"`
@@ -116,6 +128,17 @@ func (n *Notifier) Validate() error {
 		default:
 			return Errorf(EINVALID, "config.tls", "config.tls must be starttls, tls or none")
 		}
+		// SMTP AUTH takes both or neither. The password is the secret; a
+		// masked one stands for the stored password (see MergeStored).
+		switch {
+		case c.Username != "" && n.Secret == "":
+			return Errorf(EINVALID, "secret", "config.username is set: secret must hold its SMTP password")
+		case c.Username == "" && n.Secret != "":
+			return Errorf(EINVALID, "config.username", "secret holds an SMTP password: config.username is required with it")
+		}
+		if err := validateTLSTrust(c); err != nil {
+			return err
+		}
 	case NotifierSMS, NotifierDingTalk, NotifierLark, NotifierWeCom, NotifierWebhook:
 		if err := validateURL("config.url", c.URL); err != nil {
 			return err
@@ -138,6 +161,9 @@ func (n *Notifier) Validate() error {
 				return Errorf(EINVALID, "config.http_headers", "config.http_headers has an invalid header %q", k)
 			}
 		}
+		if err := validateEndpoint(n); err != nil {
+			return err
+		}
 	case NotifierInbox:
 		if c.URL != "" || c.Host != "" {
 			return Errorf(EINVALID, "config", "an inbox notifier takes no endpoint")
@@ -147,6 +173,13 @@ func (n *Notifier) Validate() error {
 	default:
 		return Errorf(EINVALID, "type", "type must be one of %s", strings.Join(NotifierTypes, ", "))
 	}
+	if n.Type != NotifierEmail && (c.TLSCAPEM != "" || c.InsecureSkipVerify) {
+		field := "config.tls_ca_pem"
+		if c.TLSCAPEM == "" {
+			field = "config.insecure_skip_verify"
+		}
+		return Errorf(EINVALID, field, "%s applies to email notifiers only", field)
+	}
 	if r := c.RateLimit; r != nil && (r.Count < 1 || r.Seconds < 1 || r.Seconds > 86400) {
 		return Errorf(EINVALID, "config.rate_limit", "config.rate_limit needs count >= 1 and seconds 1-86400")
 	}
@@ -154,6 +187,108 @@ func (n *Notifier) Validate() error {
 		return Errorf(EINVALID, "config.at_mobiles", "at most 100 mentions")
 	}
 	return validateOptional("secret", n.Secret, 4096)
+}
+
+// webhookSecretPrefix marks a Standard Webhooks secret (channel/webhook's
+// SecretPrefix; the domain imports no channel).
+const webhookSecretPrefix = "whsec_"
+
+// maxCAPEM bounds config.tls_ca_pem: a few dozen certificates.
+const maxCAPEM = 256 << 10
+
+// validateEndpoint checks what the endpoint of an HTTP notifier needs in
+// order to be sent to at all, so that a notifier that could only fail
+// every delivery is refused at creation:
+//
+//   - webhook: a secret, when set, is a Standard Webhooks secret,
+//     "whsec_" + base64 (standard, padded) of the key, as the official
+//     libraries' NewWebhook(secret) reads it (the specification asks for
+//     24 to 64 random bytes; Herald takes the receiver's key as it is). A raw string is
+//     refused rather than converted: Herald would sign with a key the
+//     receiver's library does not derive from what the operator holds.
+//     A raw key k is written whsec_ + base64(k).
+//   - dingtalk: the URL carries access_token;
+//   - wecom: the URL carries key;
+//   - lark: the URL is a custom bot hook, /open-apis/bot/v2/hook/<token>.
+//
+// A credential shown masked (an update keeping the stored one, see
+// MergeStored) counts as present.
+func validateEndpoint(n *Notifier) error {
+	u, err := url.Parse(n.Config.URL)
+	if err != nil {
+		return Errorf(EINVALID, "config.url", "config.url must be an http or https URL")
+	}
+	switch n.Type {
+	case NotifierWebhook:
+		if n.Secret == "" || n.Secret == SecretMask {
+			return nil
+		}
+		const how = "secret must be a Standard Webhooks secret: whsec_ followed by the base64 of the key (a raw key k is whsec_ + base64(k))"
+		rest, ok := strings.CutPrefix(n.Secret, webhookSecretPrefix)
+		if !ok {
+			return Errorf(EINVALID, "secret", "%s", how)
+		}
+		key, err := base64.StdEncoding.DecodeString(rest)
+		if err != nil || len(key) == 0 {
+			return Errorf(EINVALID, "secret", "%s", how)
+		}
+	case NotifierDingTalk:
+		if u.Query().Get("access_token") == "" {
+			return Errorf(EINVALID, "config.url", "config.url must carry the robot's access_token (https://oapi.dingtalk.com/robot/send?access_token=…)")
+		}
+	case NotifierWeCom:
+		if u.Query().Get("key") == "" {
+			return Errorf(EINVALID, "config.url", "config.url must carry the robot's key (https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…)")
+		}
+	case NotifierLark:
+		const hook = "/open-apis/bot/v2/hook/"
+		if token, ok := strings.CutPrefix(u.Path, hook); !ok || token == "" || strings.Contains(token, "/") {
+			return Errorf(EINVALID, "config.url", "config.url must be the bot's hook, https://open.feishu.cn/open-apis/bot/v2/hook/<token>")
+		}
+	}
+	return nil
+}
+
+// validateTLSTrust checks how an email notifier trusts its server: either
+// a bundle of PEM certificates, each parseable, nothing else in it (a
+// private key pasted by mistake is refused, not stored), or
+// insecure_skip_verify, not both, and neither without TLS.
+func validateTLSTrust(c *NotifierConfig) error {
+	if c.TLSCAPEM == "" {
+		if c.InsecureSkipVerify && c.TLS == "none" {
+			return Errorf(EINVALID, "config.insecure_skip_verify", "config.insecure_skip_verify needs config.tls starttls or tls")
+		}
+		return nil
+	}
+	const field = "config.tls_ca_pem"
+	switch {
+	case c.TLS == "none":
+		return Errorf(EINVALID, field, "%s needs config.tls starttls or tls", field)
+	case c.InsecureSkipVerify:
+		return Errorf(EINVALID, "config.insecure_skip_verify", "config.insecure_skip_verify and %s contradict each other: set one", field)
+	case len(c.TLSCAPEM) > maxCAPEM:
+		return Errorf(EINVALID, field, "%s must be at most %d bytes", field, maxCAPEM)
+	}
+	rest := []byte(c.TLSCAPEM)
+	n := 0
+	for {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			return Errorf(EINVALID, field, "%s must hold certificates only, not a %s", field, b.Type)
+		}
+		if _, err := x509.ParseCertificate(b.Bytes); err != nil {
+			return Errorf(EINVALID, field, "%s: certificate %d does not parse: %v", field, n+1, err)
+		}
+		n++
+	}
+	if n == 0 || strings.TrimSpace(string(rest)) != "" {
+		return Errorf(EINVALID, field, "%s must be PEM certificates (-----BEGIN CERTIFICATE-----)", field)
+	}
+	return nil
 }
 
 // templateFuncs names the functions the renderers give a message_body

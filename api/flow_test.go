@@ -32,13 +32,13 @@ func TestFullFlow(t *testing.T) {
 		}
 		var notifier map[string]any
 		ts.must(201, "POST", fmt.Sprintf("/api/v1/projects/%d/notifiers", project.ID), admin,
-			map[string]any{"type": "webhook", "name": "ops hook", "config": map[string]any{"url": "https://hooks.example.com/x"}, "secret": "s3cret"}, &notifier)
+			map[string]any{"type": "webhook", "name": "ops hook", "config": map[string]any{"url": "https://hooks.example.com/x"}, "secret": "whsec_czNjcmV0"}, &notifier)
 		if notifier["secret"] != herald.SecretMask {
 			t.Fatalf("notifier secret answered as %v, want the mask", notifier["secret"])
 		}
 		notifierID := int64(notifier["id"].(float64))
 		r := ts.must(200, "GET", fmt.Sprintf("/api/v1/notifiers/%d", notifierID), admin, nil, nil)
-		if strings.Contains(string(r.Body), "s3cret") {
+		if strings.Contains(string(r.Body), "whsec_czNjcmV0") {
 			t.Fatalf("GET notifier leaks the secret: %s", r.Body)
 		}
 
@@ -184,7 +184,7 @@ func TestCRUD(t *testing.T) {
 		for _, body := range []map[string]any{{"name": "renamed"}, {"secret": herald.SecretMask}, {"secret": ""}} {
 			ts.must(200, "PATCH", fmt.Sprintf("/api/v1/notifiers/%d", f.Notifier), admin, body, nil)
 			n, err := db.FindNotifierByID(herald.NewContextWithPrincipal(t.Context(), p), f.Notifier)
-			if err != nil || n.Secret != "s3cret" {
+			if err != nil || n.Secret != "whsec_czNjcmV0" {
 				t.Fatalf("after PATCH %v the stored secret is %q (%v)", body, n.Secret, err)
 			}
 		}

@@ -32,7 +32,7 @@ func TestPatch_MergePatch(t *testing.T) {
 			t.Fatalf("members not sent changed: %+v", n)
 		}
 		stored, err := db.FindNotifierByID(ts.ctx(ts.admin), f.Notifier)
-		if err != nil || stored.Secret != "s3cret" {
+		if err != nil || stored.Secret != "whsec_czNjcmV0" {
 			t.Fatalf("the secret did not survive the patches: %q %v", stored.Secret, err)
 		}
 		if want := map[string]string{"X-B": "2", "X-C": "3"}; !reflect.DeepEqual(stored.Config.HTTPHeaders, want) {

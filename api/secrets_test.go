@@ -26,8 +26,8 @@ var robotCredentials = []struct {
 	{herald.NotifierLark, map[string]any{"url": "https://open.feishu.cn/open-apis/bot/v2/hook/1a2b3c4d-la7k-h00k"}, "larks1gn",
 		[]string{"1a2b3c4d-la7k-h00k", "larks1gn"}, "https://open.feishu.cn/open-apis/bot/v2/hook/"},
 	{herald.NotifierWebhook, map[string]any{"url": "https://hooks.example.com/in?token=wh-t0ken&team=ops",
-		"http_headers": map[string]string{"Authorization": "Bearer wh-bearer-77", "X-Api-Key": "whk3y"}}, "whsec_abc",
-		[]string{"wh-t0ken", "wh-bearer-77", "whk3y", "whsec_abc", "team=ops"}, "https://hooks.example.com/in?token="},
+		"http_headers": map[string]string{"Authorization": "Bearer wh-bearer-77", "X-Api-Key": "whk3y"}}, "whsec_YWJjMTIz",
+		[]string{"wh-t0ken", "wh-bearer-77", "whk3y", "whsec_YWJjMTIz", "team=ops"}, "https://hooks.example.com/in?token="},
 	{herald.NotifierSMS, map[string]any{"url": "https://sms.example.com/send", "http_headers": map[string]string{"X-Api-Key": "sms-gw-k3y"}}, "",
 		[]string{"sms-gw-k3y"}, "https://sms.example.com/send"},
 }

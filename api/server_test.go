@@ -174,7 +174,7 @@ func (ts *testServer) newFixture(token string) fixture {
 		map[string]any{"kind": "build_job", "external_id": ext, "name": "nightly"}, &obj)
 	f.Source = obj.ID
 	ts.must(201, "POST", fmt.Sprintf("/api/v1/projects/%d/notifiers", f.Project), token,
-		map[string]any{"type": "webhook", "name": "ops hook", "config": map[string]any{"url": "https://hooks.example.com/x"}, "secret": "s3cret"}, &obj)
+		map[string]any{"type": "webhook", "name": "ops hook", "config": map[string]any{"url": "https://hooks.example.com/x"}, "secret": "whsec_czNjcmV0"}, &obj)
 	f.Notifier = obj.ID
 	ts.must(201, "POST", "/api/v1/users", token, map[string]any{"code": "alice" + sfx, "name": "Alice", "email": "alice@example.com"}, &obj)
 	f.User = obj.ID

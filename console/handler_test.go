@@ -331,22 +331,22 @@ func TestNotifier_CreateEditTest(t *testing.T) {
 	newPage := "/console/projects/" + itoa(p.ID) + "/notifiers/new"
 	// A bad URL shows the form again with the field named, and the typed
 	// name kept.
-	st, _, body := br.post(newPage, "/console/projects/"+itoa(p.ID)+"/notifiers", url.Values{"type": {"webhook"}, "name": {"Hook"}, "url": {"ftp://x"}, "secret": {"s3cret"}})
-	if st != http.StatusBadRequest || !strings.Contains(body, "config.url") || !strings.Contains(body, `value="Hook"`) || strings.Contains(body, "s3cret") {
+	st, _, body := br.post(newPage, "/console/projects/"+itoa(p.ID)+"/notifiers", url.Values{"type": {"webhook"}, "name": {"Hook"}, "url": {"ftp://x"}, "secret": {"whsec_czNjcmV0"}})
+	if st != http.StatusBadRequest || !strings.Contains(body, "config.url") || !strings.Contains(body, `value="Hook"`) || strings.Contains(body, "whsec_czNjcmV0") {
 		t.Fatalf("bad url: %d\n%s", st, body)
 	}
 	st, loc, body := br.post(newPage, "/console/projects/"+itoa(p.ID)+"/notifiers", url.Values{"type": {"webhook"}, "name": {"Hook"},
-		"url": {sink.URL}, "secret": {"s3cret"}, "headers": {"X-Team: ops"}, "host": {"ignored.example"}})
+		"url": {sink.URL}, "secret": {"whsec_czNjcmV0"}, "headers": {"X-Team: ops"}, "host": {"ignored.example"}})
 	if st != http.StatusSeeOther {
 		t.Fatalf("create: %d\n%s", st, body)
 	}
 	path := strings.SplitN(loc, "?", 2)[0]
 	ns, _, _ := b.db.FindNotifiers(b.ctx, herald.NotifierFilter{ProjectID: p.ID, Type: herald.NotifierWebhook}, herald.Page{})
-	if len(ns) != 1 || ns[0].Secret != "s3cret" || ns[0].Config.HTTPHeaders["X-Team"] != "ops" || ns[0].Config.Host != "" {
+	if len(ns) != 1 || ns[0].Secret != "whsec_czNjcmV0" || ns[0].Config.HTTPHeaders["X-Team"] != "ops" || ns[0].Config.Host != "" {
 		t.Fatalf("created notifier: %+v", ns)
 	}
 	_, page := br.get(path)
-	if strings.Contains(page, "s3cret") || !strings.Contains(page, `placeholder="********"`) {
+	if strings.Contains(page, "whsec_czNjcmV0") || !strings.Contains(page, `placeholder="********"`) {
 		t.Fatalf("the edit form shows the secret or no mask")
 	}
 	// Saving with an empty secret keeps it.
@@ -354,7 +354,7 @@ func TestNotifier_CreateEditTest(t *testing.T) {
 		t.Fatalf("edit: %d\n%s", st, body)
 	}
 	n, _ := b.db.FindNotifierByID(b.ctx, ns[0].ID)
-	if n.Name != "Hook 2" || n.Secret != "s3cret" {
+	if n.Name != "Hook 2" || n.Secret != "whsec_czNjcmV0" {
 		t.Fatalf("after edit: %q %q", n.Name, n.Secret)
 	}
 	// Send a test message.

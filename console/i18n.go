@@ -83,6 +83,9 @@ var catalogue = map[string]map[string]string{
 		"Role":                                  "角色",
 		"Back to the matrix":                    "返回设置矩阵",
 		"Secret":                                "密钥",
+		"Private CA (PEM certificates)":         "私有 CA（PEM 证书）",
+		"Do not verify the server certificate (logged as a warning)": "不校验服务器证书（会记录警告日志）",
+
 		"Leave empty to keep the current secret.":                "留空则保留当前密钥。",
 		"Send test message":                                      "发送测试消息",
 		"Test message sent.":                                     "测试消息已发送。",

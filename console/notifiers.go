@@ -13,19 +13,21 @@ import (
 // form shows a field for its types only (console.js hides the rest) and
 // the server reads only those.
 var fieldTypes = map[string][]string{
-	"host":         {herald.NotifierEmail},
-	"port":         {herald.NotifierEmail},
-	"username":     {herald.NotifierEmail},
-	"from":         {herald.NotifierEmail},
-	"tls":          {herald.NotifierEmail},
-	"url":          {herald.NotifierSMS, herald.NotifierDingTalk, herald.NotifierLark, herald.NotifierWeCom, herald.NotifierWebhook},
-	"method":       {herald.NotifierSMS},
-	"headers":      {herald.NotifierSMS, herald.NotifierWebhook},
-	"message_body": {herald.NotifierSMS, herald.NotifierWebhook},
-	"at_mobiles":   {herald.NotifierDingTalk, herald.NotifierWeCom},
-	"at_user_ids":  {herald.NotifierDingTalk, herald.NotifierWeCom, herald.NotifierLark},
-	"rate":         {herald.NotifierSMS, herald.NotifierDingTalk, herald.NotifierLark, herald.NotifierWeCom, herald.NotifierWebhook},
-	"secret":       {herald.NotifierEmail, herald.NotifierDingTalk, herald.NotifierLark, herald.NotifierWebhook},
+	"host":                 {herald.NotifierEmail},
+	"port":                 {herald.NotifierEmail},
+	"username":             {herald.NotifierEmail},
+	"from":                 {herald.NotifierEmail},
+	"tls":                  {herald.NotifierEmail},
+	"tls_ca_pem":           {herald.NotifierEmail},
+	"insecure_skip_verify": {herald.NotifierEmail},
+	"url":                  {herald.NotifierSMS, herald.NotifierDingTalk, herald.NotifierLark, herald.NotifierWeCom, herald.NotifierWebhook},
+	"method":               {herald.NotifierSMS},
+	"headers":              {herald.NotifierSMS, herald.NotifierWebhook},
+	"message_body":         {herald.NotifierSMS, herald.NotifierWebhook},
+	"at_mobiles":           {herald.NotifierDingTalk, herald.NotifierWeCom},
+	"at_user_ids":          {herald.NotifierDingTalk, herald.NotifierWeCom, herald.NotifierLark},
+	"rate":                 {herald.NotifierSMS, herald.NotifierDingTalk, herald.NotifierLark, herald.NotifierWeCom, herald.NotifierWebhook},
+	"secret":               {herald.NotifierEmail, herald.NotifierDingTalk, herald.NotifierLark, herald.NotifierWebhook},
 }
 
 // fieldsFor lists the form fields of a notifier type.
@@ -52,6 +54,8 @@ type notifierForm struct {
 	Username   string
 	From       string
 	TLS        string
+	TLSCAPEM   string
+	Insecure   bool
 	URL        string
 	Method     string
 	Headers    string
@@ -73,7 +77,7 @@ func formOf(n *herald.Notifier) *notifierForm {
 	n = n.Redacted()
 	c := n.Config
 	f := &notifierForm{ID: n.ID, ProjectID: n.ProjectID, Type: n.Type, Name: n.Name, Host: c.Host, Username: c.Username,
-		From: c.From, TLS: c.TLS, URL: c.URL, Method: c.Method, Body: c.MessageBody,
+		From: c.From, TLS: c.TLS, TLSCAPEM: c.TLSCAPEM, Insecure: c.InsecureSkipVerify, URL: c.URL, Method: c.Method, Body: c.MessageBody,
 		AtMobiles: strings.Join(c.AtMobiles, ", "), AtUserIDs: strings.Join(c.AtUserIDs, ", "), HasSecret: n.Secret != "",
 		Masked: strings.Contains(c.URL, herald.SecretMask)}
 	if c.Port != 0 {
@@ -124,6 +128,7 @@ func readNotifier(r *http.Request, n *herald.Notifier) error {
 		return strings.TrimSpace(f.Get(name))
 	}
 	c.Host, c.Username, c.From, c.TLS = get("host"), get("username"), get("from"), get("tls")
+	c.TLSCAPEM, c.InsecureSkipVerify = get("tls_ca_pem"), get("insecure_skip_verify") != ""
 	if p := get("port"); p != "" {
 		port, err := strconv.Atoi(p)
 		if err != nil {

@@ -18,7 +18,7 @@ func TestNotifier_FormHidesCredentials(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	p, _, _ := b.fixture(t)
-	n := &herald.Notifier{ProjectID: p.ID, Type: herald.NotifierWebhook, Name: "Hook", Secret: "whs3cret",
+	n := &herald.Notifier{ProjectID: p.ID, Type: herald.NotifierWebhook, Name: "Hook", Secret: "whsec_d2hzM2NyZXQ=",
 		Config: herald.NotifierConfig{URL: "https://hooks.example.com/in?token=t0kenvalue", HTTPHeaders: map[string]string{"X-Api-Key": "k3yvalue"}}}
 	if err := b.db.CreateNotifier(b.ctx, n); err != nil {
 		t.Fatal(err)
@@ -28,7 +28,7 @@ func TestNotifier_FormHidesCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := "/console/notifiers/" + itoa(n.ID)
-	hidden := []string{"t0kenvalue", "k3yvalue", "whs3cret"}
+	hidden := []string{"t0kenvalue", "k3yvalue", "whsec_d2hzM2NyZXQ="}
 	_, page := br(b, t).get(path)
 	for _, h := range hidden {
 		if strings.Contains(page, h) {

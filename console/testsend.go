@@ -49,6 +49,7 @@ func (c *Console) sender(n *herald.Notifier) (channel.Sender, error) {
 		return sms.New(sms.Config{URL: cfg.URL, Method: cfg.Method, Headers: cfg.HTTPHeaders, BodyTemplate: cfg.MessageBody, Client: client})
 	case herald.NotifierEmail:
 		return email.New(email.Config{Host: cfg.Host, Port: cfg.Port, Username: cfg.Username, Password: n.Secret, From: cfg.From, TLS: cfg.TLS, Timeout: 15 * time.Second,
+			CAPEM: cfg.TLSCAPEM, InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: c.logger().With("notifier", n.ID),
 			AllowPrivate: c.AllowPrivateTargets})
 	}
 	return nil, herald.Errorf(herald.EINVALID, "type", "an inbox notifier delivers in-app messages; there is nothing to test")

@@ -301,6 +301,7 @@ func (s *Service) sender(n *herald.Notifier) (channel.Sender, error) {
 		return sms.New(sms.Config{URL: c.URL, Method: c.Method, Headers: c.HTTPHeaders, BodyTemplate: c.MessageBody, Client: s.http, Now: s.cfg.Now})
 	case herald.NotifierEmail:
 		return email.New(email.Config{Host: c.Host, Port: c.Port, Username: c.Username, Password: n.Secret, From: c.From, TLS: c.TLS,
+			CAPEM: c.TLSCAPEM, InsecureSkipVerify: c.InsecureSkipVerify, Logger: s.cfg.Logger.With("notifier", n.ID),
 			Timeout: s.cfg.SendTimeout, Now: s.cfg.Now, AllowPrivate: s.cfg.AllowPrivateTargets})
 	}
 	return nil, fmt.Errorf("a %s notifier does not send one-time codes", n.Type)

@@ -144,6 +144,7 @@ func (e *Engine) newSender(n *herald.Notifier) (channel.Sender, error) {
 		return sms.New(sms.Config{URL: c.URL, Method: c.Method, Headers: c.HTTPHeaders, BodyTemplate: c.MessageBody, Client: e.http})
 	case herald.NotifierEmail:
 		return email.New(email.Config{Host: c.Host, Port: c.Port, Username: c.Username, Password: n.Secret, From: c.From, TLS: c.TLS,
+			CAPEM: c.TLSCAPEM, InsecureSkipVerify: c.InsecureSkipVerify, Logger: e.logger.With("notifier", n.ID),
 			AllowPrivate: e.cfg.AllowPrivateTargets})
 	}
 	return nil, channel.Permanent(fmt.Errorf("notifier type %q does not send over the network", n.Type))

@@ -237,8 +237,13 @@ func (db *DB) UpdateNotifier(ctx context.Context, n *herald.Notifier) error {
 		}
 		n.ProjectID = old.ProjectID
 		// Bad input is named as such before the credential rule looks at
-		// where the notifier now points.
-		if err := n.Validate(); err != nil {
+		// where the notifier now points. An empty secret keeps the stored
+		// one (MergeStored), so it is judged here as what it stands for.
+		pre := *n
+		if pre.Secret == "" && old.Secret != "" {
+			pre.Secret = herald.SecretMask
+		}
+		if err := pre.Validate(); err != nil {
 			return err
 		}
 		if err := n.MergeStored(old); err != nil {

@@ -110,7 +110,7 @@ func TestNotifierService_LegacyRowsResealed(t *testing.T) {
 			p := &herald.Project{Name: "Payments"}
 			must(t, db.CreateProject(tctx, p))
 			hook := &herald.Notifier{ProjectID: p.ID, Type: herald.NotifierWebhook, Name: "hook", Config: herald.NotifierConfig{URL: "https://placeholder.example/"}}
-			robot := &herald.Notifier{ProjectID: p.ID, Type: herald.NotifierDingTalk, Name: "robot", Config: herald.NotifierConfig{URL: "https://placeholder.example/"}}
+			robot := &herald.Notifier{ProjectID: p.ID, Type: herald.NotifierDingTalk, Name: "robot", Config: herald.NotifierConfig{URL: "https://placeholder.example/?access_token=placeholder"}}
 			inbox := &herald.Notifier{ProjectID: p.ID, Type: herald.NotifierInbox, Name: "inbox"}
 			for _, n := range []*herald.Notifier{hook, robot, inbox} {
 				must(t, db.CreateNotifier(tctx, n))

@@ -1,5 +1,5 @@
 // Package dingtalk delivers messages to a DingTalk custom robot
-// (自定义机器人) as markdown, signed with the robot's secret when one is set
+// (自定义机器人) as markdown (a card as an ActionCard), signed with the robot's secret when one is set
 // ("加签"), and paced to the robot's 20 messages a minute.
 package dingtalk
 
@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/channel"
+	"github.com/heraldhq/herald/channel/card"
 	"github.com/heraldhq/herald/channel/internal/httpsend"
 	"github.com/heraldhq/herald/channel/netguard"
 	"github.com/heraldhq/herald/channel/ratelimit"
@@ -127,16 +128,56 @@ type body struct {
 	At       at       `json:"at"`
 }
 
+// button is one of an ActionCard's buttons, each opening its own link.
+type button struct {
+	Title     string `json:"title"`
+	ActionURL string `json:"actionURL"`
+}
+
+type actionCard struct {
+	Title          string   `json:"title"`
+	Text           string   `json:"text"`
+	BtnOrientation string   `json:"btnOrientation"`
+	Btns           []button `json:"btns"`
+}
+
+// cardBody is the robot's ActionCard message, which has no mentions.
+type cardBody struct {
+	MsgType    string     `json:"msgtype"`
+	ActionCard actionCard `json:"actionCard"`
+}
+
 // Body returns the JSON posted for m. The title (the notification preview)
 // is m.Subject, else the first line of the text. DingTalk only highlights a
 // markdown mention whose "@mobile" or "@userid" appears in the text, so
 // mentions missing from the text are appended to it.
+//
+// A message with a Card (a Feishu card, as a push carries it) is shown
+// whole rather than as its subject: the card's title as a heading above
+// its body (channel/card), sent as an ActionCard with one button per web
+// link of the card, or as markdown when it has none. An ActionCard
+// carries no "at", so mentions of a card with links are written in its
+// text but not highlighted.
 func Body(m channel.Message) ([]byte, error) {
 	text := m.Markdown
 	if text == "" {
 		text = m.Text
 	}
+	var links []card.Link
 	title := m.Subject
+	if len(m.Card) > 0 {
+		c, err := card.Parse(m.Card)
+		if err != nil {
+			return nil, err
+		}
+		if c.Title != "" {
+			title = c.Title
+		}
+		text, links = c.Markdown, c.Links
+		if title != "" {
+			text = strings.TrimSpace("### " + title + "\n\n" + text)
+		}
+	}
 	if title == "" {
 		title, _, _ = strings.Cut(strings.TrimSpace(text), "\n")
 		title = httpsend.Truncate(strings.TrimLeft(title, "# "), 64)
@@ -149,6 +190,13 @@ func Body(m channel.Message) ([]byte, error) {
 	}
 	if len(mentions) > 0 {
 		text = strings.TrimRight(text, "\n") + "\n\n" + strings.Join(mentions, " ")
+	}
+	if len(links) > 0 {
+		ac := actionCard{Title: title, Text: text, BtnOrientation: "0"}
+		for _, l := range links {
+			ac.Btns = append(ac.Btns, button{Title: l.Text, ActionURL: l.URL})
+		}
+		return json.Marshal(cardBody{MsgType: "actionCard", ActionCard: ac})
 	}
 	return json.Marshal(body{
 		MsgType:  "markdown",

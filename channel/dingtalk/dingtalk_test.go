@@ -5,12 +5,14 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -246,4 +248,81 @@ func TestNew_Invalid(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pushCard is a Feishu card as a push carries it (the message the push
+// engine builds: the job name as subject, text and bold markdown).
+const pushCard = `{"config":{"wide_screen_mode":true},"header":{"title":{"tag":"plain_text","content":"Release 2.4"},"template":"blue"},
+"elements":[{"tag":"div","text":{"tag":"lark_md","content":"**Payments** ships on Friday. See [the notes](https://notes.example.com/2.4)."}},
+{"tag":"hr"},
+{"tag":"div","fields":[{"is_short":true,"text":{"tag":"lark_md","content":"**Owner**\nAnn"}}]},
+{"tag":"note","elements":[{"tag":"plain_text","content":"Ops team"}]},
+{"tag":"action","actions":[{"tag":"button","text":{"tag":"plain_text","content":"Open the plan"},"url":"https://plan.example.com/2.4","type":"primary"},
+{"tag":"button","text":{"tag":"plain_text","content":"Applink only"},"url":"lark://applink/x"},
+{"tag":"button","text":{"tag":"plain_text","content":"Dashboard"},"multi_url":{"url":"https://dash.example.com/","pc_url":""}}]}]}`
+
+// TestSender_Send_Card: a card push reaches a DingTalk robot as an
+// ActionCard whose markdown carries the card's title, body and fields, with
+// one button per web link of the card; a card without links goes as
+// markdown. Before, the robot got the bold title alone.
+func TestSender_Send_Card(t *testing.T) {
+	t.Parallel()
+	const ok = `{"errcode":0,"errmsg":"ok"}`
+	t.Run("WithLinks", func(t *testing.T) {
+		t.Parallel()
+		rb := newRobot(t, "", ok)
+		msg := channel.Message{Subject: "Notice", Text: "Notice", Markdown: "**Notice**", Card: json.RawMessage(pushCard)}
+		if _, err := newSender(t, rb, "", nil).Send(context.Background(), msg); err != nil {
+			t.Fatal(err)
+		}
+		rb.mu.Lock()
+		defer rb.mu.Unlock()
+		var got struct {
+			MsgType    string `json:"msgtype"`
+			ActionCard struct {
+				Title string `json:"title"`
+				Text  string `json:"text"`
+				Btns  []struct {
+					Title     string `json:"title"`
+					ActionURL string `json:"actionURL"`
+				} `json:"btns"`
+			} `json:"actionCard"`
+		}
+		if err := json.Unmarshal([]byte(rb.body), &got); err != nil {
+			t.Fatal(err)
+		}
+		ac := got.ActionCard
+		if got.MsgType != "actionCard" || ac.Title != "Release 2.4" {
+			t.Fatalf("body %s; want an actionCard titled Release 2.4", rb.body)
+		}
+		for _, want := range []string{"Release 2.4", "**Payments** ships on Friday. See [the notes](https://notes.example.com/2.4).", "**Owner**", "Ann", "Ops team"} {
+			if !strings.Contains(ac.Text, want) {
+				t.Errorf("text %q lacks %q", ac.Text, want)
+			}
+		}
+		wantBtns := [][2]string{{"Open the plan", "https://plan.example.com/2.4"}, {"Dashboard", "https://dash.example.com/"}}
+		if len(ac.Btns) != len(wantBtns) {
+			t.Fatalf("buttons %+v; want %v", ac.Btns, wantBtns)
+		}
+		for i, b := range ac.Btns {
+			if b.Title != wantBtns[i][0] || b.ActionURL != wantBtns[i][1] {
+				t.Errorf("button %d = %+v; want %v", i, b, wantBtns[i])
+			}
+		}
+	})
+	t.Run("WithoutLinks", func(t *testing.T) {
+		t.Parallel()
+		rb := newRobot(t, "", ok)
+		card := `{"header":{"title":{"tag":"plain_text","content":"Heads up"}},"elements":[{"tag":"markdown","content":"Maintenance **tonight**"}]}`
+		msg := channel.Message{Subject: "Notice", Text: "Notice", Markdown: "**Notice**", Card: json.RawMessage(card)}
+		if _, err := newSender(t, rb, "", nil).Send(context.Background(), msg); err != nil {
+			t.Fatal(err)
+		}
+		rb.mu.Lock()
+		defer rb.mu.Unlock()
+		want := `{"msgtype":"markdown","markdown":{"title":"Heads up","text":"### Heads up\n\nMaintenance **tonight**"},"at":{"atMobiles":[],"atUserIds":[],"isAtAll":false}}`
+		if rb.body != want {
+			t.Errorf("body\n got %s\nwant %s", rb.body, want)
+		}
+	})
 }

@@ -7,6 +7,12 @@
 // is refused, judged on the address the name resolves to when the socket
 // connects. Failures read as a channel.Reason; the dial error behind one
 // is kept for the server log only.
+//
+// The server's certificate is verified against the system's roots, or
+// against a private CA given as PEM (Config.CAPEM, a notifier's
+// tls_ca_pem) for a relay whose certificate an internal CA signed.
+// Config.InsecureSkipVerify turns verification off; every connection made
+// so logs a warning.
 package email
 
 import (
@@ -16,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/mail"
 	"net/textproto"
@@ -62,10 +69,17 @@ type Config struct {
 	From string
 	// TLS is TLSStartTLS (default), TLSImplicit or TLSNone.
 	TLS string
-	// InsecureSkipVerify accepts any server certificate; for tests.
+	// InsecureSkipVerify accepts any server certificate (a notifier's
+	// insecure_skip_verify); each connection logs a warning to Logger.
 	InsecureSkipVerify bool
 	// RootCAs verifies the server certificate instead of the system pool.
 	RootCAs *x509.CertPool
+	// CAPEM is a bundle of PEM certificates verifying the server's
+	// certificate instead of the system pool (a notifier's tls_ca_pem).
+	CAPEM string
+	// Logger receives the warning InsecureSkipVerify gives at every
+	// connection; nil discards it.
+	Logger *slog.Logger
 	// Timeout bounds the whole SMTP conversation; default 30 s.
 	Timeout time.Duration
 	// Now dates messages; default time.Now.
@@ -102,6 +116,19 @@ func New(cfg Config) (*Sender, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.CAPEM != "" {
+		if cfg.InsecureSkipVerify || cfg.RootCAs != nil {
+			return nil, errors.New("email: CAPEM excludes InsecureSkipVerify and RootCAs")
+		}
+		pool, err := ParseCAPEM(cfg.CAPEM)
+		if err != nil {
+			return nil, err
+		}
+		cfg.RootCAs = pool
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	tlsConfig := &tls.Config{
 		ServerName:         cfg.Host,
@@ -172,13 +199,31 @@ func dialFunc(cfg Config, tlsConfig *tls.Config) gomail.DialContextFunc {
 	if cfg.TLS == TLSImplicit {
 		dial = (&tls.Dialer{NetDialer: d, Config: tlsConfig}).DialContext
 	}
+	warn := cfg.InsecureSkipVerify && cfg.TLS != TLSNone
 	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		if warn {
+			// Every connection, not once: whoever reads the log of a
+			// delivery sees that its mail and password crossed a channel
+			// anyone on the path could have intercepted.
+			cfg.Logger.WarnContext(ctx, "email: server certificate not verified (insecure_skip_verify): the relay is not authenticated; set a private CA (tls_ca_pem) instead",
+				"host", cfg.Host, "port", cfg.Port)
+		}
 		c, err := dial(ctx, network, address)
 		if err != nil {
 			return nil, &dialError{err}
 		}
 		return c, nil
 	}
+}
+
+// ParseCAPEM reads a bundle of PEM certificates into a pool; it fails if
+// no certificate in it parses.
+func ParseCAPEM(bundle string) (*x509.CertPool, error) {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM([]byte(bundle)) {
+		return nil, errors.New("email: CAPEM holds no PEM certificate")
+	}
+	return pool, nil
 }
 
 func orDefault(port, def int) int {

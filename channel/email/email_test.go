@@ -1,6 +1,7 @@
 package email_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -8,9 +9,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"mime"
 	"mime/multipart"
@@ -166,6 +169,13 @@ type serverOpts struct {
 func startServer(t *testing.T, be *backend, o serverOpts) (int, *x509.CertPool) {
 	t.Helper()
 	cert, pool := selfSigned(t)
+	return startServerWith(t, be, o, cert), pool
+}
+
+// startServerWith runs a go-smtp server on 127.0.0.1 presenting cert and
+// returns its port.
+func startServerWith(t *testing.T, be *backend, o serverOpts, cert tls.Certificate) int {
+	t.Helper()
 	srv := smtp.NewServer(be)
 	srv.Domain = "mx.test"
 	srv.AllowInsecureAuth = o.auth
@@ -186,7 +196,7 @@ func startServer(t *testing.T, be *backend, o serverOpts) (int, *x509.CertPool) 
 	}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
-	return port, pool
+	return port
 }
 
 var now = time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
@@ -588,4 +598,85 @@ func TestSender_Send_FailureReasons(t *testing.T) {
 			t.Logf("detail: %s", channel.Detail(err))
 		})
 	}
+}
+
+// TestSender_Send_PrivateCA: a relay whose certificate a private CA signed
+// (here self-signed) is refused against the system's roots, trusted with
+// that CA given as PEM (a notifier's tls_ca_pem), and reached unverified
+// with InsecureSkipVerify, which logs a warning at every connection.
+func TestSender_Send_PrivateCA(t *testing.T) {
+	t.Parallel()
+	cert, _ := selfSigned(t)
+	caPEM := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}))
+	var logs safeBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	for _, mode := range []string{"starttls", "tls"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			// Implicit TLS's handshake is part of connecting (see
+			// channel.ReasonConnect), temporary as any failure to connect.
+			untrusted, permanent := channel.ReasonTLS, true
+			if mode == "tls" {
+				untrusted, permanent = channel.ReasonConnect, false
+			}
+			tests := []struct {
+				name    string
+				cfg     email.Config
+				wantErr channel.Reason
+			}{
+				{"SystemRoots", email.Config{}, untrusted},
+				{"PrivateCA", email.Config{CAPEM: caPEM}, ""},
+				{"Insecure", email.Config{InsecureSkipVerify: true, Logger: logger}, ""},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					t.Parallel()
+					be := &backend{}
+					port := startServerWith(t, be, serverOpts{startTLS: mode == "starttls", implicit: mode == "tls"}, cert)
+					cfg := tt.cfg
+					cfg.Host, cfg.Port, cfg.From, cfg.AllowPrivate, cfg.TLS = "127.0.0.1", port, "herald@alerts.example.org", true, mode
+					s, err := email.New(cfg)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for i := range 2 {
+						_, err = s.Send(context.Background(), channel.Message{ID: fmt.Sprint("ca-", i), To: channel.Address{Email: "ann@example.com"}, Subject: "s", Text: "t"})
+						if tt.wantErr == "" && err != nil {
+							t.Fatalf("Send = %v", channel.Detail(err))
+						}
+						if tt.wantErr != "" && (channel.ReasonOf(err) != tt.wantErr || channel.IsPermanent(err) != permanent) {
+							t.Fatalf("Send = %v; want %q, permanent %v", err, tt.wantErr, permanent)
+						}
+					}
+					if n := len(be.deliveries()); tt.wantErr == "" && n != 2 || tt.wantErr != "" && n != 0 {
+						t.Fatalf("%d deliveries", n)
+					}
+					if cfg.InsecureSkipVerify {
+						want := fmt.Sprintf("port=%d", port)
+						if n := strings.Count(logs.String(), want); n != 2 || !strings.Contains(logs.String(), "level=WARN") {
+							t.Fatalf("%d warnings for this relay, want one per connection (2):\n%s", n, logs.String())
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// safeBuffer is a bytes.Buffer for concurrent writers.
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -3,7 +3,10 @@
 // when a socket is about to connect,
 // on the address the resolver returned, so a name that resolves to a public
 // address at validation time and to 127.0.0.1 at send time (DNS rebinding)
-// is still refused, and so is every hop of a redirect chain.
+// is still refused.
+//
+// The HTTP client follows no redirect: a 3xx answer is returned as is, for
+// the caller to treat as the failure it is (see NewHTTPClient).
 package netguard
 
 import (
@@ -22,13 +25,9 @@ import (
 // refused target as a permanent failure with errors.Is.
 var ErrForbiddenAddress = errors.New("forbidden target address")
 
-// DefaultTimeout bounds a whole request (connect, redirects, reading the
-// body) when Options.Timeout is zero.
+// DefaultTimeout bounds a whole request (connect, reading the body) when
+// Options.Timeout is zero.
 const DefaultTimeout = 10 * time.Second
-
-// maxRedirects matches net/http's own default; it is repeated here because a
-// custom CheckRedirect replaces that default.
-const maxRedirects = 10
 
 // Options configures a guarded HTTP client.
 type Options struct {
@@ -131,10 +130,18 @@ func dialer(opts Options) *net.Dialer {
 	}
 }
 
-// NewHTTPClient returns an HTTP client whose every connection, including
-// those opened to follow redirects, goes through the guard. It ignores
-// HTTP_PROXY and friends: through a proxy the guard would only see the
-// proxy's address.
+// NewHTTPClient returns an HTTP client whose every connection goes through
+// the guard. It ignores HTTP_PROXY and friends: through a proxy the guard
+// would only see the proxy's address.
+//
+// It follows no redirect (CheckRedirect answers http.ErrUseLastResponse),
+// whatever the status. Herald only ever POSTs (or PUTs) to a configured
+// target, and following would be wrong every way: net/http turns a POST
+// answered 301, 302 or 303 into a GET without its body, which a 200 landing
+// page then "accepts"; for 307 and 308 it would resend the body, the
+// signature and the configured headers (API keys) to a URL nobody
+// configured. The caller sees the 3xx answer and fails the send; see
+// channel/internal/httpsend.
 func NewHTTPClient(opts Options) *http.Client {
 	timeout := opts.Timeout
 	if timeout <= 0 {
@@ -151,19 +158,15 @@ func NewHTTPClient(opts Options) *http.Client {
 		ExpectContinueTimeout: time.Second,
 	}
 	return &http.Client{
-		Transport: tr,
-		Timeout:   timeout,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= maxRedirects {
-				return fmt.Errorf("netguard: stopped after %d redirects", maxRedirects)
-			}
-			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-				return fmt.Errorf("netguard: redirect to scheme %q: %w", req.URL.Scheme, ErrForbiddenAddress)
-			}
-			return nil
-		},
+		Transport:     tr,
+		Timeout:       timeout,
+		CheckRedirect: NoRedirect,
 	}
 }
+
+// NoRedirect is a CheckRedirect policy that follows nothing: the client
+// returns the redirect answer itself.
+func NoRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // CheckURL validates a target URL at configuration time: http or https, a
 // host, no user info. It does not resolve the host; the dial-time guard

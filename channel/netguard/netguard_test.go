@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/heraldhq/herald/channel/netguard"
@@ -147,18 +148,26 @@ func TestNewHTTPClient_Loopback(t *testing.T) {
 	})
 }
 
-// TestNewHTTPClient_Redirect allows only 127.0.0.1 and has the server
-// redirect to 127.0.0.2 (still this machine's loopback, so nothing leaves
-// the host even if the guard failed): the redirect's dial must be refused.
+// TestNewHTTPClient_Redirect: the client follows no redirect at all, to
+// this host or another (127.0.0.2, still this machine's loopback, so
+// nothing leaves the host even if the policy failed), or to another scheme:
+// the 3xx answer is the answer, and nothing is requested at its Location.
 func TestNewHTTPClient_Redirect(t *testing.T) {
 	t.Parallel()
 	var target string
+	var mu sync.Mutex
+	landed := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/ok":
+			mu.Lock()
+			landed++
+			mu.Unlock()
 			io.WriteString(w, "ok")
 		case "/to-self":
 			http.Redirect(w, r, "/ok", http.StatusFound)
+		case "/to-self-307":
+			http.Redirect(w, r, "/ok", http.StatusTemporaryRedirect)
 		case "/to-other":
 			http.Redirect(w, r, target, http.StatusFound)
 		case "/to-file":
@@ -173,31 +182,32 @@ func TestNewHTTPClient_Redirect(t *testing.T) {
 		Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
 	})
 	tests := []struct {
-		path   string
-		wantOK bool
+		path string
+		want int
 	}{
-		{"/to-self", true},
-		{"/to-other", false},
-		{"/to-file", false},
+		{"/to-self", http.StatusFound},
+		{"/to-self-307", http.StatusTemporaryRedirect},
+		{"/to-other", http.StatusFound},
+		{"/to-file", http.StatusFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
 			t.Parallel()
-			resp, err := c.Get(srv.URL + tt.path)
-			if tt.wantOK {
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
-				return
+			resp, err := c.Post(srv.URL+tt.path, "application/json", strings.NewReader(`{}`))
+			if err != nil {
+				t.Fatal(err)
 			}
-			if err == nil {
-				resp.Body.Close()
-				t.Fatal("redirect followed")
-			}
-			if !errors.Is(err, netguard.ErrForbiddenAddress) {
-				t.Fatalf("Get = %v; want ErrForbiddenAddress", err)
+			resp.Body.Close()
+			if resp.StatusCode != tt.want || resp.Header.Get("Location") == "" {
+				t.Fatalf("status %d, Location %q; want the %d answer itself", resp.StatusCode, resp.Header.Get("Location"), tt.want)
 			}
 		})
 	}
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if landed != 0 {
+			t.Errorf("a redirect was followed %d times", landed)
+		}
+	})
 }

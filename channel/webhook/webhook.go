@@ -2,6 +2,15 @@
 // Webhooks specification describes (https://www.standardwebhooks.com):
 // webhook-id, webhook-timestamp and webhook-signature headers, the
 // signature an HMAC-SHA256 of "id.timestamp.body".
+//
+// Redirects are never followed, 307 and 308 included: a receiver answering
+// any 3xx fails the delivery permanently, the error naming the status and
+// the Location (without its query). Following a 301/302/303 would turn the
+// POST into a GET without a body, which the landing page answers 200; and
+// re-sending a signed body (307/308) to a URL the receiver names would hand
+// the configured headers to a host nobody configured, and a signature
+// checked by that host would prove nothing about the configured one. The
+// fix is on the notifier: configure the URL the receiver really serves.
 package webhook
 
 import (
@@ -37,8 +46,12 @@ type Config struct {
 	// overridden.
 	Headers map[string]string
 	// Secret signs requests: "whsec_<base64 key>" as Standard Webhooks
-	// issues them, or any other string, whose bytes are the key. Empty
-	// sends unsigned requests.
+	// issues them, so that a receiver verifies with the official
+	// libraries' NewWebhook(secret). Empty sends unsigned requests. A
+	// notifier's secret is checked to be of that form when it is created
+	// (herald.Notifier.Validate); any other string is still taken, its
+	// bytes as the key, only for notifiers stored before that check, so
+	// their receivers keep verifying.
 	Secret string
 	// Client defaults to a netguard client refusing private targets.
 	Client *http.Client

@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/channel"
 	"github.com/heraldhq/herald/channel/netguard"
 	"github.com/heraldhq/herald/channel/webhook"
@@ -307,6 +310,99 @@ func TestNew_Invalid(t *testing.T) {
 			t.Parallel()
 			if _, err := webhook.New(cfg); err == nil {
 				t.Fatal("New accepted an invalid config")
+			}
+		})
+	}
+}
+
+// TestSender_Send_Redirect: a receiver answering a redirect is a failed
+// delivery, permanent, whose error shows where it pointed. Following it
+// would have sent a GET with an empty body (301, 302, 303) to a URL nobody
+// configured, or the signed body and configured headers there (307, 308),
+// and recorded the delivery delivered on the landing page's 200.
+func TestSender_Send_Redirect(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			var landed []string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/landing" {
+					b, _ := io.ReadAll(r.Body)
+					mu.Lock()
+					landed = append(landed, r.Method+" "+string(b))
+					mu.Unlock()
+					return // 200
+				}
+				http.Redirect(w, r, "/landing?token=leak", status)
+			}))
+			t.Cleanup(srv.Close)
+			s, err := webhook.New(webhook.Config{URL: srv.URL + "/hook", Secret: refSecret, Client: testClient()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.Send(context.Background(), channel.Message{ID: "r1", Text: "hello"})
+			if err == nil || !channel.IsPermanent(err) {
+				t.Fatalf("Send = %v; want a permanent failure", err)
+			}
+			if want := srv.URL + "/landing"; !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), strconv.Itoa(status)) {
+				t.Errorf("error %q; want the status and Location %s", err, want)
+			}
+			if strings.Contains(err.Error(), "leak") {
+				t.Errorf("error %q shows the Location's query", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(landed) != 0 {
+				t.Errorf("redirect followed: %q", landed)
+			}
+		})
+	}
+}
+
+// TestSender_Send_OfficialLibraryVerifies: every secret a notifier accepts
+// signs requests that a receiver written with the official Standard
+// Webhooks library verifies, configured with that same secret
+// (standardwebhooks.NewWebhook and Verify, timestamp tolerance included).
+// A raw secret used to be accepted and signed with its bytes as the key,
+// which NewWebhook cannot reproduce: it base64-decodes what it is given.
+func TestSender_Send_OfficialLibraryVerifies(t *testing.T) {
+	t.Parallel()
+	for _, secret := range []string{
+		refSecret,
+		"whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef0123456789abcdef")),
+		"abcd1234abcd1234abcd1234abcd1234", // raw, yet valid base64
+		"my-shared-secret",                 // raw
+	} {
+		t.Run(secret, func(t *testing.T) {
+			t.Parallel()
+			n := &herald.Notifier{Type: herald.NotifierWebhook, Name: "hook", Secret: secret, Config: herald.NotifierConfig{URL: "https://hooks.example.com/in"}}
+			if err := n.Validate(); err != nil {
+				if herald.ErrorField(err) != "secret" {
+					t.Fatalf("Validate = %v; want valid, or refused naming secret", err)
+				}
+				return // refused at creation: it never signs anything
+			}
+			wh, err := standardwebhooks.NewWebhook(secret)
+			if err != nil {
+				t.Fatalf("a secret Validate accepts is refused by standardwebhooks.NewWebhook: %v", err)
+			}
+			verdict := make(chan error, 1)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				verdict <- wh.Verify(body, r.Header)
+			}))
+			t.Cleanup(srv.Close)
+			s, err := webhook.New(webhook.Config{URL: srv.URL, Secret: n.Secret, Client: testClient()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Send(context.Background(), channel.Message{ID: "msg_1", Subject: "s", Text: "t"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-verdict; err != nil {
+				t.Fatalf("the official library rejects the signature: %v", err)
 			}
 		})
 	}

@@ -1,6 +1,6 @@
 // Package wecom delivers messages to a WeCom (企业微信) group robot as
-// markdown, or as text when the message mentions people, paced to the
-// robot's 20 messages a minute.
+// markdown (a card included), or as text when the message mentions
+// people, paced to the robot's 20 messages a minute.
 package wecom
 
 import (
@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/channel"
+	"github.com/heraldhq/herald/channel/card"
 	"github.com/heraldhq/herald/channel/internal/httpsend"
 	"github.com/heraldhq/herald/channel/netguard"
 	"github.com/heraldhq/herald/channel/ratelimit"
@@ -134,7 +136,33 @@ type body struct {
 // (m.Markdown shown literally when there is no text). Reliable mentions
 // matter more for an alert than formatting. Content is cut to the API's
 // limits (4096 bytes markdown, 2048 text).
+//
+// A message with a Card (a Feishu card, as a push carries it) is shown
+// whole rather than as its subject: the card's title in bold, its body
+// (channel/card) and a line per web link of the card, as markdown, or as
+// plain text when the message mentions people.
 func Body(m channel.Message) ([]byte, error) {
+	if len(m.Card) > 0 {
+		c, err := card.Parse(m.Card)
+		if err != nil {
+			return nil, err
+		}
+		title := c.Title
+		if title == "" {
+			title = m.Subject
+		}
+		md, plain := []string{}, []string{}
+		if title != "" {
+			md, plain = append(md, "**"+title+"**"), append(plain, title)
+		}
+		if c.Markdown != "" {
+			md, plain = append(md, c.Markdown), append(plain, c.Text)
+		}
+		for _, l := range c.Links {
+			md, plain = append(md, "["+l.Text+"]("+l.URL+")"), append(plain, l.Text+": "+l.URL)
+		}
+		m.Subject, m.Markdown, m.Text = "", strings.Join(md, "\n\n"), strings.Join(plain, "\n\n")
+	}
 	if len(m.AtUserIDs) > 0 || len(m.AtMobiles) > 0 {
 		content := m.Text
 		if content == "" {

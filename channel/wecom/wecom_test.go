@@ -2,6 +2,7 @@ package wecom_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -173,6 +174,59 @@ func TestNew(t *testing.T) {
 			t.Parallel()
 			if _, err := wecom.New(tt.cfg); (err != nil) != tt.wantErr {
 				t.Fatalf("New = %v; wantErr %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestSender_Send_Card: a card push reaches a WeCom robot as markdown
+// carrying the card's title, body and its web links; with mentions, as
+// text carrying the same. Before, the robot got the bold title alone.
+func TestSender_Send_Card(t *testing.T) {
+	t.Parallel()
+	card := `{"header":{"title":{"tag":"plain_text","content":"Release 2.4"}},
+"elements":[{"tag":"div","text":{"tag":"lark_md","content":"**Payments** ships on Friday."}},
+{"tag":"action","actions":[{"tag":"button","text":{"tag":"plain_text","content":"Open the plan"},"url":"https://plan.example.com/2.4"}]}]}`
+	tests := []struct {
+		name     string
+		msg      channel.Message
+		wantType string
+		want     []string
+	}{
+		{"Markdown", channel.Message{Subject: "Notice", Text: "Notice", Markdown: "**Notice**", Card: json.RawMessage(card)}, "markdown",
+			[]string{"**Release 2.4**", "**Payments** ships on Friday.", "[Open the plan](https://plan.example.com/2.4)"}},
+		{"MentionsText", channel.Message{Subject: "Notice", Text: "Notice", Markdown: "**Notice**", Card: json.RawMessage(card), AtUserIDs: []string{"wangqing"}}, "text",
+			[]string{"Release 2.4", "Payments ships on Friday.", "Open the plan: https://plan.example.com/2.4"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rb := newRobot(t, `{"errcode":0,"errmsg":"ok"}`)
+			s, err := wecom.New(wecom.Config{URL: rb.srv.URL + "/cgi-bin/webhook/send?key=" + key, Client: client()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Send(context.Background(), tt.msg); err != nil {
+				t.Fatal(err)
+			}
+			rb.mu.Lock()
+			defer rb.mu.Unlock()
+			var got struct {
+				MsgType  string `json:"msgtype"`
+				Markdown struct{ Content string }
+				Text     struct{ Content string }
+			}
+			if err := json.Unmarshal([]byte(rb.body), &got); err != nil {
+				t.Fatal(err)
+			}
+			content := got.Markdown.Content + got.Text.Content
+			if got.MsgType != tt.wantType {
+				t.Fatalf("msgtype %q; want %q (%s)", got.MsgType, tt.wantType, rb.body)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(content, w) {
+					t.Errorf("content %q lacks %q", content, w)
+				}
 			}
 		})
 	}

@@ -558,9 +558,7 @@ func notifierError(f string, err error) error {
 		field = "msg_type"
 	}
 	msg := herald.ErrorMessage(err)
-	if herald.ErrorField(err) == "config.url" {
-		msg = "send_url must be an http or https URL"
-	}
+	msg = strings.ReplaceAll(msg, "config.url", "send_url")
 	return invalid(f+"."+field, "%s.", strings.TrimSuffix(msg, "."))
 }
 

@@ -62,7 +62,7 @@ func setup(t *testing.T, db *store.DB) *testBundle {
 	b.app = &herald.Source{ProjectID: b.project.ID, Kind: herald.SourceApplication, ExternalID: appID, Name: "payments-app"}
 	must(t, db.CreateSource(b.ctx, b.app))
 	b.email = &herald.Notifier{ProjectID: b.project.ID, Type: herald.NotifierEmail, Name: "smtp",
-		Config: herald.NotifierConfig{Host: "127.0.0.1", Port: 2525, From: "herald@example.com", TLS: "none"}, Secret: "smtp-pass"}
+		Config: herald.NotifierConfig{Host: "127.0.0.1", Port: 2525, Username: "herald", From: "herald@example.com", TLS: "none"}, Secret: "smtp-pass"}
 	must(t, db.CreateNotifier(b.ctx, b.email))
 	b.token = b.newToken(t, herald.PermSettingsWrite, herald.PermNotifiersWrite)
 	gs := storetest.Guard(db)
@@ -360,7 +360,7 @@ func TestMessages_BadInput(t *testing.T) {
 
 		good := `[{"msg_type":"message","msg_state":true}]`
 		item := func(fields string) string {
-			return `[{"msg_type":"dingtalk","send_url":"https://oapi.dingtalk.com/robot/send"` + fields + `}]`
+			return `[{"msg_type":"dingtalk","send_url":"https://oapi.dingtalk.com/robot/send?access_token=t"` + fields + `}]`
 		}
 		appPath := func(p, a string) string { return "/v2/projects/" + p + "/applications/" + a + "/messages" }
 		for _, tc := range []struct {

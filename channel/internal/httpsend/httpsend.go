@@ -60,6 +60,10 @@ type Response struct {
 //   - 2xx: the answer, no error;
 //   - 408, 429, 5xx: temporary; 429 and 503 carry Retry-After (seconds or
 //     an HTTP date, relative to now());
+//   - 3xx: permanent, the error naming the status and the Location (without
+//     its query): no redirect is ever followed, whatever c's own policy
+//     (see netguard.NewHTTPClient for why); the peer's URL is to be
+//     corrected in the notifier;
 //   - other statuses: permanent;
 //   - a target refused by netguard: permanent, channel.ReasonForbidden;
 //   - other transport errors (refused connection, timeout, TLS, an answer
@@ -85,7 +89,9 @@ func Do(ctx context.Context, c *http.Client, req Request, now func() time.Time) 
 		hr.Header.Set("User-Agent", UserAgent)
 	}
 	where := method + " " + Redact(req.URL)
-	resp, err := Client(c).Do(hr)
+	client := *Client(c) // a copy, so the policy below holds for any client
+	client.CheckRedirect = netguard.NoRedirect
+	resp, err := client.Do(hr)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -110,6 +116,13 @@ func Do(ctx context.Context, c *http.Client, req Request, now func() time.Time) 
 		return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}, nil
 	}
 	err = fmt.Errorf("%s: %s: %s", req.Channel, where, resp.Status)
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		loc := "no Location"
+		if l, lerr := resp.Location(); lerr == nil {
+			loc = "Location " + Redact(l.String())
+		}
+		return nil, channel.Permanent(fmt.Errorf("%w: redirect not followed (%s); configure the final URL", err, loc))
+	}
 	if s := strings.TrimSpace(Truncate(string(body), 200)); s != "" {
 		err = fmt.Errorf("%w: %s", err, s)
 	}

@@ -118,3 +118,43 @@ func TestRedactTruncate(t *testing.T) {
 		t.Errorf("Truncate = %q", got)
 	}
 }
+
+// TestDo_RedirectNotFollowed: Do never follows a redirect, whatever the
+// client's own policy (here net/http's, which follows): the answer is a
+// permanent failure naming the status and the Location (without its
+// query), and the Location is never requested.
+func TestDo_RedirectNotFollowed(t *testing.T) {
+	t.Parallel()
+	clients := map[string]*http.Client{
+		"netguard": netguard.NewHTTPClient(netguard.Options{AllowPrivate: true}),
+		"plain":    {},
+	}
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		for name, c := range clients {
+			t.Run(name+"/"+http.StatusText(status), func(t *testing.T) {
+				t.Parallel()
+				landed := make(chan string, 1)
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.URL.Path == "/landing" {
+						landed <- r.Method
+						return
+					}
+					http.Redirect(w, r, "/landing?key=secret", status)
+				}))
+				defer srv.Close()
+				_, err := httpsend.Do(context.Background(), c, httpsend.Request{Channel: "test", URL: srv.URL + "/p", Body: []byte(`{}`)}, time.Now)
+				if !channel.IsPermanent(err) {
+					t.Fatalf("Do = %v; want a permanent failure", err)
+				}
+				if s := err.Error(); !strings.Contains(s, "redirect") || !strings.Contains(s, srv.URL+"/landing") || strings.Contains(s, "secret") {
+					t.Errorf("error %q; want the redirect's Location without its query", s)
+				}
+				select {
+				case m := <-landed:
+					t.Errorf("redirect followed with %s", m)
+				default:
+				}
+			})
+		}
+	}
+}
