@@ -47,7 +47,7 @@ type Config struct {
 	// Senders is the sender factory shared with OTP and the console; nil
 	// builds one over db's shared rate limiter.
 	Senders *senders.Factory
-	Logger     *slog.Logger
+	Logger  *slog.Logger
 	// ID names this node among those sharing the database.
 	ID string
 	// Lease is how long a claimed delivery or event belongs to the node

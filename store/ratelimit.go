@@ -143,7 +143,6 @@ func maxTime(a, b time.Time) time.Time {
 	return a
 }
 
-
 // PauseRateKey holds every send to key, on every node, until until.
 func (db *DB) PauseRateKey(ctx context.Context, key string, until time.Time) error {
 	return db.updateTenant(ctx, 0, func(tx *Tx) error { return tx.pauseKey(key, until) })
