@@ -153,16 +153,28 @@ func (db *DB) Dispatch(ctx context.Context, grace time.Duration) (Dispatched, er
 		if err != nil {
 			return err
 		}
-		fresh, err := scan(`SELECT id, tenant_id FROM deliveries WHERE status = 'pending' AND lease_until IS NULL AND updated_at <= ?
-			ORDER BY updated_at LIMIT ?`+lock, ms(tx.now.Add(-grace)), dispatchMax)
+		// New work whose job is still waiting in River's queue is not
+		// lost, only late: while any job waits to be fetched, the nodes are
+		// alive and busy, and taking over would only duplicate work. A job
+		// a dead node held is running, not waiting.
+		var waiting int
+		err = c.queryRow(`SELECT COUNT(*) FROM (SELECT 1 FROM river_job WHERE state = 'available' LIMIT 1) w`).Scan(&waiting)
 		if err != nil {
 			return err
 		}
-		ds = append(ds, fresh...)
-		evs, err := scan(`SELECT id, tenant_id FROM events WHERE fanned_out_at IS NULL AND created_at <= ?
-			AND (fanout_lease_until IS NULL OR fanout_lease_until <= ?) ORDER BY created_at LIMIT ?`+lock, ms(tx.now.Add(-grace)), now, dispatchMax)
-		if err != nil {
-			return err
+		var evs []owned
+		if waiting == 0 {
+			fresh, err := scan(`SELECT id, tenant_id FROM deliveries WHERE status = 'pending' AND lease_until IS NULL AND updated_at <= ?
+				ORDER BY updated_at LIMIT ?`+lock, ms(tx.now.Add(-grace)), dispatchMax)
+			if err != nil {
+				return err
+			}
+			ds = append(ds, fresh...)
+			evs, err = scan(`SELECT id, tenant_id FROM events WHERE fanned_out_at IS NULL AND created_at <= ?
+				AND (fanout_lease_until IS NULL OR fanout_lease_until <= ?) ORDER BY created_at LIMIT ?`+lock, ms(tx.now.Add(-grace)), now, dispatchMax)
+			if err != nil {
+				return err
+			}
 		}
 		var jobs []river.InsertManyParams
 		byTenant := func(os []owned) (map[int64][]int64, []int64) {
