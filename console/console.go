@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/channel/senders"
 )
 
 //go:embed templates/*.html
@@ -88,8 +89,11 @@ type Console struct {
 	// AllowPrivateTargets lets "send test message" reach loopback and
 	// private addresses, as the delivery engine's option of that name.
 	AllowPrivateTargets bool
-	// HTTPClient overrides the guarded client test messages go through.
+	// HTTPClient overrides the guarded client test messages go through
+	// (when Senders is nil).
 	HTTPClient *http.Client
+	// Senders is the sender factory shared with the engine and OTP.
+	Senders *senders.Factory
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives internal errors; nil discards.

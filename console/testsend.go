@@ -4,19 +4,12 @@ import (
 	"context"
 	"fmt"
 	"html"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/channel"
-	"github.com/heraldhq/herald/channel/dingtalk"
-	"github.com/heraldhq/herald/channel/email"
-	"github.com/heraldhq/herald/channel/lark"
-	"github.com/heraldhq/herald/channel/netguard"
-	"github.com/heraldhq/herald/channel/sms"
-	"github.com/heraldhq/herald/channel/webhook"
-	"github.com/heraldhq/herald/channel/wecom"
+	"github.com/heraldhq/herald/channel/senders"
 )
 
 // "Send test message" sends one message straight through the notifier's
@@ -26,33 +19,22 @@ import (
 // not an event, and its outcome is shown at once instead: a peer's answer,
 // or the category of a failure to reach one (channel.Reason).
 
-func (c *Console) httpClient() *http.Client {
-	if c.HTTPClient != nil {
-		return c.HTTPClient
+// senders is the sender factory: the one serve shares with the engine and
+// OTP (Senders), whose shared rate limiter a test message waits for like
+// any other send, or one of the console's own.
+func (c *Console) senders() *senders.Factory {
+	if c.Senders != nil {
+		return c.Senders
 	}
-	return netguard.NewHTTPClient(netguard.Options{AllowPrivate: c.AllowPrivateTargets, Timeout: 15 * time.Second})
+	return senders.New(senders.Options{AllowPrivateTargets: c.AllowPrivateTargets, HTTPClient: c.HTTPClient})
 }
 
 // sender builds the channel sender of a notifier.
 func (c *Console) sender(n *herald.Notifier) (channel.Sender, error) {
-	cfg, client := n.Config, c.httpClient()
-	switch n.Type {
-	case herald.NotifierWebhook:
-		return webhook.New(webhook.Config{URL: cfg.URL, Headers: cfg.HTTPHeaders, Secret: n.Secret, Client: client})
-	case herald.NotifierDingTalk:
-		return dingtalk.New(dingtalk.Config{URL: cfg.URL, Secret: n.Secret, Client: client})
-	case herald.NotifierLark:
-		return lark.New(lark.Config{URL: cfg.URL, Secret: n.Secret, Client: client})
-	case herald.NotifierWeCom:
-		return wecom.New(wecom.Config{URL: cfg.URL, Client: client})
-	case herald.NotifierSMS:
-		return sms.New(sms.Config{URL: cfg.URL, Method: cfg.Method, Headers: cfg.HTTPHeaders, BodyTemplate: cfg.MessageBody, Client: client})
-	case herald.NotifierEmail:
-		return email.New(email.Config{Host: cfg.Host, Port: cfg.Port, Username: cfg.Username, Password: n.Secret, From: cfg.From, TLS: cfg.TLS, Timeout: 15 * time.Second,
-			CAPEM: cfg.TLSCAPEM, InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: c.logger().With("notifier", n.ID),
-			AllowPrivate: c.AllowPrivateTargets})
+	if n.Type == herald.NotifierInbox {
+		return nil, herald.Errorf(herald.EINVALID, "type", "an inbox notifier delivers in-app messages; there is nothing to test")
 	}
-	return nil, herald.Errorf(herald.EINVALID, "type", "an inbox notifier delivers in-app messages; there is nothing to test")
+	return c.senders().Paced(n)
 }
 
 // sendTest sends the test message; to is the address for email and SMS.

@@ -35,9 +35,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/channel"
-	"github.com/heraldhq/herald/channel/email"
-	"github.com/heraldhq/herald/channel/netguard"
-	"github.com/heraldhq/herald/channel/sms"
+	"github.com/heraldhq/herald/channel/senders"
 )
 
 // Store keeps the codes' records; *store.DB implements it.
@@ -62,8 +60,12 @@ type Config struct {
 	// AllowPrivateTargets lets SMS gateways and SMTP relays on loopback and private
 	// addresses be reached (HERALD_ALLOW_PRIVATE_TARGETS; tests).
 	AllowPrivateTargets bool
-	// HTTPClient overrides the guarded client SMS gateways are called with.
+	// HTTPClient overrides the guarded client SMS gateways are called with
+	// (when Senders is nil).
 	HTTPClient *http.Client
+	// Senders is the sender factory shared with the engine and the
+	// console; nil builds one without a shared rate limiter.
+	Senders *senders.Factory
 	// SendTimeout bounds one send (default 20 s).
 	SendTimeout time.Duration
 
@@ -135,8 +137,9 @@ func New(cfg Config) (*Service, error) {
 	m := hmac.New(sha256.New, cfg.Key)
 	m.Write([]byte("herald otp code v1"))
 	s.key = m.Sum(nil)
-	if s.http == nil {
-		s.http = netguard.NewHTTPClient(netguard.Options{AllowPrivate: cfg.AllowPrivateTargets, Timeout: cfg.SendTimeout})
+	if s.cfg.Senders == nil {
+		s.cfg.Senders = senders.New(senders.Options{AllowPrivateTargets: cfg.AllowPrivateTargets, HTTPClient: cfg.HTTPClient,
+			Timeout: cfg.SendTimeout, Now: cfg.Now})
 	}
 	return s, nil
 }
@@ -295,14 +298,9 @@ func (s *Service) newID() (string, error) {
 
 // sender builds the channel sender of a notifier.
 func (s *Service) sender(n *herald.Notifier) (channel.Sender, error) {
-	c := n.Config
 	switch n.Type {
-	case herald.NotifierSMS:
-		return sms.New(sms.Config{URL: c.URL, Method: c.Method, Headers: c.HTTPHeaders, BodyTemplate: c.MessageBody, Client: s.http, Now: s.cfg.Now})
-	case herald.NotifierEmail:
-		return email.New(email.Config{Host: c.Host, Port: c.Port, Username: c.Username, Password: n.Secret, From: c.From, TLS: c.TLS,
-			CAPEM: c.TLSCAPEM, InsecureSkipVerify: c.InsecureSkipVerify, Logger: s.cfg.Logger.With("notifier", n.ID),
-			Timeout: s.cfg.SendTimeout, Now: s.cfg.Now, AllowPrivate: s.cfg.AllowPrivateTargets})
+	case herald.NotifierSMS, herald.NotifierEmail:
+		return s.cfg.Senders.Paced(n)
 	}
 	return nil, fmt.Errorf("a %s notifier does not send one-time codes", n.Type)
 }

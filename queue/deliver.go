@@ -10,13 +10,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/channel"
-	"github.com/heraldhq/herald/channel/dingtalk"
-	"github.com/heraldhq/herald/channel/email"
-	"github.com/heraldhq/herald/channel/lark"
-	"github.com/heraldhq/herald/channel/ratelimit"
-	"github.com/heraldhq/herald/channel/sms"
-	"github.com/heraldhq/herald/channel/webhook"
-	"github.com/heraldhq/herald/channel/wecom"
+	"github.com/heraldhq/herald/channel/senders"
 	"github.com/heraldhq/herald/store"
 	"github.com/riverqueue/river"
 )
@@ -26,39 +20,64 @@ type deliverWorker struct {
 	e *Engine
 }
 
-// Timeout leaves room for a batch throttled by a robot's rate limit.
-func (w *deliverWorker) Timeout(*river.Job[store.DeliverArgs]) time.Duration { return 10 * time.Minute }
-
-// Work sends the job's deliveries, SendConcurrency at a time, and records
-// every outcome in one transaction.
+// Work claims the job's deliveries (leased to this node, and each to a
+// rate-limited robot only with a free slot of its limit: the others wait
+// as pending rows, holding no worker), sends them SendConcurrency at a
+// time while a heartbeat keeps their lease, and records every outcome in
+// one transaction.
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[store.DeliverArgs]) error {
 	ctx = tenantContext(ctx, job.Args.TenantID)
-	claimed, err := w.e.db.ClaimDeliveries(ctx, job.Args.DeliveryIDs)
+	notifiers := map[int64]*notifierOrErr{}
+	var mu sync.Mutex
+	notifier := func(id int64) (*herald.Notifier, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		n, ok := notifiers[id]
+		if !ok {
+			n = &notifierOrErr{}
+			n.n, n.err = w.e.db.FindNotifierByID(ctx, id)
+			notifiers[id] = n
+		}
+		return n.n, n.err
+	}
+	// Each notifier is read once per job, through the read pool, as the
+	// claiming transaction paces by it.
+	claimed, err := w.e.db.ClaimDeliveries(ctx, job.Args.DeliveryIDs, store.ClaimOptions{
+		Lease: w.e.cfg.Lease,
+		Pace: func(id int64) (store.Pace, error) {
+			n, err := notifier(id)
+			if err != nil {
+				return store.Pace{}, err
+			}
+			return senders.Pace(n), nil
+		},
+	})
 	if err != nil || len(claimed) == 0 {
 		return err
 	}
-	senders := map[int64]*senderOrErr{}
-	var mu sync.Mutex
+	built := map[int64]*senderOrErr{}
 	sender := func(id int64) (channel.Sender, error) {
+		n, err := notifier(id)
 		mu.Lock()
 		defer mu.Unlock()
-		s, ok := senders[id]
+		s, ok := built[id]
 		if !ok {
 			s = &senderOrErr{}
-			n, err := w.e.db.FindNotifierByID(ctx, id)
 			if err == nil {
 				// A configuration the channel refuses (a secret that is
 				// not base64, an SMS template that does not render JSON)
 				// refuses every attempt alike: fail at once.
-				if s.sender, err = w.e.newSender(n); err != nil {
+				if s.sender, err = w.e.senders.Sender(n); err != nil {
 					err = channel.Permanent(fmt.Errorf("notifier %d: %w", id, err))
 				}
 			}
 			s.err = err
-			senders[id] = s
+			built[id] = s
 		}
 		return s.sender, s.err
 	}
+	stop := w.e.heartbeat(ctx, claimed)
+	defer stop()
 	results := make([]store.DeliveryResult, len(claimed))
 	sem := make(chan struct{}, w.e.cfg.SendConcurrency)
 	var wg sync.WaitGroup
@@ -71,7 +90,41 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[store.DeliverAr
 		}()
 	}
 	wg.Wait()
+	stop()
 	return w.e.db.FinishDeliveries(context.WithoutCancel(ctx), results)
+}
+
+type notifierOrErr struct {
+	n   *herald.Notifier
+	err error
+}
+
+// heartbeat keeps the lease of claimed deliveries until stop is called, so
+// that a slow batch is not taken over while this node still works on it.
+func (e *Engine) heartbeat(ctx context.Context, claimed []*store.ClaimedDelivery) (stop func()) {
+	ids := make([]int64, len(claimed))
+	for i, d := range claimed {
+		ids[i] = d.ID
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(e.cfg.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if err := e.db.HeartbeatDeliveries(context.WithoutCancel(ctx), ids, e.cfg.Lease); err != nil {
+					e.logger.Warn("delivery heartbeat", "err", err)
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done); <-finished }) }
 }
 
 type senderOrErr struct {
@@ -81,7 +134,7 @@ type senderOrErr struct {
 
 // send makes one attempt and classifies its outcome.
 func (e *Engine) send(ctx context.Context, d *store.ClaimedDelivery, sender func(int64) (channel.Sender, error)) store.DeliveryResult {
-	r := store.DeliveryResult{ID: d.ID}
+	r := store.DeliveryResult{ID: d.ID, PaceKey: d.PaceKey, SlotAt: d.SlotAt}
 	s, err := sender(d.NotifierID)
 	if err == nil {
 		var m channel.Message
@@ -114,38 +167,12 @@ func (e *Engine) send(ctx context.Context, d *store.ClaimedDelivery, sender func
 		wait := max(channel.RetryAfterOf(err), e.backoff(d.Attempts))
 		r.Status, r.Error, r.RetryAt = herald.StatusPending, err.Error(), time.Now().Add(wait)
 	}
+	if wait := senders.PauseOf(err); wait > 0 && d.PaceKey != "" {
+		// The robot answered that it is rate limited: every node holds off.
+		r.PauseUntil = time.Now().Add(wait)
+	}
 	if err != nil {
 		e.logger.Info("delivery attempt failed", "delivery", d.ID, "attempt", d.Attempts, "status", r.Status, "err", err)
 	}
 	return r
-}
-
-// limits converts a notifier's rate limit override.
-func limits(n *herald.Notifier) []ratelimit.Limit {
-	if r := n.Config.RateLimit; r != nil {
-		return []ratelimit.Limit{{Count: r.Count, Per: time.Duration(r.Seconds) * time.Second}}
-	}
-	return nil
-}
-
-// newSender builds the channel sender for a notifier.
-func (e *Engine) newSender(n *herald.Notifier) (channel.Sender, error) {
-	c := n.Config
-	switch n.Type {
-	case herald.NotifierWebhook:
-		return webhook.New(webhook.Config{URL: c.URL, Headers: c.HTTPHeaders, Secret: n.Secret, Client: e.http})
-	case herald.NotifierDingTalk:
-		return dingtalk.New(dingtalk.Config{URL: c.URL, Secret: n.Secret, Client: e.http, Limiter: e.limiter, Limits: limits(n)})
-	case herald.NotifierLark:
-		return lark.New(lark.Config{URL: c.URL, Secret: n.Secret, Client: e.http, Limiter: e.limiter, Limits: limits(n)})
-	case herald.NotifierWeCom:
-		return wecom.New(wecom.Config{URL: c.URL, Client: e.http, Limiter: e.limiter, Limits: limits(n)})
-	case herald.NotifierSMS:
-		return sms.New(sms.Config{URL: c.URL, Method: c.Method, Headers: c.HTTPHeaders, BodyTemplate: c.MessageBody, Client: e.http})
-	case herald.NotifierEmail:
-		return email.New(email.Config{Host: c.Host, Port: c.Port, Username: c.Username, Password: n.Secret, From: c.From, TLS: c.TLS,
-			CAPEM: c.TLSCAPEM, InsecureSkipVerify: c.InsecureSkipVerify, Logger: e.logger.With("notifier", n.ID),
-			AllowPrivate: e.cfg.AllowPrivateTargets})
-	}
-	return nil, channel.Permanent(fmt.Errorf("notifier type %q does not send over the network", n.Type))
 }

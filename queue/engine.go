@@ -16,8 +16,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/channel/netguard"
-	"github.com/heraldhq/herald/channel/ratelimit"
+	"github.com/heraldhq/herald/channel/senders"
 	"github.com/heraldhq/herald/store"
 	"github.com/riverqueue/river"
 )
@@ -42,11 +41,23 @@ type Config struct {
 	// PollInterval is how often an idle node looks for jobs (default
 	// 100 ms): neither SQLite nor database/sql has LISTEN/NOTIFY here.
 	PollInterval time.Duration
-	// HTTPClient overrides the guarded client every HTTP channel uses.
+	// HTTPClient overrides the guarded client every HTTP channel uses
+	// (when Senders is nil).
 	HTTPClient *http.Client
-	Logger     *slog.Logger
+	// Senders is the sender factory shared with OTP and the console; nil
+	// builds one over db's shared rate limiter.
+	Senders *senders.Factory
+	Logger  *slog.Logger
 	// ID names this node among those sharing the database.
 	ID string
+	// Lease is how long a claimed delivery or event belongs to the node
+	// that claimed it without a heartbeat (default 10 s): a node that dies
+	// holding work loses it to the others this long after its last
+	// heartbeat. DispatchGrace is how long a new delivery or event waits
+	// for the job enqueued with it before any node's dispatcher takes it
+	// (default 10 s).
+	Lease         time.Duration
+	DispatchGrace time.Duration
 	// NewStaffSweep is how often an active new-staff push looks for
 	// users created since its last run (default 1 min).
 	NewStaffSweep time.Duration
@@ -57,9 +68,11 @@ type Engine struct {
 	db      *store.DB
 	cfg     Config
 	client  *river.Client[*sql.Tx]
-	http    *http.Client
-	limiter *ratelimit.Limiter
+	senders *senders.Factory
 	logger  *slog.Logger
+
+	stop chan struct{}
+	done chan struct{}
 }
 
 // New builds an engine over db; Start runs it.
@@ -88,12 +101,15 @@ func New(db *store.DB, cfg Config) (*Engine, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{db: db, cfg: cfg, limiter: ratelimit.New(), logger: cfg.Logger, http: cfg.HTTPClient}
-	if e.http == nil {
-		e.http = netguard.NewHTTPClient(netguard.Options{AllowPrivate: cfg.AllowPrivateTargets, Timeout: 15 * time.Second})
-		if t, ok := e.http.Transport.(*http.Transport); ok {
-			t.MaxIdleConnsPerHost = 64
-		}
+	if cfg.Lease <= 0 {
+		cfg.Lease = store.DefaultLease
+	}
+	if cfg.DispatchGrace <= 0 {
+		cfg.DispatchGrace = 10 * time.Second
+	}
+	e := &Engine{db: db, cfg: cfg, logger: cfg.Logger, senders: cfg.Senders}
+	if e.senders == nil {
+		e.senders = senders.New(senders.Options{AllowPrivateTargets: cfg.AllowPrivateTargets, HTTPClient: cfg.HTTPClient, Limiter: db})
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &fanoutWorker{e: e})
@@ -110,7 +126,12 @@ func New(db *store.DB, cfg Config) (*Engine, error) {
 		FetchPollInterval: cfg.PollInterval,
 		FetchCooldown:     min(cfg.PollInterval, 100*time.Millisecond),
 		PollOnly:          true,
-		JobTimeout:        10 * time.Minute,
+		// River's rescuer is not how Herald recovers from a crash: leases
+		// and the dispatcher are (see dispatch). A job rescued late finds
+		// its work done or leased and does nothing; these bound how long a
+		// dead node's job rows stay running.
+		JobTimeout:           5 * time.Minute,
+		RescueStuckJobsAfter: 6 * time.Minute,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
@@ -119,11 +140,51 @@ func New(db *store.DB, cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// Start starts working jobs; it returns at once.
-func (e *Engine) Start(ctx context.Context) error { return e.client.Start(ctx) }
+// Start starts working jobs and the dispatcher; it returns at once.
+func (e *Engine) Start(ctx context.Context) error {
+	if err := e.client.Start(ctx); err != nil {
+		return err
+	}
+	e.stop, e.done = make(chan struct{}), make(chan struct{})
+	go e.dispatch(context.WithoutCancel(ctx))
+	return nil
+}
+
+// dispatchEvery is how often a node's dispatcher looks for due work: a
+// retry or a scheduled send goes out within about this of its time.
+const dispatchEvery = 200 * time.Millisecond
+
+// dispatch runs the node's dispatcher until Stop: every dispatchEvery it
+// enqueues the deliveries that are due or whose claim or job was lost,
+// and the events whose fan-out job was lost (store.DB.Dispatch).
+func (e *Engine) dispatch(ctx context.Context) {
+	defer close(e.done)
+	t := time.NewTicker(dispatchEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+		}
+		d, err := e.db.Dispatch(ctx, e.cfg.DispatchGrace)
+		if err != nil {
+			e.logger.Warn("dispatch", "err", err)
+			continue
+		}
+		if d.Deliveries > 0 || d.Events > 0 {
+			e.logger.Debug("dispatched", "deliveries", d.Deliveries, "events", d.Events)
+		}
+	}
+}
 
 // Stop finishes the jobs in hand and stops.
 func (e *Engine) Stop(ctx context.Context) error {
+	if e.stop != nil {
+		close(e.stop)
+		<-e.done
+		e.stop = nil
+	}
 	err := e.client.Stop(ctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		return e.client.StopAndCancel(context.Background())

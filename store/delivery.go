@@ -12,7 +12,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/heraldhq/herald"
-	"github.com/riverqueue/river"
 )
 
 const deliveryCols = `id, message_id, event_id, push_id, notifier_id, channel, user_id, target, status, attempts, last_error, next_attempt_at, created_at, updated_at, delivered_at`
@@ -90,13 +89,15 @@ func scanDeliveryRow(rows *sql.Rows) (*herald.Delivery, int64, error) {
 }
 
 // RetryDelivery re-queues a dead or failed delivery for a new round of
-// attempts.
+// attempts, or a sending one whose claim is past its lease (its sender
+// died): the resend keeps the delivery, and so its webhook-id.
 func (db *DB) RetryDelivery(ctx context.Context, id int64) (*herald.Delivery, error) {
 	var out *herald.Delivery
 	err := db.update(ctx, func(tx *Tx) error {
 		c := tx.conn()
-		res, err := c.exec(`UPDATE deliveries SET status = ?, attempts = 0, next_attempt_at = NULL, updated_at = ?
-			WHERE tenant_id = ? AND id = ? AND status IN (?, ?)`, herald.StatusPending, ms(tx.now), tx.tenantID, id, herald.StatusDead, herald.StatusFailed)
+		res, err := c.exec(`UPDATE deliveries SET status = ?, attempts = 0, next_attempt_at = NULL, lease_until = NULL, updated_at = ?
+			WHERE tenant_id = ? AND id = ? AND (status IN (?, ?) OR (status = ? AND (lease_until IS NULL OR lease_until <= ?)))`,
+			herald.StatusPending, ms(tx.now), tx.tenantID, id, herald.StatusDead, herald.StatusFailed, herald.StatusSending, ms(tx.now))
 		if err != nil {
 			return err
 		}
@@ -107,7 +108,7 @@ func (db *DB) RetryDelivery(ctx context.Context, id int64) (*herald.Delivery, er
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return herald.Errorf(herald.ENOTALLOWED, "", "delivery %d is %s: only dead or failed deliveries can be retried", id, d.Status)
+			return herald.Errorf(herald.ENOTALLOWED, "", "delivery %d is %s: only dead or failed deliveries, or sending ones whose sender is gone, can be retried", id, d.Status)
 		}
 		out = d
 		return tx.insertJobs(deliverJobs(tx.tenantID, []int64{id}, time.Time{}))
@@ -292,18 +293,27 @@ type ClaimedDelivery struct {
 	Target     string
 	Attempts   int // including this one
 	Message    json.RawMessage
+	// PaceKey is the rate-limited target the send took a slot of, if any,
+	// at SlotAt.
+	PaceKey string
+	SlotAt  time.Time
 }
 
-// ClaimDeliveries marks the pending (or, after a crash, still sending)
-// deliveries among ids as sending and counts the attempt.
-func (db *DB) ClaimDeliveries(ctx context.Context, ids []int64) ([]*ClaimedDelivery, error) {
+// ClaimDeliveries marks the deliveries among ids that are pending and due
+// (or sending under a claim past its lease) as sending, leased to the
+// caller for o.Lease, and counts the attempt; deliveries to a rate-limited
+// target without a free slot go back to pending until it frees (see
+// ClaimOptions.Pace).
+func (db *DB) ClaimDeliveries(ctx context.Context, ids []int64, o ClaimOptions) ([]*ClaimedDelivery, error) {
 	var out []*ClaimedDelivery
 	err := db.update(ctx, func(tx *Tx) error {
 		c := tx.conn()
 		for chunk := range slices.Chunk(ids, 500) {
-			args := append([]any{herald.StatusSending, ms(tx.now), tx.tenantID, herald.StatusPending, herald.StatusSending}, toAny(chunk)...)
-			rows, err := c.query(`UPDATE deliveries SET status = ?, attempts = attempts + 1, updated_at = ?
-				WHERE tenant_id = ? AND status IN (?, ?) AND id IN (`+placeholders(len(chunk))+`)
+			args := append([]any{herald.StatusSending, ms(tx.now), ms(tx.now.Add(o.lease())), tx.tenantID,
+				herald.StatusPending, ms(tx.now), herald.StatusSending, ms(tx.now)}, toAny(chunk)...)
+			rows, err := c.query(`UPDATE deliveries SET status = ?, attempts = attempts + 1, updated_at = ?, lease_until = ?
+				WHERE tenant_id = ? AND ((status = ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?))
+					OR (status = ? AND (lease_until IS NULL OR lease_until <= ?))) AND id IN (`+placeholders(len(chunk))+`)
 				RETURNING id, message_id, notifier_id, channel, target, attempts, message`, args...)
 			if err != nil {
 				return err
@@ -325,7 +335,9 @@ func (db *DB) ClaimDeliveries(ctx context.Context, ids []int64) ([]*ClaimedDeliv
 				return err
 			}
 		}
-		return nil
+		var err error
+		out, err = tx.pace(out, o)
+		return err
 	})
 	slices.SortFunc(out, func(a, b *ClaimedDelivery) int { return int(a.ID - b.ID) })
 	return out, err
@@ -338,25 +350,33 @@ type DeliveryResult struct {
 	Error  string
 	// RetryAt is when a pending delivery is tried again.
 	RetryAt time.Time
+	// PaceKey and SlotAt are the claimed delivery's rate-limit slot: it is
+	// moved to the time the send finished, which no vendor's clock
+	// precedes. PauseUntil, when the target answered that it is rate
+	// limited, holds it until then, for every node.
+	PaceKey    string
+	SlotAt     time.Time
+	PauseUntil time.Time
 }
 
-// FinishDeliveries records outcomes in one transaction and schedules a job
-// for each delivery to retry.
+// FinishDeliveries records outcomes in one transaction. A delivery to retry
+// is pending with its lease at RetryAt: the dispatcher enqueues it then.
 func (db *DB) FinishDeliveries(ctx context.Context, results []DeliveryResult) error {
 	return db.update(ctx, func(tx *Tx) error {
 		c := tx.conn()
 		var delivered []int64
-		var jobs []river.InsertManyParams
 		for _, r := range results {
+			if err := tx.settleSlot(r); err != nil {
+				return err
+			}
 			switch r.Status {
 			case herald.StatusDelivered:
 				delivered = append(delivered, r.ID)
 			case herald.StatusPending:
-				if _, err := c.exec(`UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
-					r.Status, r.Error, ms(r.RetryAt), ms(tx.now), tx.tenantID, r.ID); err != nil {
+				if _, err := c.exec(`UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, lease_until = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+					r.Status, r.Error, ms(r.RetryAt), ms(r.RetryAt), ms(tx.now), tx.tenantID, r.ID); err != nil {
 					return err
 				}
-				jobs = append(jobs, deliverJobs(tx.tenantID, []int64{r.ID}, r.RetryAt)...)
 			default:
 				if _, err := c.exec(`UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = NULL, updated_at = ? WHERE tenant_id = ? AND id = ?`,
 					r.Status, r.Error, ms(tx.now), tx.tenantID, r.ID); err != nil {
@@ -371,7 +391,7 @@ func (db *DB) FinishDeliveries(ctx context.Context, results []DeliveryResult) er
 				return err
 			}
 		}
-		return tx.insertJobs(jobs)
+		return nil
 	})
 }
 

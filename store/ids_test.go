@@ -157,7 +157,7 @@ func TestDeliveries_MessageID(t *testing.T) {
 				must(t, err)
 				ds, _, err := db.FindDeliveries(ctx, herald.DeliveryFilter{EventID: ev.ID}, herald.Page{})
 				must(t, err)
-				claimed, err := db.ClaimDeliveries(ctx, []int64{ds[0].ID, ds[1].ID})
+				claimed, err := db.ClaimDeliveries(ctx, []int64{ds[0].ID, ds[1].ID}, store.ClaimOptions{})
 				must(t, err)
 				if len(claimed) != 2 {
 					t.Fatalf("claimed %d deliveries, want 2", len(claimed))
@@ -189,7 +189,7 @@ func TestDeliveries_MessageID(t *testing.T) {
 			// dead delivery carry the same id.
 			d := a[0]
 			must(t, dbA.FinishDeliveries(ctxA, []store.DeliveryResult{{ID: d.ID, Status: herald.StatusPending, Error: "503", RetryAt: time.Now()}}))
-			again, err := dbA.ClaimDeliveries(ctxA, []int64{d.ID})
+			again, err := dbA.ClaimDeliveries(ctxA, []int64{d.ID}, store.ClaimOptions{})
 			must(t, err)
 			if len(again) != 1 || again[0].MessageID != d.MessageID {
 				t.Fatalf("second attempt claimed %+v, want message id %s", again, d.MessageID)

@@ -71,7 +71,9 @@ func TestMigrate_IDsUpgrade(t *testing.T) {
 				before = sqliteSchema(t, db.SQL())
 			}
 
-			must(t, db.Migrate(ctx))
+			// Up to migration 8 only: later ones change the schema on their own.
+			_, err = p.UpTo(ctx, 8)
+			must(t, err)
 
 			tenant := herald.NewContextWithPrincipal(ctx, &herald.Principal{TenantID: 1, Permissions: []herald.Permission{herald.PermAdmin}})
 			ev, err := db.FindEventByID(tenant, 1)

@@ -20,6 +20,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/api"
 	"github.com/heraldhq/herald/authz"
+	"github.com/heraldhq/herald/channel/senders"
 	"github.com/heraldhq/herald/compat/codeartsbuild"
 	"github.com/heraldhq/herald/compat/codeartsdeploy"
 	"github.com/heraldhq/herald/compat/feishu"
@@ -109,7 +110,10 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 	}
 
 	allowPrivate := os.Getenv("HERALD_ALLOW_PRIVATE_TARGETS") == "true"
-	engine, err := queue.New(db, queue.Config{AllowPrivateTargets: allowPrivate, Logger: logger})
+	// One sender factory for the engine, OTP and the console's test-send:
+	// one outbound guard, one rate limiter shared through the database.
+	factory := senders.New(senders.Options{AllowPrivateTargets: allowPrivate, Limiter: db, Logger: logger})
+	engine, err := queue.New(db, queue.Config{AllowPrivateTargets: allowPrivate, Senders: factory, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -133,13 +137,13 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 		logger.Warn("the secret key file is readable by group or others: chmod 600 it", "path", filepath.Join(c.DataDir, "secret.key"), "mode", mode.String())
 	}
 	codes, err := otp.New(otp.Config{Store: db, Settings: db, Notifiers: db, Projects: db, Key: key,
-		AllowPrivateTargets: allowPrivate, DefaultRegion: os.Getenv("HERALD_OTP_DEFAULT_REGION"), Logger: logger})
+		AllowPrivateTargets: allowPrivate, Senders: factory, DefaultRegion: os.Getenv("HERALD_OTP_DEFAULT_REGION"), Logger: logger})
 	if err != nil {
 		return err
 	}
 
 	srv := newServer(db, codes, surfaceOptions{
-		SessionKey: key, PublicURL: publicURL, TrustedProxies: proxies, AllowPrivateTargets: allowPrivate,
+		SessionKey: key, PublicURL: publicURL, TrustedProxies: proxies, AllowPrivateTargets: allowPrivate, Senders: factory,
 	}, logger)
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -357,6 +361,7 @@ type surfaceOptions struct {
 	PublicURL           string
 	TrustedProxies      []netip.Prefix
 	AllowPrivateTargets bool
+	Senders             *senders.Factory
 }
 
 // newServer wires every entry point — the native API, each vendor surface
@@ -384,7 +389,7 @@ func newServer(db *store.DB, codes herald.OTPService, o surfaceOptions, logger *
 				NotifierSender: g.NotifierSender, Settings: g.Settings,
 				Events: g.Events, Deliveries: g.Deliveries, Log: g.Log, Pushes: g.Pushes, Sessions: db,
 				SessionKey: o.SessionKey, PublicURL: o.PublicURL, TrustedProxies: o.TrustedProxies,
-				AllowPrivateTargets: o.AllowPrivateTargets, Logger: logger,
+				AllowPrivateTargets: o.AllowPrivateTargets, Senders: o.Senders, Logger: logger,
 			},
 		},
 	}

@@ -1,0 +1,227 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+)
+
+// Leases make the engine survive a kill -9 in seconds. A delivery a node
+// claims (status sending) carries lease_until, which the node's heartbeat
+// pushes forward while it sends; a new delivery or event waits up to a
+// dispatch grace for the job enqueued with it. Past either, any node's
+// dispatcher (Dispatch) takes the work again and enqueues a job for it. A
+// pending delivery waiting for its retry or for a rate-limit slot has
+// lease_until = its due time, so retries, too, are dispatched on time.
+
+// DefaultLease is how long a claim holds without a heartbeat.
+const DefaultLease = 10 * time.Second
+
+// ClaimOptions tunes ClaimDeliveries.
+type ClaimOptions struct {
+	// Lease is how long the claim holds without a heartbeat (default
+	// DefaultLease).
+	Lease time.Duration
+	// Pace names, for a notifier, the rate-limited target its sends go to;
+	// a zero Pace sends without limit. A claimed delivery whose target has
+	// no free slot goes back to pending until the slot frees, its attempt
+	// uncounted, holding no worker. Nil paces nothing.
+	Pace func(notifierID int64) (Pace, error)
+}
+
+func (o ClaimOptions) lease() time.Duration {
+	if o.Lease > 0 {
+		return o.Lease
+	}
+	return DefaultLease
+}
+
+// pace takes a rate-limit slot, in the claiming transaction, for each
+// claimed delivery to a limited target, and sends back to pending those
+// that get none; it returns the deliveries to send now.
+func (tx *Tx) pace(claimed []*ClaimedDelivery, o ClaimOptions) ([]*ClaimedDelivery, error) {
+	if o.Pace == nil || len(claimed) == 0 {
+		return claimed, nil
+	}
+	paces := map[int64]Pace{}
+	full := map[string]time.Time{} // targets found without a slot
+	kept := claimed[:0]
+	for _, d := range claimed {
+		p, ok := paces[d.NotifierID]
+		if !ok {
+			var err error
+			if p, err = o.Pace(d.NotifierID); err != nil {
+				p = Pace{} // the send fails on its own
+			}
+			paces[d.NotifierID] = p
+		}
+		if p.Key == "" {
+			kept = append(kept, d)
+			continue
+		}
+		d.PaceKey, d.SlotAt = p.Key, tx.now
+		until, refused := full[p.Key]
+		if !refused {
+			granted, at, err := tx.takeSlot(p.Key, p.Limits)
+			if err != nil {
+				return nil, err
+			}
+			if granted {
+				kept = append(kept, d)
+				continue
+			}
+			until, full[p.Key] = at, at
+		}
+		if _, err := tx.conn().exec(`UPDATE deliveries SET status = ?, attempts = attempts - 1, next_attempt_at = ?, lease_until = ?, updated_at = ?
+			WHERE tenant_id = ? AND id = ?`, herald.StatusPending, ms(until), ms(until), ms(tx.now), tx.tenantID, d.ID); err != nil {
+			return nil, err
+		}
+	}
+	return kept, nil
+}
+
+// HeartbeatDeliveries pushes forward the lease of deliveries still being
+// sent, so that no other node takes them while this one works.
+func (db *DB) HeartbeatDeliveries(ctx context.Context, ids []int64, lease time.Duration) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		for chunk := range slices.Chunk(ids, 500) {
+			args := append([]any{ms(tx.now.Add(lease)), tx.tenantID, herald.StatusSending}, toAny(chunk)...)
+			if _, err := tx.conn().exec(`UPDATE deliveries SET lease_until = ? WHERE tenant_id = ? AND status = ? AND id IN (`+
+				placeholders(len(chunk))+`)`, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Dispatched is what one Dispatch round found and enqueued.
+type Dispatched struct {
+	Deliveries int // deliveries due, or whose claim or job was lost
+	Events     int // events whose fan-out job was lost
+	Jobs       int // River jobs made available on time
+}
+
+// dispatchMax bounds one round's work.
+const dispatchMax = 2000
+
+// Dispatch is one round of a node's dispatcher, across tenants. In one
+// transaction it enqueues a deliver job for every delivery that is due (a
+// retry or a rate-limited send whose time has come) or whose owner is gone
+// (a claim past its lease, a new delivery whose job nobody took within
+// grace), and a fan-out job for every event not fanned out within grace,
+// leasing each for grace so that the next round leaves it to that job.
+// Then it makes River's scheduled jobs whose time has come available (River
+// itself looks only every five seconds), so a push's send_at is kept to
+// the second too. Any number of nodes may dispatch at once.
+func (db *DB) Dispatch(ctx context.Context, grace time.Duration) (Dispatched, error) {
+	var out Dispatched
+	lock := ""
+	if db.dialect == DialectPostgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	err := db.updateTenant(ctx, 0, func(tx *Tx) error {
+		c := tx.conn()
+		now, leased := ms(tx.now), ms(tx.now.Add(grace))
+		type owned struct{ id, tenant int64 }
+		scan := func(q string, args ...any) ([]owned, error) {
+			rows, err := c.query(q, args...)
+			if err != nil {
+				return nil, err
+			}
+			defer rows.Close()
+			var out []owned
+			for rows.Next() {
+				var o owned
+				if err := rows.Scan(&o.id, &o.tenant); err != nil {
+					return nil, err
+				}
+				out = append(out, o)
+			}
+			return out, rows.Err()
+		}
+		// The literal statuses match the partial indexes' conditions.
+		ds, err := scan(`SELECT id, tenant_id FROM deliveries WHERE status IN ('pending', 'sending') AND lease_until <= ?
+			ORDER BY lease_until LIMIT ?`+lock, now, dispatchMax)
+		if err != nil {
+			return err
+		}
+		// New work whose job is still waiting in River's queue is not
+		// lost, only late: while any job waits to be fetched, the nodes are
+		// alive and busy, and taking over would only duplicate work. A job
+		// a dead node held is running, not waiting.
+		var waiting int
+		err = c.queryRow(`SELECT COUNT(*) FROM (SELECT 1 FROM river_job WHERE state = 'available' LIMIT 1) w`).Scan(&waiting)
+		if err != nil {
+			return err
+		}
+		var evs []owned
+		if waiting == 0 {
+			fresh, err := scan(`SELECT id, tenant_id FROM deliveries WHERE status = 'pending' AND lease_until IS NULL AND updated_at <= ?
+				ORDER BY updated_at LIMIT ?`+lock, ms(tx.now.Add(-grace)), dispatchMax)
+			if err != nil {
+				return err
+			}
+			ds = append(ds, fresh...)
+			evs, err = scan(`SELECT id, tenant_id FROM events WHERE fanned_out_at IS NULL AND created_at <= ?
+				AND (fanout_lease_until IS NULL OR fanout_lease_until <= ?) ORDER BY created_at LIMIT ?`+lock, ms(tx.now.Add(-grace)), now, dispatchMax)
+			if err != nil {
+				return err
+			}
+		}
+		var jobs []river.InsertManyParams
+		byTenant := func(os []owned) (map[int64][]int64, []int64) {
+			m := map[int64][]int64{}
+			var tenants, all []int64
+			for _, o := range os {
+				if _, ok := m[o.tenant]; !ok {
+					tenants = append(tenants, o.tenant)
+				}
+				m[o.tenant] = append(m[o.tenant], o.id)
+				all = append(all, o.id)
+			}
+			return m, all
+		}
+		m, all := byTenant(ds)
+		for chunk := range slices.Chunk(all, 500) {
+			// A claim past its lease lost its attempt: the delivery is
+			// pending again, due now.
+			args := append([]any{herald.StatusPending, now, leased, now}, toAny(chunk)...)
+			if _, err := c.exec(`UPDATE deliveries SET status = ?, next_attempt_at = ?, lease_until = ?, updated_at = ? WHERE id IN (`+
+				placeholders(len(chunk))+`)`, args...); err != nil {
+				return err
+			}
+		}
+		for tenant, ids := range m {
+			jobs = append(jobs, deliverJobs(tenant, ids, time.Time{})...)
+		}
+		em, eall := byTenant(evs)
+		for chunk := range slices.Chunk(eall, 500) {
+			args := append([]any{leased}, toAny(chunk)...)
+			if _, err := c.exec(`UPDATE events SET fanout_lease_until = ? WHERE id IN (`+placeholders(len(chunk))+`)`, args...); err != nil {
+				return err
+			}
+		}
+		for tenant, ids := range em {
+			for chunk := range slices.Chunk(ids, fanoutBatch) {
+				jobs = append(jobs, river.InsertManyParams{Args: FanoutArgs{TenantID: tenant, EventIDs: chunk}})
+			}
+		}
+		out.Deliveries, out.Events = len(ds), len(evs)
+		return tx.insertJobs(jobs)
+	})
+	if err != nil {
+		return out, err
+	}
+	now := db.now().UTC()
+	res, err := db.RiverDriver().GetExecutor().JobSchedule(ctx, &riverdriver.JobScheduleParams{Max: dispatchMax, Now: &now})
+	out.Jobs = len(res)
+	return out, err
+}
