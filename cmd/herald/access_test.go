@@ -101,19 +101,19 @@ const (
 // ids are what a request names; prep may replace some with fresh objects
 // for the route's positive control (a delete, a push in a given state).
 type ids struct {
-	P, Q                            int64 // projects of tenant A; the fixture's is P
-	PExt                            string
-	Source, App, KApp, KGApp        int64
-	JobID, AppID, KAppID, KGAppID   string
-	Space                           string
-	Webhook, Inbox, SMS             int64
-	Event, Delivery, Message        int64
-	User, Group, Dept, Chat, Push   int64
-	Token                           int64
-	UserCode                        string
-	OTPID, OTPCode                  string
-	Rev                             int64 // draft revision of Source's settings (console forms)
-	Seq                             int   // fresh per request: unique names
+	P, Q                          int64 // projects of tenant A; the fixture's is P
+	PExt                          string
+	Source, App, KApp, KGApp      int64
+	JobID, AppID, KAppID, KGAppID string
+	Space                         string
+	Webhook, Inbox, SMS           int64
+	Event, Delivery, Message      int64
+	User, Group, Dept, Chat, Push int64
+	Token                         int64
+	UserCode                      string
+	OTPID, OTPCode                string
+	Rev                           int64 // draft revision of Source's settings (console forms)
+	Seq                           int   // fresh per request: unique names
 }
 
 // areq is one request of the table.
@@ -807,8 +807,10 @@ func accessRoutes() []accessRoute {
 	add(R{surface: sAPI, pattern: "PATCH /api/v1/projects/{id}", res: res.proj, act: up, bound: P,
 		req: j("PATCH", func(x *ids) string { return f("/api/v1/projects/%d", x.P) }, func(x *ids) any { return map[string]any{"description": f("changed %d", x.Seq)} })})
 	add(R{surface: sAPI, pattern: "DELETE /api/v1/projects/{id}", res: res.proj, act: del, bound: P,
-		prep: func(e *accessEnv, x *ids) { x.P = e.create(e.adminA, "/api/v1/projects", map[string]any{"name": "doomed"}) },
-		req:  j("DELETE", func(x *ids) string { return f("/api/v1/projects/%d", x.P) }, nil)})
+		prep: func(e *accessEnv, x *ids) {
+			x.P = e.create(e.adminA, "/api/v1/projects", map[string]any{"name": "doomed"})
+		},
+		req: j("DELETE", func(x *ids) string { return f("/api/v1/projects/%d", x.P) }, nil)})
 
 	add(R{surface: sAPI, pattern: "GET /api/v1/projects/{id}/sources", res: res.src, act: rd, bound: P,
 		req: j("GET", func(x *ids) string { return f("/api/v1/projects/%d/sources", x.P) }, nil)})
@@ -875,7 +877,9 @@ func accessRoutes() []accessRoute {
 		{"/api/v1/projects/{id}/settings", func(x *ids) int64 { return x.P }},
 	} {
 		path := func(suffix string) func(x *ids) string {
-			return func(x *ids) string { return strings.Replace(sc.prefix, "{id}", strconv.FormatInt(sc.id(x), 10), 1) + suffix }
+			return func(x *ids) string {
+				return strings.Replace(sc.prefix, "{id}", strconv.FormatInt(sc.id(x), 10), 1) + suffix
+			}
 		}
 		add(R{surface: sAPI, pattern: "GET " + sc.prefix, res: res.set, act: rd, bound: P, req: j("GET", path(""), nil)})
 		add(R{surface: sAPI, pattern: "PUT " + sc.prefix, res: res.set, act: up, bound: P, req: j("PUT", path(""), func(x *ids) any {
@@ -891,7 +895,9 @@ func accessRoutes() []accessRoute {
 	// is "source N does not exist", as an unknown one (400, field source_id).
 	add(R{surface: sAPI, pattern: "POST /api/v1/events", res: res.ev, act: cr, bound: P,
 		override: map[principal]outcome{pOtherProject: oInvalid, pOtherTenant: oInvalid},
-		req: j("POST", lit("/api/v1/events"), func(x *ids) any { return map[string]any{"source_id": x.Source, "type": "build.failed", "creator": "nobody"} })})
+		req: j("POST", lit("/api/v1/events"), func(x *ids) any {
+			return map[string]any{"source_id": x.Source, "type": "build.failed", "creator": "nobody"}
+		})})
 	add(R{surface: sAPI, pattern: "GET /api/v1/events/{id}", res: res.ev, act: rd, bound: P,
 		req: j("GET", func(x *ids) string { return f("/api/v1/events/%d", x.Event) }, nil)})
 	add(R{surface: sAPI, pattern: "GET /api/v1/deliveries", res: res.del, act: rd, bound: boundNone, req: get("/api/v1/deliveries")})
@@ -915,10 +921,14 @@ func accessRoutes() []accessRoute {
 	pushPath := func(suffix string) func(x *ids) string {
 		return func(x *ids) string { return f("/api/v1/pushes/%d%s", x.Push, suffix) }
 	}
-	in := func(s herald.PushStatus) func(e *accessEnv, x *ids) { return func(e *accessEnv, x *ids) { e.pushIn(x, s) } }
+	in := func(s herald.PushStatus) func(e *accessEnv, x *ids) {
+		return func(e *accessEnv, x *ids) { e.pushIn(x, s) }
+	}
 	add(R{surface: sAPI, pattern: "GET /api/v1/pushes", res: res.push, act: rd, bound: boundNone, req: get("/api/v1/pushes")})
 	add(R{surface: sAPI, pattern: "POST /api/v1/pushes", res: res.push, act: cr, bound: boundNone,
-		req: j("POST", lit("/api/v1/pushes"), func(x *ids) any { return map[string]any{"job_name": f("n%d", x.Seq), "content": "hello", "push_scope_type": 0} })})
+		req: j("POST", lit("/api/v1/pushes"), func(x *ids) any {
+			return map[string]any{"job_name": f("n%d", x.Seq), "content": "hello", "push_scope_type": 0}
+		})})
 	add(R{surface: sAPI, pattern: "GET /api/v1/pushes/{id}", res: res.push, act: rd, bound: T, req: j("GET", pushPath(""), nil)})
 	add(R{surface: sAPI, pattern: "PATCH /api/v1/pushes/{id}", res: res.push, act: up, bound: T, prep: in(herald.PushDraft),
 		req: j("PATCH", pushPath(""), func(x *ids) any { return map[string]any{"content": f("edited %d", x.Seq)} })})
@@ -938,7 +948,9 @@ func accessRoutes() []accessRoute {
 
 	add(R{surface: sAPI, pattern: "GET /api/v1/tokens", res: res.tok, act: rd, bound: boundNone, req: get("/api/v1/tokens")})
 	add(R{surface: sAPI, pattern: "POST /api/v1/tokens", res: res.tok, act: cr, bound: boundNone,
-		req: j("POST", lit("/api/v1/tokens"), func(x *ids) any { return map[string]any{"name": f("made %d", x.Seq), "permissions": []string{"settings:read"}} })})
+		req: j("POST", lit("/api/v1/tokens"), func(x *ids) any {
+			return map[string]any{"name": f("made %d", x.Seq), "permissions": []string{"settings:read"}}
+		})})
 	add(R{surface: sAPI, pattern: "DELETE /api/v1/tokens/{id}", res: res.tok, act: del, bound: T,
 		prep: func(e *accessEnv, x *ids) {
 			x.Token = e.create(e.adminA, "/api/v1/tokens", map[string]any{"name": "doomed", "permissions": []string{"settings:read"}})
@@ -982,9 +994,13 @@ func accessRoutes() []accessRoute {
 	} {
 		override := []string{"X-HTTP-Method-Override", "GET"}
 		add(R{surface: sKintone, pattern: "GET " + k.pattern + "/app/notifications/general.json", res: res.set, act: rd, bound: P,
-			req: func(x *ids) areq { return areq{method: "GET", path: k.prefix + "/app/notifications/general.json?app=" + k.app(x)} }})
+			req: func(x *ids) areq {
+				return areq{method: "GET", path: k.prefix + "/app/notifications/general.json?app=" + k.app(x)}
+			}})
 		add(R{surface: sKintone, pattern: "GET " + k.pattern + "/preview/app/notifications/general.json", res: res.set, act: rd, bound: P,
-			req: func(x *ids) areq { return areq{method: "GET", path: k.prefix + "/preview/app/notifications/general.json?app=" + k.app(x)} }})
+			req: func(x *ids) areq {
+				return areq{method: "GET", path: k.prefix + "/preview/app/notifications/general.json?app=" + k.app(x)}
+			}})
 		add(R{surface: sKintone, pattern: "PUT " + k.pattern + "/preview/app/notifications/general.json", res: res.set, act: up, bound: P,
 			req: func(x *ids) areq {
 				return areq{method: "PUT", path: k.prefix + "/preview/app/notifications/general.json", body: map[string]any{"app": k.app(x),
@@ -999,7 +1015,9 @@ func accessRoutes() []accessRoute {
 				return areq{method: "POST", path: k.prefix + "/preview/app/deploy.json", body: map[string]any{"apps": []string{k.app(x)}}, header: override}
 			}})
 		add(R{surface: sKintone, pattern: "GET " + k.pattern + "/preview/app/deploy.json", res: res.set, act: rd, bound: P,
-			req: func(x *ids) areq { return areq{method: "GET", path: k.prefix + "/preview/app/deploy.json?apps[0]=" + k.app(x)} }})
+			req: func(x *ids) areq {
+				return areq{method: "GET", path: k.prefix + "/preview/app/deploy.json?apps[0]=" + k.app(x)}
+			}})
 		add(R{surface: sKintone, pattern: "POST " + k.pattern + "/app/notifications/general.json", res: res.set, act: rd, bound: P,
 			req: func(x *ids) areq {
 				return areq{method: "POST", path: k.prefix + "/app/notifications/general.json", body: map[string]any{"app": k.app(x)}, header: override}
@@ -1012,7 +1030,9 @@ func accessRoutes() []accessRoute {
 
 	// ---- Feishu help desk notifications ----
 	fb := "/open-apis/helpdesk/v1/notifications"
-	fp := func(suffix string) func(x *ids) string { return func(x *ids) string { return f("%s/%d%s", fb, x.Push, suffix) } }
+	fp := func(suffix string) func(x *ids) string {
+		return func(x *ids) string { return f("%s/%d%s", fb, x.Push, suffix) }
+	}
 	add(R{surface: sFeishu, pattern: "POST " + fb, res: res.push, act: cr, bound: boundNone,
 		req: j("POST", lit(fb), func(x *ids) any {
 			return map[string]any{"job_name": f("f%d", x.Seq), "push_content": "hello", "push_type": 0, "push_scope_type": 0}
