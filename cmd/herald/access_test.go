@@ -1355,3 +1355,117 @@ func diffLines(a, b string) string {
 	}
 	return sb.String()
 }
+
+// TestAccess_ServicesCheckThemselves calls the guarded services newServer
+// wires — not through a surface — where every surface happens to look
+// something up first (a source before its settings, a project before its
+// default settings), so the HTTP walk above cannot tell whether the
+// service's own check is there (mutate-authz.sh found these). A service
+// must refuse by itself: a token lacking the permission is forbidden even
+// for an unknown id (so it cannot probe which ids exist), and a token of
+// another project does not find P's objects.
+func TestAccess_ServicesCheckThemselves(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newAccessEnv(t, db)
+		x := e.base
+		as := func(secret string) context.Context {
+			p, err := db.Authenticate(context.Background(), secret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return herald.NewContextWithPrincipal(context.Background(), p)
+		}
+		const unknown = 987654321
+		srcScope := herald.SettingsScope{ProjectID: x.P, SourceID: x.Source}
+		unknownScope := herald.SettingsScope{ProjectID: x.P, SourceID: unknown}
+		noop := func(herald.SettingsTx, *herald.Settings) error { return nil }
+		type call func(ctx context.Context, scope herald.SettingsScope, id int64) error
+		cases := []struct {
+			name string
+			res  herald.Resource
+			act  herald.Action
+			fn   call
+		}{
+			{"Settings.FindSettings", herald.ResSettings, herald.ActRead, func(ctx context.Context, s herald.SettingsScope, _ int64) error {
+				_, err := e.srv.Settings.FindSettings(ctx, s, herald.VersionDraft)
+				return err
+			}},
+			{"Settings.EffectiveSettings", herald.ResSettings, herald.ActRead, func(ctx context.Context, s herald.SettingsScope, _ int64) error {
+				_, err := e.srv.Settings.EffectiveSettings(ctx, s)
+				return err
+			}},
+			{"Settings.FindSettingsHistory", herald.ResSettings, herald.ActRead, func(ctx context.Context, s herald.SettingsScope, _ int64) error {
+				_, _, err := e.srv.Settings.FindSettingsHistory(ctx, s, herald.Page{})
+				return err
+			}},
+			{"Settings.UpdateSettings", herald.ResSettings, herald.ActUpdate, func(ctx context.Context, s herald.SettingsScope, _ int64) error {
+				_, err := e.srv.Settings.UpdateSettings(ctx, herald.SettingsRef{Scope: s, Revision: herald.NoRevisionCheck},
+					&herald.Settings{ProjectID: s.ProjectID, SourceID: s.SourceID, Version: herald.VersionDraft, Channels: []herald.ChannelSettings{}})
+				return err
+			}},
+			{"Settings.DeploySettings", herald.ResSettings, herald.ActUpdate, func(ctx context.Context, s herald.SettingsScope, _ int64) error {
+				_, err := e.srv.Settings.DeploySettings(ctx, []herald.SettingsRef{{Scope: s, Revision: herald.NoRevisionCheck}}, false)
+				return err
+			}},
+			{"Settings.ApplyLive", herald.ResSettings, herald.ActUpdate, func(ctx context.Context, s herald.SettingsScope, _ int64) error {
+				_, err := e.srv.Settings.ApplyLive(ctx, herald.SettingsRef{Scope: s, Revision: herald.NoRevisionCheck}, noop)
+				return err
+			}},
+			{"Settings.ApplyDraft", herald.ResSettings, herald.ActUpdate, func(ctx context.Context, s herald.SettingsScope, _ int64) error {
+				_, err := e.srv.Settings.ApplyDraft(ctx, herald.SettingsRef{Scope: s, Revision: herald.NoRevisionCheck}, noop)
+				return err
+			}},
+			{"Sources.FindSourceByID", herald.ResSource, herald.ActRead, func(ctx context.Context, _ herald.SettingsScope, id int64) error {
+				_, err := e.srv.Sources.FindSourceByID(ctx, id)
+				return err
+			}},
+			{"Notifiers.FindNotifierByID", herald.ResNotifier, herald.ActRead, func(ctx context.Context, _ herald.SettingsScope, id int64) error {
+				_, err := e.srv.Notifiers.FindNotifierByID(ctx, id)
+				return err
+			}},
+			{"Events.FindEventByID", herald.ResEvent, herald.ActRead, func(ctx context.Context, _ herald.SettingsScope, id int64) error {
+				_, err := e.srv.Events.FindEventByID(ctx, id)
+				return err
+			}},
+			{"Deliveries.FindDeliveryByID", herald.ResDelivery, herald.ActRead, func(ctx context.Context, _ herald.SettingsScope, id int64) error {
+				_, err := e.srv.Deliveries.FindDeliveryByID(ctx, id)
+				return err
+			}},
+		}
+		known := map[herald.Resource]int64{herald.ResSettings: x.Source, herald.ResSource: x.Source, herald.ResNotifier: x.Webhook,
+			herald.ResEvent: x.Event, herald.ResDelivery: x.Delivery}
+		for _, c := range cases { // every token made before the dump
+			rule := herald.Policy[c.res][c.act]
+			e.tokenFor(lacking(rule.Perm), x.P, false)
+			e.tokenFor([]herald.Permission{rule.Perm}, x.Q, false)
+			e.tokenFor([]herald.Permission{rule.Perm}, 0, true)
+			e.tokenFor([]herald.Permission{rule.Perm}, x.P, false)
+		}
+		before := e.dump()
+		for _, c := range cases {
+			rule := herald.Policy[c.res][c.act]
+			lack := as(e.tokenFor(lacking(rule.Perm), x.P, false))
+			if err := c.fn(lack, unknownScope, unknown); herald.ErrorCode(err) != herald.EFORBIDDEN {
+				t.Errorf("%s, lacking %s, an unknown id: %v, want forbidden", c.name, rule.Perm, err)
+			}
+			other := as(e.tokenFor([]herald.Permission{rule.Perm}, x.Q, false))
+			if err := c.fn(other, srcScope, known[c.res]); herald.ErrorCode(err) != herald.ENOTFOUND {
+				t.Errorf("%s, a token of another project, P's object: %v, want not found", c.name, err)
+			}
+			tenantB := as(e.tokenFor([]herald.Permission{rule.Perm}, 0, true))
+			if err := c.fn(tenantB, srcScope, known[c.res]); herald.ErrorCode(err) != herald.ENOTFOUND {
+				t.Errorf("%s, a token of another tenant, P's object: %v, want not found", c.name, err)
+			}
+			right := as(e.tokenFor([]herald.Permission{rule.Perm}, x.P, false))
+			if c.act == herald.ActRead {
+				if err := c.fn(right, srcScope, known[c.res]); err != nil {
+					t.Errorf("%s, the right token: %v", c.name, err)
+				}
+			}
+		}
+		if after := e.dump(); after != before {
+			t.Errorf("a refused call changed what the admin sees:\n%s", diffLines(before, after))
+		}
+	})
+}
