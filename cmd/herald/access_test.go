@@ -1381,83 +1381,157 @@ func TestAccess_ServicesCheckThemselves(t *testing.T) {
 		unknownScope := herald.SettingsScope{ProjectID: x.P, SourceID: unknown}
 		noop := func(herald.SettingsTx, *herald.Settings) error { return nil }
 		type call func(ctx context.Context, scope herald.SettingsScope, id int64) error
+		var dir herald.PushDirectory
+		for _, sf := range e.srv.Surfaces {
+			if f, ok := sf.(*feishu.Surface); ok {
+				dir = f.Directory
+			}
+		}
+		// Look-ups of the push directory name no object of their own.
+		dirCase := func(name string, fn func(ctx context.Context) error) struct {
+			name    string
+			res     herald.Resource
+			act     herald.Action
+			fn      call
+			noKnown bool
+		} {
+			return struct {
+				name    string
+				res     herald.Resource
+				act     herald.Action
+				fn      call
+				noKnown bool
+			}{name, herald.ResPush, herald.ActRead, func(ctx context.Context, _ herald.SettingsScope, _ int64) error { return fn(ctx) }, true}
+		}
 		cases := []struct {
-			name string
-			res  herald.Resource
-			act  herald.Action
-			fn   call
+			name    string
+			res     herald.Resource
+			act     herald.Action
+			fn      call
+			noKnown bool
 		}{
 			{"Settings.FindSettings", herald.ResSettings, herald.ActRead, func(ctx context.Context, s herald.SettingsScope, _ int64) error {
 				_, err := e.srv.Settings.FindSettings(ctx, s, herald.VersionDraft)
 				return err
-			}},
+			}, false},
 			{"Settings.EffectiveSettings", herald.ResSettings, herald.ActRead, func(ctx context.Context, s herald.SettingsScope, _ int64) error {
 				_, err := e.srv.Settings.EffectiveSettings(ctx, s)
 				return err
-			}},
+			}, false},
 			{"Settings.FindSettingsHistory", herald.ResSettings, herald.ActRead, func(ctx context.Context, s herald.SettingsScope, _ int64) error {
 				_, _, err := e.srv.Settings.FindSettingsHistory(ctx, s, herald.Page{})
 				return err
-			}},
+			}, false},
 			{"Settings.UpdateSettings", herald.ResSettings, herald.ActUpdate, func(ctx context.Context, s herald.SettingsScope, _ int64) error {
 				_, err := e.srv.Settings.UpdateSettings(ctx, herald.SettingsRef{Scope: s, Revision: herald.NoRevisionCheck},
 					&herald.Settings{ProjectID: s.ProjectID, SourceID: s.SourceID, Version: herald.VersionDraft, Channels: []herald.ChannelSettings{}})
 				return err
-			}},
+			}, false},
 			{"Settings.DeploySettings", herald.ResSettings, herald.ActUpdate, func(ctx context.Context, s herald.SettingsScope, _ int64) error {
 				_, err := e.srv.Settings.DeploySettings(ctx, []herald.SettingsRef{{Scope: s, Revision: herald.NoRevisionCheck}}, false)
 				return err
-			}},
+			}, false},
 			{"Settings.ApplyLive", herald.ResSettings, herald.ActUpdate, func(ctx context.Context, s herald.SettingsScope, _ int64) error {
 				_, err := e.srv.Settings.ApplyLive(ctx, herald.SettingsRef{Scope: s, Revision: herald.NoRevisionCheck}, noop)
 				return err
-			}},
+			}, false},
 			{"Settings.ApplyDraft", herald.ResSettings, herald.ActUpdate, func(ctx context.Context, s herald.SettingsScope, _ int64) error {
 				_, err := e.srv.Settings.ApplyDraft(ctx, herald.SettingsRef{Scope: s, Revision: herald.NoRevisionCheck}, noop)
 				return err
-			}},
+			}, false},
 			{"Sources.FindSourceByID", herald.ResSource, herald.ActRead, func(ctx context.Context, _ herald.SettingsScope, id int64) error {
 				_, err := e.srv.Sources.FindSourceByID(ctx, id)
 				return err
-			}},
+			}, false},
 			{"Notifiers.FindNotifierByID", herald.ResNotifier, herald.ActRead, func(ctx context.Context, _ herald.SettingsScope, id int64) error {
 				_, err := e.srv.Notifiers.FindNotifierByID(ctx, id)
 				return err
-			}},
+			}, false},
 			{"Events.FindEventByID", herald.ResEvent, herald.ActRead, func(ctx context.Context, _ herald.SettingsScope, id int64) error {
 				_, err := e.srv.Events.FindEventByID(ctx, id)
 				return err
-			}},
+			}, false},
 			{"Deliveries.FindDeliveryByID", herald.ResDelivery, herald.ActRead, func(ctx context.Context, _ herald.SettingsScope, id int64) error {
 				_, err := e.srv.Deliveries.FindDeliveryByID(ctx, id)
 				return err
-			}},
+			}, false},
+			{"Pushes.PreviewPush", herald.ResPush, herald.ActRead, func(ctx context.Context, _ herald.SettingsScope, id int64) error {
+				_, err := e.srv.Pushes.PreviewPush(ctx, id)
+				return err
+			}, false},
+			{"Projects.FindProjects", herald.ResProject, herald.ActRead, func(ctx context.Context, _ herald.SettingsScope, _ int64) error {
+				_, _, err := e.srv.Projects.FindProjects(ctx, herald.Page{})
+				return err
+			}, true},
+			dirCase("PushDirectory.FindUsersByIMIDs", func(ctx context.Context) error {
+				_, err := dir.FindUsersByIMIDs(ctx, "open_id", []string{"ou_1"})
+				return err
+			}),
+			dirCase("PushDirectory.FindUsersByIDs", func(ctx context.Context) error {
+				_, err := dir.FindUsersByIDs(ctx, []int64{x.User})
+				return err
+			}),
+			dirCase("PushDirectory.FindDepartmentsByCodes", func(ctx context.Context) error {
+				_, err := dir.FindDepartmentsByCodes(ctx, []string{"od_1"})
+				return err
+			}),
+			dirCase("PushDirectory.FindDepartmentsByIDs", func(ctx context.Context) error {
+				_, err := dir.FindDepartmentsByIDs(ctx, []int64{x.Dept})
+				return err
+			}),
+			dirCase("PushDirectory.FindChatsByCodes", func(ctx context.Context) error {
+				_, err := dir.FindChatsByCodes(ctx, []string{"oc_1"})
+				return err
+			}),
+			dirCase("PushDirectory.FindChatsByIDs", func(ctx context.Context) error {
+				_, err := dir.FindChatsByIDs(ctx, []int64{x.Chat})
+				return err
+			}),
 		}
 		known := map[herald.Resource]int64{herald.ResSettings: x.Source, herald.ResSource: x.Source, herald.ResNotifier: x.Webhook,
-			herald.ResEvent: x.Event, herald.ResDelivery: x.Delivery}
+			herald.ResEvent: x.Event, herald.ResDelivery: x.Delivery, herald.ResPush: x.Push}
 		for _, c := range cases { // every token made before the dump
 			rule := herald.Policy[c.res][c.act]
-			e.tokenFor(lacking(rule.Perm), x.P, false)
-			e.tokenFor([]herald.Permission{rule.Perm}, x.Q, false)
-			e.tokenFor([]herald.Permission{rule.Perm}, 0, true)
-			e.tokenFor([]herald.Permission{rule.Perm}, x.P, false)
+			if rule.Perm != "" {
+				e.tokenFor(lacking(rule.Perm), x.P, false)
+			}
+			e.tokenFor(holding(rule), x.Q, false)
+			e.tokenFor(holding(rule), 0, true)
+			e.tokenFor(holding(rule), x.P, false)
+			e.tokenFor(holding(rule), 0, false)
 		}
 		before := e.dump()
 		for _, c := range cases {
 			rule := herald.Policy[c.res][c.act]
-			lack := as(e.tokenFor(lacking(rule.Perm), x.P, false))
-			if err := c.fn(lack, unknownScope, unknown); herald.ErrorCode(err) != herald.EFORBIDDEN {
-				t.Errorf("%s, lacking %s, an unknown id: %v, want forbidden", c.name, rule.Perm, err)
+			if err := c.fn(context.Background(), unknownScope, unknown); herald.ErrorCode(err) != herald.EUNAUTHORIZED {
+				t.Errorf("%s, no principal: %v, want unauthorized", c.name, err)
 			}
-			other := as(e.tokenFor([]herald.Permission{rule.Perm}, x.Q, false))
-			if err := c.fn(other, srcScope, known[c.res]); herald.ErrorCode(err) != herald.ENOTFOUND {
-				t.Errorf("%s, a token of another project, P's object: %v, want not found", c.name, err)
+			if rule.Perm != "" {
+				lack := as(e.tokenFor(lacking(rule.Perm), x.P, false))
+				if err := c.fn(lack, unknownScope, unknown); herald.ErrorCode(err) != herald.EFORBIDDEN {
+					t.Errorf("%s, lacking %s, an unknown id: %v, want forbidden", c.name, rule.Perm, err)
+				}
 			}
-			tenantB := as(e.tokenFor([]herald.Permission{rule.Perm}, 0, true))
+			other := as(e.tokenFor(holding(rule), x.Q, false))
+			wantOther := herald.ENOTFOUND
+			if rule.TenantWide {
+				wantOther = herald.EFORBIDDEN
+			}
+			if err := c.fn(other, srcScope, known[c.res]); (c.noKnown && !rule.TenantWide && err != nil) || (!(c.noKnown && !rule.TenantWide) && herald.ErrorCode(err) != wantOther) {
+				t.Errorf("%s, a token of another project, P's object: %v, want %s", c.name, err, wantOther)
+			}
+			if c.noKnown {
+				continue
+			}
+			tenantB := as(e.tokenFor(holding(rule), 0, true))
 			if err := c.fn(tenantB, srcScope, known[c.res]); herald.ErrorCode(err) != herald.ENOTFOUND {
 				t.Errorf("%s, a token of another tenant, P's object: %v, want not found", c.name, err)
 			}
-			right := as(e.tokenFor([]herald.Permission{rule.Perm}, x.P, false))
+			scope := x.P
+			if rule.TenantWide {
+				scope = 0
+			}
+			right := as(e.tokenFor(holding(rule), scope, false))
 			if c.act == herald.ActRead {
 				if err := c.fn(right, srcScope, known[c.res]); err != nil {
 					t.Errorf("%s, the right token: %v", c.name, err)
@@ -1468,4 +1542,13 @@ func TestAccess_ServicesCheckThemselves(t *testing.T) {
 			t.Errorf("a refused call changed what the admin sees:\n%s", diffLines(before, after))
 		}
 	})
+}
+
+// holding is a token's permissions that satisfy rule (any one when the
+// rule asks none).
+func holding(rule herald.Rule) []herald.Permission {
+	if rule.Perm == "" {
+		return []herald.Permission{herald.PermInboxRead}
+	}
+	return []herald.Permission{rule.Perm}
 }

@@ -13,6 +13,7 @@
 #
 # Usage (from anywhere in the repository):
 #   cmd/herald/testdata/mutate-authz.sh [out.md] [first] [last]
+#   MUTANTS="3 4 31" cmd/herald/testdata/mutate-authz.sh out.md   (only these)
 # Output: a Markdown table "| # | site | code | suite |" on stdout and in out.md.
 set -u
 root=$(git rev-parse --show-toplevel)
@@ -99,7 +100,8 @@ if ! HERALD_MUTANT=0 "$work/herald.test" -test.run '^TestAccess(_ServicesCheckTh
 fi
 
 printf '| # | site | code | suite |\n|---|---|---|---|\n' | tee -a "$out"
-for ((i = first; i <= k && i <= last; i++)); do
+list=${MUTANTS:-$(seq "$first" "$((k < last ? k : last))")}
+for i in $list; do
 	if HERALD_MUTANT=$i timeout 300 "$work/herald.test" -test.run '^TestAccess(_ServicesCheckThemselves)?$' -test.count=1 >"$work/run.log" 2>&1; then
 		result="**green (gap)**"
 	else
