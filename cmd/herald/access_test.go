@@ -984,6 +984,16 @@ func accessRoutes() []accessRoute {
 				"state_switch": []map[string]any{{"name": "failure", "open": true, "sort": 0, "receivers": nil}}}}
 		})})
 
+	// A POST that configures a dedicated notifier (its URL and secret)
+	// writes a notifier: it needs notifiers:write besides settings:write.
+	add(R{surface: sDeploy, pattern: "POST /v2/projects/{project_id}/applications/{app_id}/messages", res: res.nf, act: up, bound: P,
+		name: "configures a notifier", extra: []herald.Permission{herald.PermSettingsWrite},
+		req: j("POST", msgs, func(x *ids) any {
+			return []map[string]any{{"msg_type": "dingtalk", "msg_state": true, "msg_level": "project",
+				"send_url": "https://oapi.dingtalk.com/robot/send?access_token=abc", "secret_info": f("SEC%d", x.Seq),
+				"state_switch": []map[string]any{{"name": "failure", "open": true, "sort": 0, "receivers": nil}}}}
+		})})
+
 	// ---- Kintone ----
 	for _, k := range []struct {
 		prefix, pattern string
@@ -1463,6 +1473,27 @@ func TestAccess_ServicesCheckThemselves(t *testing.T) {
 				_, _, err := e.srv.Projects.FindProjects(ctx, herald.Page{})
 				return err
 			}, true},
+			{"Settings.EnsureNotifier", herald.ResSettings, herald.ActUpdate, func(ctx context.Context, s herald.SettingsScope, _ int64) error {
+				_, err := e.srv.Settings.EnsureNotifier(ctx, herald.NotifierSpec{ProjectID: s.ProjectID, Type: herald.NotifierInbox})
+				return err
+			}, false},
+			{"Log.FindDeliveriesNewest", herald.ResDelivery, herald.ActRead, func(ctx context.Context, _ herald.SettingsScope, _ int64) error {
+				_, _, err := logOf(e).FindDeliveriesNewest(ctx, herald.DeliveryFilter{}, herald.Page{})
+				return err
+			}, true},
+			{"Log.CountDeliveriesByMinute", herald.ResDelivery, herald.ActRead, func(ctx context.Context, _ herald.SettingsScope, _ int64) error {
+				_, err := logOf(e).CountDeliveriesByMinute(ctx, time.Now().Add(-time.Hour))
+				return err
+			}, true},
+			{"Log.FindEventsNewest", herald.ResEvent, herald.ActRead, func(ctx context.Context, s herald.SettingsScope, _ int64) error {
+				list, _, err := logOf(e).FindEventsNewest(ctx, s.ProjectID, herald.Page{})
+				if err == nil && len(list) == 0 && s.ProjectID != 0 {
+					// Another tenant's store holds no such project: its
+					// filter answers an empty list, which reveals nothing.
+					return herald.NotFound("project", s.ProjectID)
+				}
+				return err
+			}, false},
 			dirCase("PushDirectory.FindUsersByIMIDs", func(ctx context.Context) error {
 				_, err := dir.FindUsersByIMIDs(ctx, "open_id", []string{"ou_1"})
 				return err
@@ -1542,6 +1573,17 @@ func TestAccess_ServicesCheckThemselves(t *testing.T) {
 			t.Errorf("a refused call changed what the admin sees:\n%s", diffLines(before, after))
 		}
 	})
+}
+
+// logOf is the console's delivery log service, as newServer wires it.
+func logOf(e *accessEnv) console.LogStore {
+	for _, sf := range e.srv.Surfaces {
+		if c, ok := sf.(*console.Console); ok {
+			return c.Log
+		}
+	}
+	e.t.Fatal("no console")
+	return nil
 }
 
 // holding is a token's permissions that satisfy rule (any one when the
