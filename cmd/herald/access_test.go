@@ -1453,6 +1453,14 @@ func TestAccess_ServicesCheckThemselves(t *testing.T) {
 				_, err := e.srv.Sources.FindSourceByID(ctx, id)
 				return err
 			}, false},
+			{"Sources.FindSourceByExternalID", herald.ResSource, herald.ActRead, func(ctx context.Context, _ herald.SettingsScope, id int64) error {
+				ext := x.JobID
+				if id == unknown {
+					ext = "unknown0unknown0unknown0unknown0"
+				}
+				_, err := e.srv.Sources.FindSourceByExternalID(ctx, herald.SourceBuildJob, ext)
+				return err
+			}, false},
 			{"Notifiers.FindNotifierByID", herald.ResNotifier, herald.ActRead, func(ctx context.Context, _ herald.SettingsScope, id int64) error {
 				_, err := e.srv.Notifiers.FindNotifierByID(ctx, id)
 				return err
@@ -1531,7 +1539,15 @@ func TestAccess_ServicesCheckThemselves(t *testing.T) {
 			e.tokenFor(holding(rule), x.P, false)
 			e.tokenFor(holding(rule), 0, false)
 		}
+		// Ensuring a notifier a surface configures (its endpoint and
+		// credentials) is writing a notifier: settings:write is not enough.
+		configurer := as(e.tokenFor(lacking(herald.PermNotifiersWrite), x.P, false))
 		before := e.dump()
+		_, err := e.srv.Settings.EnsureNotifier(configurer, herald.NotifierSpec{ProjectID: x.P, Type: herald.NotifierDingTalk, Name: "robot",
+			Configure: func(n *herald.Notifier) { n.Config.URL = "https://oapi.dingtalk.com/robot/send?access_token=x" }})
+		if herald.ErrorCode(err) != herald.EFORBIDDEN {
+			t.Errorf("Settings.EnsureNotifier configuring a notifier without notifiers:write: %v, want forbidden", err)
+		}
 		for _, c := range cases {
 			rule := herald.Policy[c.res][c.act]
 			if err := c.fn(context.Background(), unknownScope, unknown); herald.ErrorCode(err) != herald.EUNAUTHORIZED {
