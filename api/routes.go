@@ -103,6 +103,25 @@ func (s *Server) routes(r *router, metrics http.Handler) {
 	r.handle("POST /api/v1/otp/verify", s.handleVerifyOTP)
 }
 
+// Route is one native endpoint as routes() registers it: its pattern
+// ("METHOD /path/{param}") and whether it needs no token.
+type Route struct {
+	Pattern string
+	Public  bool
+}
+
+// Routes lists every native endpoint in the order routes() registers it,
+// so that tests outside the package (the access suite) can walk them all.
+func Routes() []Route {
+	r := &router{}
+	(&Server{}).routes(r, nil)
+	out := make([]Route, len(r.routes))
+	for i, x := range r.routes {
+		out[i] = Route(x)
+	}
+	return out
+}
+
 // route is one registered endpoint, as routes() declared it.
 type route struct {
 	Pattern string // "METHOD /path/{param}"

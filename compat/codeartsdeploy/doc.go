@@ -10,8 +10,10 @@
 //	POST /v2/projects/{project_id}/applications/{app_id}/messages  replace it with the array sent
 //
 // The token comes in X-Auth-Token (or any header the native API accepts);
-// GET needs settings:read, POST settings:write. POST answers like GET, with
-// the configuration as stored.
+// GET needs settings:read, POST settings:write, and notifiers:write too
+// when it points a dedicated robot or webhook notifier (herald.Policy;
+// docs/SECURITY.md). POST answers like GET, with the configuration as
+// stored.
 //
 // # Mapping
 //
@@ -49,8 +51,9 @@
 // mention lists are kept as vendor attributes and read back. Notifiers are
 // found by name, so renaming the application makes the next POST create
 // new ones; the old ones stay (without channels) until deleted natively.
-// Creating or updating them needs settings:write only, as the vendor's
-// single permission covers the whole configuration.
+// Creating or re-pointing them sets where credentials go, so it needs
+// notifiers:write as in the native API; a token with settings:write alone
+// gets 403 Deploy.00011154 and nothing changes.
 //
 // The rest of a TaskMsgBody:
 //
