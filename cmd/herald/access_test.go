@@ -366,7 +366,7 @@ func (e *accessEnv) seedProject(admin string, x *ids, name, tag, mark, gateway s
 	x.KApp = e.create(admin, src, map[string]any{"kind": "app", "external_id": x.KAppID, "name": "kapp " + mark})
 	x.KGApp = e.create(admin, src, map[string]any{"kind": "app", "external_id": x.KGAppID, "space_id": x.Space, "name": "kgapp " + mark})
 	nf := fmt.Sprintf("/api/v1/projects/%d/notifiers", x.P)
-	x.Webhook = e.create(admin, nf, map[string]any{"type": "webhook", "name": "hook " + mark, "config": map[string]any{"url": gateway + "/hook"}, "secret": "s3cret"})
+	x.Webhook = e.create(admin, nf, map[string]any{"type": "webhook", "name": "hook " + mark, "config": map[string]any{"url": gateway + "/hook"}, "secret": "whsec_czNjcmV0"})
 	x.Inbox = e.create(admin, nf, map[string]any{"type": "inbox", "name": "inbox " + mark})
 	x.SMS = e.create(admin, nf, map[string]any{"type": "sms", "name": "sms " + mark, "config": map[string]any{"url": gateway + "/sms"}})
 	e.must(200, "PATCH", fmt.Sprintf("/api/v1/projects/%d", x.P), admin, map[string]any{"description": "about " + mark}, nil)
@@ -1137,10 +1137,10 @@ func accessRoutes() []accessRoute {
 	add(R{surface: sConsole, pattern: "POST /console/notifiers/{id}", res: res.nf, act: up, bound: P,
 		prep: func(e *accessEnv, x *ids) { // a notifier of its own: the test send below needs the fixture's URL
 			x.Webhook = e.create(e.adminA, f("/api/v1/projects/%d/notifiers", x.P), map[string]any{"type": "webhook", "name": f("spare %d", e.nextSeq()),
-				"config": map[string]any{"url": "https://hooks.example.com/z"}, "secret": "s3cret"})
+				"config": map[string]any{"url": "https://hooks.example.com/z"}, "secret": "whsec_czNjcmV0"})
 		},
 		req: form("POST", cp("/console/notifiers/%d", nid), func(x *ids) url.Values {
-			return url.Values{"name": {f("hook %s %d", markProject, x.Seq)}, "url": {"https://hooks.example.com/y"}, "secret": {"s3cret"}}
+			return url.Values{"name": {f("hook %s %d", markProject, x.Seq)}, "url": {"https://hooks.example.com/y"}, "secret": {"whsec_czNjcmV0"}}
 		})})
 	add(R{surface: sConsole, pattern: "POST /console/notifiers/{id}/test", res: res.nf, act: send, bound: P,
 		req: form("POST", cp("/console/notifiers/%d/test", nid), func(*ids) url.Values { return url.Values{"to": {"ops"}} })})
