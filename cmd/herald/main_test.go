@@ -227,19 +227,7 @@ func TestServe_README(t *testing.T) {
 			}
 
 			// SIGTERM shuts it down cleanly.
-			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Fatalf("herald serve exited with %v after SIGTERM", err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Fatal("herald serve did not stop after SIGTERM")
-			}
+			terminate(t, cmd, 30*time.Second, "")
 		})
 	}
 }
@@ -411,6 +399,18 @@ func TestServe_SIGTERMWithAnOpenStream(t *testing.T) {
 		close(streamEnded)
 	}()
 
+	terminate(t, cmd, 5*time.Second, " with a stream open")
+	select {
+	case <-streamEnded:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the client's stream did not end with the server")
+	}
+}
+
+// terminate sends SIGTERM to a running herald serve and fails unless it
+// exits 0 within d; what says what else was going on.
+func terminate(t *testing.T, cmd *exec.Cmd, d time.Duration, what string) {
+	t.Helper()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -419,14 +419,9 @@ func TestServe_SIGTERMWithAnOpenStream(t *testing.T) {
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("herald serve exited with %v after SIGTERM with a stream open", err)
+			t.Fatalf("herald serve exited with %v after SIGTERM%s", err, what)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("herald serve is still running 5 s after SIGTERM with a stream open")
-	}
-	select {
-	case <-streamEnded:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the client's stream did not end with the server")
+	case <-time.After(d):
+		t.Fatalf("herald serve is still running %v after SIGTERM%s", d, what)
 	}
 }
