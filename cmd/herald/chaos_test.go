@@ -4,8 +4,9 @@ package main
 
 // The chaos suite drives the real binary through crashes: kill -9 at a
 // random point while 2,000 events are delivered, on SQLite and PostgreSQL,
-// and a two-node PostgreSQL cluster losing a node for good. Each scenario
-// ends with every accepted event delivered within 60 s of the restart (or
+// a two-node PostgreSQL cluster losing a node for good, and a private
+// PostgreSQL cluster crashed and restarted under a running node. Each
+// scenario ends with every accepted event delivered within 60 s of the restart (or
 // of the loss), and any duplicate carrying the same webhook-id as the
 // original. Run: go test -tags chaos -run Chaos ./cmd/herald/ (.ci/run
 // does).
@@ -26,6 +27,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -410,6 +412,14 @@ func postKeyed(c *http.Client, base, token, jobID string, keys []string) (ids []
 	return ids, resp.StatusCode
 }
 
+// tail is the end of a log.
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
 // delivery is the part of a listed delivery the scenario checks.
 type delivery struct {
 	EventID   int64  `json:"event_id"`
@@ -459,7 +469,7 @@ func TestChaos_PostgresRestart(t *testing.T) {
 		t.Helper()
 		select {
 		case <-exited:
-			t.Fatalf("herald exited %s (%v):\n%s", when, n.cmd.ProcessState, n.stderr.String())
+			t.Fatalf("herald exited %s (%v):\n%s", when, n.cmd.ProcessState, tail(n.stderr.String(), 4000))
 		default:
 		}
 	}
@@ -492,7 +502,15 @@ func TestChaos_PostgresRestart(t *testing.T) {
 	stopAt := 200 + rand.IntN(chaosEvents-400)
 	for len(accepted) < stopAt {
 		if st := post(); st != http.StatusAccepted {
-			t.Fatalf("a batch was answered %d before PostgreSQL stopped:\n%s", st, n.stderr.String())
+			t.Fatalf("a batch was answered %d before PostgreSQL stopped:\n%s", st, tail(n.stderr.String(), 4000))
+		}
+	}
+	// Crash while deliveries are under way: once a random share of the
+	// accepted events has reached the receiver.
+	inFlight := 1 + rand.IntN(len(accepted)/2)
+	for wait := time.Now(); r.distinct() < inFlight; time.Sleep(5 * time.Millisecond) {
+		if time.Since(wait) > 30*time.Second {
+			t.Fatalf("%d of %d accepted events delivered in 30 s before the crash:\n%s", r.distinct(), len(accepted), tail(n.stderr.String(), 4000))
 		}
 	}
 	pg.crash(t)
@@ -512,7 +530,7 @@ func TestChaos_PostgresRestart(t *testing.T) {
 		if st := post(); st != http.StatusAccepted {
 			alive("after PostgreSQL came back")
 			if time.Since(back) > 30*time.Second {
-				t.Fatalf("herald still answers %d 30 s after PostgreSQL came back:\n%s", st, n.stderr.String())
+				t.Fatalf("herald still answers %d 30 s after PostgreSQL came back:\n%s", st, tail(n.stderr.String(), 4000))
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -536,31 +554,32 @@ func TestChaos_PostgresRestart(t *testing.T) {
 
 	// Every accepted event's delivery reaches the receiver within 60 s.
 	deadline := back.Add(60 * time.Second)
-	var missing []int64
 	var ds []delivery
-	for {
-		alive("while delivering")
-		if r.distinct() >= len(accepted) {
-			ds = listDeliveries(t, n.base, token)
-			missing = missing[:0]
-			byEvent := map[int64]string{}
-			for _, d := range ds {
-				byEvent[d.EventID] = d.MessageID
-			}
-			r.mu.Lock()
-			for id := range accepted {
-				if _, ok := r.bodies[byEvent[id]]; !ok {
-					missing = append(missing, id)
-				}
-			}
-			r.mu.Unlock()
-			if len(missing) == 0 {
-				break
+	undelivered := func() (missing []int64) {
+		ds = listDeliveries(t, n.base, token)
+		byEvent := map[int64]string{}
+		for _, d := range ds {
+			byEvent[d.EventID] = d.MessageID
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for id := range accepted {
+			if _, ok := r.bodies[byEvent[id]]; !ok {
+				missing = append(missing, id)
 			}
 		}
+		slices.Sort(missing)
+		return missing
+	}
+	for {
+		alive("while delivering")
+		if r.distinct() >= len(accepted) && len(undelivered()) == 0 {
+			break
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("60 s after PostgreSQL came back, %d webhooks for %d accepted events; undelivered events: %v\nherald's log:\n%s",
-				r.distinct(), len(accepted), missing, n.stderr.String())
+			missing := undelivered()
+			t.Fatalf("60 s after PostgreSQL came back, %d webhooks for %d accepted events; %d undelivered: %v\nend of herald's log:\n%s",
+				r.distinct(), len(accepted), len(missing), missing[:min(len(missing), 20)], tail(n.stderr.String(), 4000))
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
