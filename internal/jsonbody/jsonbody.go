@@ -1,7 +1,10 @@
 // Package jsonbody decodes request bodies strictly, the same way for every
 // surface: exactly one JSON value of the expected kind, no unknown members,
 // right types, bounded size, with herald errors that name the field at
-// fault. Surfaces word these errors in their own envelopes.
+// fault. Surfaces word these errors in their own envelopes. A surface whose
+// vendor ignores unknown members (a Java service behind Jackson with
+// FAIL_ON_UNKNOWN_PROPERTIES off) uses the same decoder in its lenient mode,
+// DecodeLenient.
 package jsonbody
 
 import (
@@ -28,6 +31,16 @@ const (
 // EINVALID; a body over an http.MaxBytesReader limit is ETOOLARGE. With
 // allowEmpty an empty body leaves v as it is.
 func Decode(body io.Reader, v any, want byte, allowEmpty bool) error {
+	return decode(body, v, want, allowEmpty, true)
+}
+
+// DecodeLenient is Decode in lenient mode: unknown members, at any depth,
+// are ignored instead of refused. Everything else is checked as by Decode.
+func DecodeLenient(body io.Reader, v any, want byte, allowEmpty bool) error {
+	return decode(body, v, want, allowEmpty, false)
+}
+
+func decode(body io.Reader, v any, want byte, allowEmpty, strict bool) error {
 	var raw json.RawMessage
 	dec := json.NewDecoder(body)
 	if err := dec.Decode(&raw); err != nil {
@@ -47,7 +60,9 @@ func Decode(body io.Reader, v any, want byte, allowEmpty bool) error {
 		return herald.Errorf(herald.EINVALID, "", "request body must be a JSON %s", kindName(want))
 	}
 	dec = json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
 		return Error(err, want)
 	}
