@@ -67,17 +67,45 @@
 //
 // # Errors
 //
-// Errors are {"error_code": "CB.xxxxxxxx", "error_msg": "…"}. The codes
-// marked vendor are from CodeArts Build's error code page; the others are
-// Herald's, in the same series, for cases that page does not list.
+// Errors are {"error_code": "…", "error_msg": "…"}, for every method and
+// every path under /v1/job/. The CB codes marked vendor are from CodeArts
+// Build's error code page; the others are Herald's, in the same series,
+// for cases that page does not list.
 //
 //	400 CB.00060200  invalid parameter (bad JSON, unknown notice type or
 //	                 event, bad param_config, missing notifier)   vendor
 //	400 CB.00060201  invalid task ID (job_id not 32 letters/digits) vendor
-//	401 CB.00060401  no token, or an unknown or revoked one        Herald
 //	403 CB.00060403  the token lacks settings:read / settings:write Herald
 //	404 CB.00060214  the build task does not exist                 vendor (404 on that page)
 //	500 CB.00060100  busy (concurrent writers kept the revision moving); try again  vendor
 //	500 CB.00060211  too many requests; try again later            vendor
 //	500 CB.00060101  internal error                                vendor
+//
+// What Huawei's API gateway (APIG) in front of the service answers itself
+// is answered with the gateway's codes and texts, as read from APIG's
+// error code page ("Error Codes", API Gateway user guide) and its FAQ
+// "Common Errors Related to IAM Authentication Information":
+//
+//	401 APIG.0301  "Incorrect IAM authentication information: x-auth-token not found"
+//	               no token
+//	401 APIG.0301  "Incorrect IAM authentication information: decrypt token fail"
+//	               an unknown or revoked token (Herald's tokens do not
+//	               expire, so the page's "token expires, expires_at: …"
+//	               text is not used)
+//	404 APIG.0101  "The API does not exist."  a method the path does not
+//	               serve (DELETE on a notice): the gateway has no 405, a
+//	               method no API defines is an API that does not exist,
+//	               and it sends no Allow header
+//	404 APIG.0101  "The API does not exist or has not been published in
+//	               the environment."  any other path under /v1/job/
+//	413 APIG.0201  "Request entity too large."  a body over 1 MiB
+//
+// The gateway's answers also carry a request_id member; Herald's do not,
+// keeping every error body to the two members the service documents.
+//
+// Unknown members of a PUT body are ignored, at any depth, as the Java
+// service behind the vendor's API does (Jackson with
+// FAIL_ON_UNKNOWN_PROPERTIES off): a client sending more than the page
+// lists, job_id included, is not refused. Members the page lists are
+// checked as above.
 package codeartsbuild

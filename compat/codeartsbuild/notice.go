@@ -324,10 +324,11 @@ func itemOf(nt noticeType, ch *herald.ChannelSettings) noticeItem {
 }
 
 // decodeJSON reads one JSON object into v: malformed JSON, trailing data,
-// a body that is not an object, unknown members and wrong types are
-// invalid parameters; a body over the limit is too large.
+// a body that is not an object and wrong types are invalid parameters; a
+// body over the limit is too large. Unknown members are ignored, as the
+// vendor's Java service does.
 func decodeJSON(body io.Reader, v any) error {
-	return invalidParameter(jsonbody.Decode(body, v, jsonbody.Object, false))
+	return invalidParameter(jsonbody.DecodeLenient(body, v, jsonbody.Object, false))
 }
 
 // invalidParameter words a decoding error the vendor's way.

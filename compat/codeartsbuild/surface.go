@@ -23,6 +23,12 @@ func (s *Surface) Register(mux *http.ServeMux) {
 	mux.HandleFunc("PUT /v1/job/{job_id}/notice", s.handlePutNotice)
 	mux.HandleFunc("PUT /v1/job/{job_id}/notice/update", s.handlePutNotice)
 	mux.HandleFunc("GET /v1/job/{job_id}/notice", s.handleGetNotice)
+	// What the gateway answers for the rest of the surface's paths: a
+	// method no API defines, and a path no API has.
+	mux.HandleFunc("/v1/job/{job_id}/notice", noMethod)
+	mux.HandleFunc("/v1/job/{job_id}/notice/update", noMethod)
+	mux.HandleFunc("/v1/job/", noAPI)
+	mux.HandleFunc("/v1/job", noAPI)
 }
 
 // envelope is the vendor's success answer.
@@ -92,12 +98,8 @@ func (s *Surface) getNotice(r *http.Request) ([]noticeItem, error) {
 // services decide what the token may do (a job it may not see is not
 // found, like an unknown one).
 func (s *Surface) job(r *http.Request) (*herald.Source, error) {
-	p := herald.PrincipalFromContext(r.Context())
-	if err := herald.AuthErrorFromContext(r.Context()); p == nil && herald.ErrorCode(err) == herald.EINTERNAL {
-		return nil, err // the token could not be checked: not the client's fault
-	}
-	if p == nil {
-		return nil, herald.Errorf(herald.EUNAUTHORIZED, "", "Authentication failed: send a valid token in X-Auth-Token.")
+	if err := authFailure(r); err != nil {
+		return nil, err
 	}
 	id := r.PathValue("job_id")
 	if !herald.IsExternalID32(id) {
