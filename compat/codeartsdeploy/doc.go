@@ -88,16 +88,43 @@
 //
 // # Errors
 //
-// Errors are {"error_code": "Deploy.xxxxxxxx", "error_msg": "…"}. The
-// codes marked vendor are CodeArts Deploy's; the others are Herald's, in
-// the same series, for cases the vendor's error page does not list.
+// Errors are {"error_code": "…", "error_msg": "…"}, for every method and
+// every path under /v2/projects/. The Deploy codes marked vendor are
+// CodeArts Deploy's; the others are Herald's, in the same series, for
+// cases the vendor's error page does not list.
 //
 //	400 Deploy.00011002  invalid parameter (ids, bad JSON, unknown msg_type or
 //	                     switch name, bad URL, header or template, missing
 //	                     email notifier)                                  Herald
-//	401 Deploy.00011151  no token, or an unknown or revoked one           Herald
 //	403 Deploy.00011154  the token lacks settings:read / settings:write  vendor
 //	404 Deploy.00011021  application does not exist                      vendor (as Huawei's Terraform provider reads it)
 //	500 Deploy.00011000  internal error, or concurrent writers kept the
 //	                     revision moving; try again                       Herald
+//
+// What Huawei's API gateway (APIG) in front of the service answers itself
+// is answered with the gateway's codes and texts, as read from APIG's
+// error code page ("Error Codes", API Gateway user guide) and its FAQ
+// "Common Errors Related to IAM Authentication Information":
+//
+//	401 APIG.0301  "Incorrect IAM authentication information: x-auth-token not found"
+//	               no token
+//	401 APIG.0301  "Incorrect IAM authentication information: decrypt token fail"
+//	               an unknown or revoked token (Herald's tokens do not
+//	               expire, so the page's "token expires, expires_at: …"
+//	               text is not used)
+//	404 APIG.0101  "The API does not exist."  a method the path does not
+//	               serve (DELETE on the messages): the gateway has no 405,
+//	               a method no API defines is an API that does not exist,
+//	               and it sends no Allow header
+//	404 APIG.0101  "The API does not exist or has not been published in
+//	               the environment."  any other path under /v2/projects/
+//	413 APIG.0201  "Request entity too large."  a body over 1 MiB
+//
+// The gateway's answers also carry a request_id member; Herald's do not,
+// keeping every error body to the two members the service documents.
+//
+// Unknown members of a POST body's items, at any depth, are ignored, as
+// the Java service behind the vendor's API does (Jackson with
+// FAIL_ON_UNKNOWN_PROPERTIES off). Members the page lists are checked as
+// above.
 package codeartsdeploy

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/heraldhq/herald"
 )
@@ -11,11 +12,52 @@ import (
 // Vendor error codes (see the package comment).
 const (
 	codeInvalidParam = "Deploy.00011002"
-	codeUnauthorized = "Deploy.00011151"
 	codeForbidden    = "Deploy.00011154"
 	codeNoApp        = "Deploy.00011021"
 	codeInternal     = "Deploy.00011000"
 )
+
+// The API gateway's codes and texts (see the package comment).
+const (
+	codeGatewayNoAPI    = "APIG.0101"
+	codeGatewayTooLarge = "APIG.0201"
+	codeGatewayAuth     = "APIG.0301"
+
+	msgNoAPI        = "The API does not exist or has not been published in the environment."
+	msgNoMethod     = "The API does not exist."
+	msgTooLarge     = "Request entity too large."
+	msgAuthPrefix   = "Incorrect IAM authentication information: "
+	msgNoToken      = msgAuthPrefix + "x-auth-token not found"
+	msgTokenRefused = msgAuthPrefix + "decrypt token fail"
+)
+
+// noAPI answers a path under the surface's prefix that no API has, as the
+// gateway does.
+func noAPI(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusNotFound, vendorError{ErrorCode: codeGatewayNoAPI, ErrorMsg: msgNoAPI})
+}
+
+// noMethod answers a method that no API of the path defines: the gateway
+// has no 405, the API just does not exist.
+func noMethod(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusNotFound, vendorError{ErrorCode: codeGatewayNoAPI, ErrorMsg: msgNoMethod})
+}
+
+// authFailure is the gateway's refusal of a request without a principal:
+// no token, or one refused. A token that could not be checked is an
+// internal error, not the client's fault. Nil when there is a principal.
+func authFailure(r *http.Request) error {
+	if herald.PrincipalFromContext(r.Context()) != nil {
+		return nil
+	}
+	switch err := herald.AuthErrorFromContext(r.Context()); {
+	case err == nil:
+		return herald.Errorf(herald.EUNAUTHORIZED, "", msgNoToken)
+	case herald.ErrorCode(err) == herald.EINTERNAL:
+		return err
+	}
+	return herald.Errorf(herald.EUNAUTHORIZED, "", msgTokenRefused)
+}
 
 // vendorError is the vendor's error envelope.
 type vendorError struct {
@@ -31,10 +73,15 @@ func (s *Surface) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	var code string
 	msg := herald.ErrorMessage(err)
 	switch herald.ErrorCode(err) {
-	case herald.EINVALID, herald.ETOOLARGE:
+	case herald.EINVALID:
 		status, code = http.StatusBadRequest, codeInvalidParam
+	case herald.ETOOLARGE:
+		status, code, msg = http.StatusRequestEntityTooLarge, codeGatewayTooLarge, msgTooLarge
 	case herald.EUNAUTHORIZED:
-		status, code = http.StatusUnauthorized, codeUnauthorized
+		status, code = http.StatusUnauthorized, codeGatewayAuth
+		if !strings.HasPrefix(msg, msgAuthPrefix) {
+			msg = msgTokenRefused
+		}
 	case herald.EFORBIDDEN:
 		status, code = http.StatusForbidden, codeForbidden
 	case herald.ENOTFOUND:

@@ -739,10 +739,11 @@ func readJSON(s string, v any) {
 }
 
 // decodeArray reads one JSON array into v: malformed JSON, trailing data,
-// a body that is not an array, unknown members and wrong types are
-// invalid parameters; a body over the limit is too large.
+// a body that is not an array and wrong types are invalid parameters; a
+// body over the limit is too large. Unknown members are ignored, as the
+// vendor's Java service does.
 func decodeArray(body io.Reader, v any) error {
-	return invalidParameter(jsonbody.Decode(body, v, jsonbody.Array, false))
+	return invalidParameter(jsonbody.DecodeLenient(body, v, jsonbody.Array, false))
 }
 
 // invalidParameter words a decoding error the vendor's way.

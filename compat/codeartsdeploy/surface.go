@@ -28,6 +28,11 @@ type Surface struct {
 func (s *Surface) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v2/projects/{project_id}/applications/{app_id}/messages", s.handleGetMessages)
 	mux.HandleFunc("POST /v2/projects/{project_id}/applications/{app_id}/messages", s.handlePostMessages)
+	// What the gateway answers for the rest of the surface's paths: a
+	// method no API defines, and a path no API has.
+	mux.HandleFunc("/v2/projects/{project_id}/applications/{app_id}/messages", noMethod)
+	mux.HandleFunc("/v2/projects/", noAPI)
+	mux.HandleFunc("/v2/projects", noAPI)
 }
 
 // listAnswer is the vendor's answer: the application's TaskMsgBody list.
@@ -76,12 +81,8 @@ func (a *app) scope() herald.SettingsScope {
 // in the path's project; the services decide what the token may do
 // (anything it may not see is not found, like an unknown application).
 func (s *Surface) application(r *http.Request) (*app, error) {
-	p := herald.PrincipalFromContext(r.Context())
-	if err := herald.AuthErrorFromContext(r.Context()); p == nil && herald.ErrorCode(err) == herald.EINTERNAL {
-		return nil, err // the token could not be checked: not the client's fault
-	}
-	if p == nil {
-		return nil, herald.Errorf(herald.EUNAUTHORIZED, "", "Authentication failed: send a valid token in X-Auth-Token.")
+	if err := authFailure(r); err != nil {
+		return nil, err
 	}
 	projectID, appID := r.PathValue("project_id"), r.PathValue("app_id")
 	if !herald.IsExternalID32(projectID) {
