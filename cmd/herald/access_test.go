@@ -694,8 +694,8 @@ func check(surface string, method string, o outcome, p principal, w *httptest.Re
 		}
 	case sBuild, sDeploy:
 		want := map[string]map[outcome]string{
-			sBuild:  {oUnauthorized: "CB.00060401", oForbidden: "CB.00060403", oNotFound: "CB.00060214"},
-			sDeploy: {oUnauthorized: "Deploy.00011151", oForbidden: "Deploy.00011154", oNotFound: "Deploy.00011021"},
+			sBuild:  {oUnauthorized: "APIG.0301", oForbidden: "CB.00060403", oNotFound: "CB.00060214"},
+			sDeploy: {oUnauthorized: "APIG.0301", oForbidden: "Deploy.00011154", oNotFound: "Deploy.00011021"},
 		}[surface][o]
 		if str("error_code") != want || str("error_msg") == "" || len(env) != 2 {
 			return fmt.Sprintf("envelope %s, want error_code %q", body, want)
@@ -1172,13 +1172,18 @@ func freshDelivery(e *accessEnv, x *ids) {
 	x.Event, x.Delivery, x.Message = e.seedEvent(e.adminA, x, markProject)
 }
 
-// Routes that need no access rule, by surface: public ones, and the
-// settings surface's method-not-allowed answers (checked below too).
+// Routes that need no access rule, by surface: public ones, the settings
+// surface's method-not-allowed answers and the CodeArts surfaces' gateway
+// answers (checked in their packages too).
 var unguarded = map[string][]string{
 	sAPI: {"GET /healthz", "GET /readyz", "GET /metrics", "GET /api/v1/openapi.json"},
 	sConsole: {"GET /console/static/", "GET /console", "GET /console/signin", "POST /console/signin", "GET /console/lang/{lang}",
 		"POST /console/signout"},
 	sSettings: {settings.PathNotifications, settings.PathNotifiers, settings.PathOTPSend, settings.PathOTPVerify},
+	// The CodeArts surfaces' gateway answers (APIG.0101: no such API or
+	// method), checked in their packages; they read nothing.
+	sBuild:  {"/v1/job", "/v1/job/", "/v1/job/{job_id}/notice", "/v1/job/{job_id}/notice/update"},
+	sDeploy: {"/v2/projects", "/v2/projects/", "/v2/projects/{project_id}/applications/{app_id}/messages"},
 }
 
 // muxPatterns lists the patterns registered on mux. net/http offers no
