@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/compat/internal/apig"
 )
 
 // Surface is the CodeArts Build notice API. Set the services and mount it
@@ -25,10 +26,10 @@ func (s *Surface) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/job/{job_id}/notice", s.handleGetNotice)
 	// What the gateway answers for the rest of the surface's paths: a
 	// method no API defines, and a path no API has.
-	mux.HandleFunc("/v1/job/{job_id}/notice", noMethod)
-	mux.HandleFunc("/v1/job/{job_id}/notice/update", noMethod)
-	mux.HandleFunc("/v1/job/", noAPI)
-	mux.HandleFunc("/v1/job", noAPI)
+	mux.HandleFunc("/v1/job/{job_id}/notice", apig.NoMethod)
+	mux.HandleFunc("/v1/job/{job_id}/notice/update", apig.NoMethod)
+	mux.HandleFunc("/v1/job/", apig.NoAPI)
+	mux.HandleFunc("/v1/job", apig.NoAPI)
 }
 
 // envelope is the vendor's success answer.
@@ -44,7 +45,7 @@ func (s *Surface) handlePutNotice(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, envelope{Status: "success"})
+	apig.WriteJSON(w, http.StatusOK, envelope{Status: "success"})
 }
 
 func (s *Surface) putNotice(w http.ResponseWriter, r *http.Request) error {
@@ -66,7 +67,7 @@ func (s *Surface) handleGetNotice(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, envelope{Result: items, Status: "success"})
+	apig.WriteJSON(w, http.StatusOK, envelope{Result: items, Status: "success"})
 }
 
 func (s *Surface) getNotice(r *http.Request) ([]noticeItem, error) {
@@ -98,7 +99,7 @@ func (s *Surface) getNotice(r *http.Request) ([]noticeItem, error) {
 // services decide what the token may do (a job it may not see is not
 // found, like an unknown one).
 func (s *Surface) job(r *http.Request) (*herald.Source, error) {
-	if err := authFailure(r); err != nil {
+	if err := apig.AuthFailure(r); err != nil {
 		return nil, err
 	}
 	id := r.PathValue("job_id")

@@ -1,12 +1,11 @@
 package codeartsdeploy
 
 import (
-	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/compat/internal/apig"
 )
 
 // Vendor error codes (see the package comment).
@@ -16,54 +15,6 @@ const (
 	codeNoApp        = "Deploy.00011021"
 	codeInternal     = "Deploy.00011000"
 )
-
-// The API gateway's codes and texts (see the package comment).
-const (
-	codeGatewayNoAPI    = "APIG.0101"
-	codeGatewayTooLarge = "APIG.0201"
-	codeGatewayAuth     = "APIG.0301"
-
-	msgNoAPI        = "The API does not exist or has not been published in the environment."
-	msgNoMethod     = "The API does not exist."
-	msgTooLarge     = "Request entity too large."
-	msgAuthPrefix   = "Incorrect IAM authentication information: "
-	msgNoToken      = msgAuthPrefix + "x-auth-token not found"
-	msgTokenRefused = msgAuthPrefix + "decrypt token fail"
-)
-
-// noAPI answers a path under the surface's prefix that no API has, as the
-// gateway does.
-func noAPI(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusNotFound, vendorError{ErrorCode: codeGatewayNoAPI, ErrorMsg: msgNoAPI})
-}
-
-// noMethod answers a method that no API of the path defines: the gateway
-// has no 405, the API just does not exist.
-func noMethod(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusNotFound, vendorError{ErrorCode: codeGatewayNoAPI, ErrorMsg: msgNoMethod})
-}
-
-// authFailure is the gateway's refusal of a request without a principal:
-// no token, or one refused. A token that could not be checked is an
-// internal error, not the client's fault. Nil when there is a principal.
-func authFailure(r *http.Request) error {
-	if herald.PrincipalFromContext(r.Context()) != nil {
-		return nil
-	}
-	switch err := herald.AuthErrorFromContext(r.Context()); {
-	case err == nil:
-		return herald.Errorf(herald.EUNAUTHORIZED, "", msgNoToken)
-	case herald.ErrorCode(err) == herald.EINTERNAL:
-		return err
-	}
-	return herald.Errorf(herald.EUNAUTHORIZED, "", msgTokenRefused)
-}
-
-// vendorError is the vendor's error envelope.
-type vendorError struct {
-	ErrorCode string `json:"error_code"`
-	ErrorMsg  string `json:"error_msg"`
-}
 
 // writeError renders err in the vendor's envelope. It is the only place
 // this surface decides a status from an error; internal errors are logged
@@ -76,12 +27,10 @@ func (s *Surface) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	case herald.EINVALID:
 		status, code = http.StatusBadRequest, codeInvalidParam
 	case herald.ETOOLARGE:
-		status, code, msg = http.StatusRequestEntityTooLarge, codeGatewayTooLarge, msgTooLarge
+		status, code, msg = http.StatusRequestEntityTooLarge, apig.CodeTooLarge, apig.MsgTooLarge
 	case herald.EUNAUTHORIZED:
-		status, code = http.StatusUnauthorized, codeGatewayAuth
-		if !strings.HasPrefix(msg, msgAuthPrefix) {
-			msg = msgTokenRefused
-		}
+		status, code = http.StatusUnauthorized, apig.CodeAuth
+		msg = apig.AuthMessage(msg)
 	case herald.EFORBIDDEN:
 		status, code = http.StatusForbidden, codeForbidden
 	case herald.ENOTFOUND:
@@ -92,7 +41,7 @@ func (s *Surface) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		status, code, msg = http.StatusInternalServerError, codeInternal, "Internal error."
 		s.logger().ErrorContext(r.Context(), "codeartsdeploy: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	writeJSON(w, status, vendorError{ErrorCode: code, ErrorMsg: msg})
+	apig.WriteJSON(w, status, apig.Error{ErrorCode: code, ErrorMsg: msg})
 }
 
 func (s *Surface) logger() *slog.Logger {
@@ -100,10 +49,4 @@ func (s *Surface) logger() *slog.Logger {
 		return s.Logger
 	}
 	return slog.Default()
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/compat/internal/apig"
 )
 
 // Surface is the CodeArts Deploy application messages API. Set the services
@@ -30,9 +31,9 @@ func (s *Surface) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v2/projects/{project_id}/applications/{app_id}/messages", s.handlePostMessages)
 	// What the gateway answers for the rest of the surface's paths: a
 	// method no API defines, and a path no API has.
-	mux.HandleFunc("/v2/projects/{project_id}/applications/{app_id}/messages", noMethod)
-	mux.HandleFunc("/v2/projects/", noAPI)
-	mux.HandleFunc("/v2/projects", noAPI)
+	mux.HandleFunc("/v2/projects/{project_id}/applications/{app_id}/messages", apig.NoMethod)
+	mux.HandleFunc("/v2/projects/", apig.NoAPI)
+	mux.HandleFunc("/v2/projects", apig.NoAPI)
 }
 
 // listAnswer is the vendor's answer: the application's TaskMsgBody list.
@@ -46,7 +47,7 @@ func (s *Surface) handleGetMessages(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var items []taskMsgOut
 		if items, err = s.list(r.Context(), a); err == nil {
-			writeJSON(w, http.StatusOK, listAnswer{Result: items, Status: "success"})
+			apig.WriteJSON(w, http.StatusOK, listAnswer{Result: items, Status: "success"})
 			return
 		}
 	}
@@ -59,7 +60,7 @@ func (s *Surface) handlePostMessages(w http.ResponseWriter, r *http.Request) {
 		if err = s.replace(w, r, a); err == nil {
 			var items []taskMsgOut
 			if items, err = s.list(r.Context(), a); err == nil {
-				writeJSON(w, http.StatusOK, listAnswer{Result: items, Status: "success"})
+				apig.WriteJSON(w, http.StatusOK, listAnswer{Result: items, Status: "success"})
 				return
 			}
 		}
@@ -81,7 +82,7 @@ func (a *app) scope() herald.SettingsScope {
 // in the path's project; the services decide what the token may do
 // (anything it may not see is not found, like an unknown application).
 func (s *Surface) application(r *http.Request) (*app, error) {
-	if err := authFailure(r); err != nil {
+	if err := apig.AuthFailure(r); err != nil {
 		return nil, err
 	}
 	projectID, appID := r.PathValue("project_id"), r.PathValue("app_id")
