@@ -1173,12 +1173,15 @@ func freshDelivery(e *accessEnv, x *ids) {
 }
 
 // Routes that need no access rule, by surface: public ones, and the
-// settings surface's method-not-allowed answers (checked below too).
+// settings and Feishu surfaces' method-not-allowed answers (checked below
+// too).
 var unguarded = map[string][]string{
 	sAPI: {"GET /healthz", "GET /readyz", "GET /metrics", "GET /api/v1/openapi.json"},
 	sConsole: {"GET /console/static/", "GET /console", "GET /console/signin", "POST /console/signin", "GET /console/lang/{lang}",
 		"POST /console/signout"},
 	sSettings: {settings.PathNotifications, settings.PathNotifiers, settings.PathOTPSend, settings.PathOTPVerify},
+	// Feishu's wrong methods and unknown sub-paths, answered in its envelope.
+	sFeishu: {"/open-apis/helpdesk/v1/notifications", "/open-apis/helpdesk/v1/notifications/"},
 }
 
 // muxPatterns lists the patterns registered on mux. net/http offers no
