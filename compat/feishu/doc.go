@@ -29,6 +29,11 @@
 //	0 draft   1 pending approval   2 approved   3 rejected   4 scheduled
 //	5 sending 6 sent               7 cancelled  8 recalled
 //
+// target_user_count is, until the push starts sending, whom its scope
+// would reach now (the page's get example shows a count on a draft); from
+// then on, the users it was sent to. The store resolves both with the
+// send's one rule.
+//
 // approval_app_link is the native endpoint that approves the push while
 // it waits for approval, and empty otherwise.
 //
