@@ -149,9 +149,10 @@ type Push struct {
 	// approver's reason for a rejection.
 	Reason       string `json:"reason"`
 	RejectReason string `json:"reject_reason"`
-	// The counts are true: target is the distinct users the scope resolved
-	// to when the push was sent, sent those whose delivery succeeded, read
-	// those who read it in their inbox.
+	// The counts are true: target is the distinct users the scope reaches
+	// (until the push starts sending, whom it would reach now; from then,
+	// whom it was sent to; none for one cancelled unsent), sent those whose
+	// delivery succeeded, read those who read it in their inbox.
 	TargetUserCount int        `json:"target_user_count"`
 	SentUserCount   int        `json:"sent_user_count"`
 	ReadUserCount   int        `json:"read_user_count"`

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald"
@@ -97,7 +98,11 @@ func (c conn) findPush(id int64) (*herald.Push, error) {
 // which removes the messages it counts).
 func (c conn) pushCounts(r *pushRow) error {
 	p := r.Push
-	if err := c.queryRow(`SELECT COUNT(*) FROM push_recipients WHERE tenant_id = ? AND push_id = ?`, c.tenantID, p.ID).Scan(&p.TargetUserCount); err != nil {
+	if unsent(p.Status) {
+		if err := c.unsentTargetCount(p); err != nil {
+			return err
+		}
+	} else if err := c.queryRow(`SELECT COUNT(*) FROM push_recipients WHERE tenant_id = ? AND push_id = ?`, c.tenantID, p.ID).Scan(&p.TargetUserCount); err != nil {
 		return err
 	}
 	if err := c.queryRow(`SELECT COUNT(DISTINCT user_id) FROM deliveries WHERE tenant_id = ? AND push_id = ? AND status = ? AND user_id IS NOT NULL`,
@@ -201,6 +206,11 @@ func (c conn) pageCounts(rows []*pushRow) error {
 	for _, r := range rows {
 		if r.keptRead.Valid {
 			r.ReadUserCount = int(r.keptRead.Int64)
+		}
+		if unsent(r.Status) {
+			if err := c.unsentTargetCount(r.Push); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -511,51 +521,12 @@ func (db *DB) PushTargets(ctx context.Context, p *herald.Push, since time.Time) 
 	if err != nil {
 		return nil, err
 	}
-	notYet := ` AND u.id NOT IN (SELECT user_id FROM push_recipients WHERE tenant_id = ? AND push_id = ?)`
-	base := `SELECT ` + prefixed("u.", userCols) + ` FROM users u WHERE u.tenant_id = ?`
-	subtree := func(ids []int64) (string, []any) {
-		return `u.id IN (SELECT ud.user_id FROM user_departments ud WHERE ud.department_id IN (
-			WITH RECURSIVE tree(id) AS (
-				SELECT id FROM departments WHERE tenant_id = ? AND id IN (` + placeholders(len(ids)) + `)
-				UNION SELECT d.id FROM departments d JOIN tree ON d.parent_id = tree.id
-			) SELECT id FROM tree))`, append([]any{c.tenantID}, toAny(ids)...)
-	}
-	var q string
-	args := []any{c.tenantID}
-	switch p.ScopeType {
-	case herald.PushScopeAll:
-		q = base
-	case herald.PushScopeGiven:
-		var parts []string
-		if len(p.UserIDs) > 0 {
-			parts = append(parts, `u.id IN (`+placeholders(len(p.UserIDs))+`)`)
-			args = append(args, toAny(p.UserIDs)...)
-		}
-		if len(p.DepartmentIDs) > 0 {
-			s, a := subtree(p.DepartmentIDs)
-			parts, args = append(parts, s), append(args, a...)
-		}
-		if len(parts) == 0 {
-			return nil, nil
-		}
-		q = base + ` AND (` + parts[0]
-		if len(parts) > 1 {
-			q += ` OR ` + parts[1]
-		}
-		q += `)`
-	case herald.PushScopeNewStaff:
-		q, args = base+` AND u.created_at > ?`, append(args, ms(since))
-		if p.NewStaffScopeType != nil && *p.NewStaffScopeType == herald.NewStaffDepartments {
-			if len(p.NewStaffDepartmentIDs) == 0 {
-				return nil, nil
-			}
-			s, a := subtree(p.NewStaffDepartmentIDs)
-			q, args = q+` AND `+s, append(args, a...)
-		}
-	default:
+	where, args, ok := c.targetsWhere(p, since)
+	if !ok {
 		return nil, nil
 	}
-	rows, err := c.query(q+notYet+` ORDER BY u.id`, append(args, c.tenantID, p.ID)...)
+	notYet := ` AND u.id NOT IN (SELECT user_id FROM push_recipients WHERE tenant_id = ? AND push_id = ?)`
+	rows, err := c.query(`SELECT `+prefixed("u.", userCols)+` FROM users u WHERE `+where+notYet+` ORDER BY u.id`, append(args, c.tenantID, p.ID)...)
 	if err != nil {
 		return nil, err
 	}
@@ -569,6 +540,72 @@ func (db *DB) PushTargets(ctx context.Context, p *herald.Push, since time.Time) 
 		out = append(out, u)
 	}
 	return out, rows.Err()
+}
+
+// targetsWhere is the one rule of whom a push's scope reaches, as a
+// condition on users u of the tenant (see PushTargets); ok is false when
+// the scope reaches no user.
+func (c conn) targetsWhere(p *herald.Push, since time.Time) (where string, args []any, ok bool) {
+	subtree := func(ids []int64) (string, []any) {
+		return `u.id IN (SELECT ud.user_id FROM user_departments ud WHERE ud.department_id IN (
+			WITH RECURSIVE tree(id) AS (
+				SELECT id FROM departments WHERE tenant_id = ? AND id IN (` + placeholders(len(ids)) + `)
+				UNION SELECT d.id FROM departments d JOIN tree ON d.parent_id = tree.id
+			) SELECT id FROM tree))`, append([]any{c.tenantID}, toAny(ids)...)
+	}
+	where, args = `u.tenant_id = ?`, []any{c.tenantID}
+	switch p.ScopeType {
+	case herald.PushScopeAll:
+	case herald.PushScopeGiven:
+		var parts []string
+		if len(p.UserIDs) > 0 {
+			parts = append(parts, `u.id IN (`+placeholders(len(p.UserIDs))+`)`)
+			args = append(args, toAny(p.UserIDs)...)
+		}
+		if len(p.DepartmentIDs) > 0 {
+			s, a := subtree(p.DepartmentIDs)
+			parts, args = append(parts, s), append(args, a...)
+		}
+		if len(parts) == 0 {
+			return "", nil, false
+		}
+		where += ` AND (` + strings.Join(parts, ` OR `) + `)`
+	case herald.PushScopeNewStaff:
+		where, args = where+` AND u.created_at > ?`, append(args, ms(since))
+		if p.NewStaffScopeType != nil && *p.NewStaffScopeType == herald.NewStaffDepartments {
+			if len(p.NewStaffDepartmentIDs) == 0 {
+				return "", nil, false
+			}
+			s, a := subtree(p.NewStaffDepartmentIDs)
+			where, args = where+` AND `+s, append(args, a...)
+		}
+	default:
+		return "", nil, false
+	}
+	return where, args, true
+}
+
+// unsent reports whether a push in status st has not started sending and
+// still may: its target count is then whom its scope would reach now
+// rather than the recipients recorded.
+func unsent(st herald.PushStatus) bool {
+	switch st {
+	case herald.PushDraft, herald.PushPendingApproval, herald.PushApproved, herald.PushRejected, herald.PushScheduled:
+		return true
+	}
+	return false
+}
+
+// unsentTargetCount sets an unsent push's target count: the users its
+// scope resolves to now, as the send would resolve them (new staff are
+// those created after now: none yet).
+func (c conn) unsentTargetCount(p *herald.Push) error {
+	where, args, ok := c.targetsWhere(p, c.db.now())
+	if !ok {
+		p.TargetUserCount = 0
+		return nil
+	}
+	return c.queryRow(`SELECT COUNT(*) FROM users u WHERE `+where, args...).Scan(&p.TargetUserCount)
 }
 
 // RecordPushSend records, in one transaction, what one run of a push's

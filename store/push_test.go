@@ -236,7 +236,7 @@ func TestPushService_SendCountsRecall(t *testing.T) {
 		list, _, err := db.FindPushes(ctx, herald.PushFilter{}, herald.Page{})
 		must(t, err)
 		if len(list) != 2 || list[0].ID != p.ID || list[0].TargetUserCount != 4 || list[0].SentUserCount != 4 ||
-			list[0].ReadUserCount != 2 || list[1].ID != other.ID || list[1].TargetUserCount != 0 {
+			list[0].ReadUserCount != 2 || list[1].ID != other.ID || list[1].TargetUserCount != 5 {
 			t.Fatalf("list %+v %+v", list[0], list[len(list)-1])
 		}
 		list, _, err = db.FindPushes(ctx, herald.PushFilter{Status: herald.PushDraft}, herald.Page{})
@@ -284,5 +284,83 @@ func TestPushService_References(t *testing.T) {
 				t.Errorf("naming another tenant's %s: %v", field, err)
 			}
 		}
+	})
+}
+
+// TestPushService_UnsentTargetCount: until a push starts sending, its
+// target count is whom its scope would reach now, resolved as the send
+// resolves it (every user; the given users and department trees, each
+// user once; no user for chats only or new staff); a list shows the same.
+// Once cancelled unsent it reached no one.
+func TestPushService_UnsentTargetCount(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.NewTenant(t, db, "acme")
+		root := &herald.Department{Code: "root", Name: "Root"}
+		must(t, db.CreateDepartment(ctx, root))
+		sub := &herald.Department{Code: "sub", Name: "Sub", ParentID: &root.ID}
+		must(t, db.CreateDepartment(ctx, sub))
+		var users []*herald.User
+		for i := range 5 {
+			u := &herald.User{Code: fmt.Sprint("u", i), Name: "U"}
+			switch i {
+			case 0, 1:
+				u.DepartmentIDs = []int64{root.ID}
+			case 2:
+				u.DepartmentIDs = []int64{sub.ID}
+			}
+			users = append(users, u)
+		}
+		must(t, db.CreateUsers(ctx, users))
+		chat := &herald.Chat{Code: "oc_1", Name: "Chat"}
+		must(t, db.CreateChat(ctx, chat))
+		// Another tenant's users are never counted.
+		other := storetest.NewTenant(t, db, "other")
+		must(t, db.CreateUser(other, &herald.User{Code: "x", Name: "X"}))
+
+		all := newPush(t, db, ctx)
+		given := &herald.Push{JobName: "given", Content: "hi", ScopeType: herald.PushScopeGiven,
+			UserIDs: []int64{users[0].ID, users[3].ID}, DepartmentIDs: []int64{root.ID}}
+		must(t, db.CreatePush(ctx, given))
+		chats := &herald.Push{JobName: "chats", Content: "hi", ScopeType: herald.PushScopeChats, ChatIDs: []int64{chat.ID}}
+		must(t, db.CreatePush(ctx, chats))
+		newStaff := &herald.Push{JobName: "welcome", Content: "hi", PushType: herald.PushTypeNewStaff,
+			ScopeType: herald.PushScopeNewStaff, NewStaffScopeType: new(int)}
+		must(t, db.CreatePush(ctx, newStaff))
+
+		want := map[int64]int{all.ID: 5, given.ID: 4, chats.ID: 0, newStaff.ID: 0}
+		check := func(when string) {
+			t.Helper()
+			for id, n := range want {
+				got, err := db.FindPushByID(ctx, id)
+				must(t, err)
+				if got.TargetUserCount != n {
+					t.Errorf("%s: push %d (%s, scope %d) target %d, want %d", when, id, got.Status, got.ScopeType, got.TargetUserCount, n)
+				}
+			}
+			list, _, err := db.FindPushes(ctx, herald.PushFilter{}, herald.Page{})
+			must(t, err)
+			for _, p := range list {
+				if p.TargetUserCount != want[p.ID] {
+					t.Errorf("%s: listed push %d target %d, want %d", when, p.ID, p.TargetUserCount, want[p.ID])
+				}
+			}
+		}
+		check("drafts")
+		// A new member of the tree is counted at once.
+		must(t, db.CreateUser(ctx, &herald.User{Code: "u5", Name: "U", DepartmentIDs: []int64{sub.ID}}))
+		want[all.ID], want[given.ID] = 6, 5
+		check("after a new user")
+		// Submitted (an admin's: approved) and scheduled, it still counts.
+		_, err := db.SubmitPush(ctx, given.ID, "go")
+		must(t, err)
+		_, err = db.ExecutePush(ctx, given.ID, time.Now().Add(time.Hour))
+		must(t, err)
+		check("scheduled")
+		// Cancelled before it was sent, it reached no one.
+		_, err = db.CancelPush(ctx, given.ID, false)
+		must(t, err)
+		want[given.ID] = 0
+		check("cancelled")
 	})
 }

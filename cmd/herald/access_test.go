@@ -1173,8 +1173,8 @@ func freshDelivery(e *accessEnv, x *ids) {
 }
 
 // Routes that need no access rule, by surface: public ones, the settings
-// surface's method-not-allowed answers and the CodeArts surfaces' gateway
-// answers (checked in their packages too).
+// and Feishu surfaces' method-not-allowed answers and the CodeArts
+// surfaces' gateway answers (checked in their packages too).
 var unguarded = map[string][]string{
 	sAPI: {"GET /healthz", "GET /readyz", "GET /metrics", "GET /api/v1/openapi.json"},
 	sConsole: {"GET /console/static/", "GET /console", "GET /console/signin", "POST /console/signin", "GET /console/lang/{lang}",
@@ -1184,6 +1184,8 @@ var unguarded = map[string][]string{
 	// method), checked in their packages; they read nothing.
 	sBuild:  {"/v1/job", "/v1/job/", "/v1/job/{job_id}/notice", "/v1/job/{job_id}/notice/update"},
 	sDeploy: {"/v2/projects", "/v2/projects/", "/v2/projects/{project_id}/applications/{app_id}/messages"},
+	// Feishu's wrong methods and unknown sub-paths, answered in its envelope.
+	sFeishu: {"/open-apis/helpdesk/v1/notifications", "/open-apis/helpdesk/v1/notifications/"},
 }
 
 // muxPatterns lists the patterns registered on mux. net/http offers no

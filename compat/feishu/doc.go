@@ -5,7 +5,7 @@
 //	GET   /open-apis/helpdesk/v1/notifications/{notification_id}             get
 //	PATCH /open-apis/helpdesk/v1/notifications/{notification_id}             update (draft only)
 //	POST  /open-apis/helpdesk/v1/notifications/{notification_id}/preview
-//	POST  /open-apis/helpdesk/v1/notifications/{notification_id}/submit_approve  {"reason"}
+//	POST  /open-apis/helpdesk/v1/notifications/{notification_id}/submit_approve  {"reason"} (required)
 //	POST  /open-apis/helpdesk/v1/notifications/{notification_id}/cancel_approve
 //	POST  /open-apis/helpdesk/v1/notifications/{notification_id}/execute_send    {"send_at": "<ms>"}
 //	POST  /open-apis/helpdesk/v1/notifications/{notification_id}/cancel_send     {"is_recall": bool}
@@ -29,6 +29,11 @@
 //	0 draft   1 pending approval   2 approved   3 rejected   4 scheduled
 //	5 sending 6 sent               7 cancelled  8 recalled
 //
+// target_user_count is, until the push starts sending, whom its scope
+// would reach now (the page's get example shows a count on a draft); from
+// then on, the users it was sent to. The store resolves both with the
+// send's one rule.
+//
 // approval_app_link is the native endpoint that approves the push while
 // it waits for approval, and empty otherwise.
 //
@@ -44,4 +49,23 @@
 //	            once submitted, execute_send before approval)
 //	429 99991400 rate limited
 //	500 155000  internal error
+//
+// Every answer under the prefix is that envelope (application/json), for
+// every method and path. Readings where the page is silent:
+//
+//   - A method a path does not serve (PUT or DELETE on a notification,
+//     GET on submit_approve, …) is 405 154005 "Method Forbidden…", with an
+//     Allow header; HEAD is served wherever GET is. The stored Feishu
+//     open-platform material documents no gateway answer for a wrong
+//     method: 405/154005 is the page's own row for that status.
+//   - A path under the prefix that the surface does not serve is 404
+//     154004 "Resource not found…", the page's row for 404; likewise no
+//     separate gateway answer is documented.
+//   - Both are decided before the token is checked, as a router in front
+//     of the handlers does.
+//   - A body over 1 MiB is 400 154000 naming the limit: the page's table
+//     has no 413 row and no Feishu open-platform page found documents one
+//     for a JSON API, so the page's bad-request row is the closest.
+//   - submit_approve's reason is required (the page marks it 必填): an
+//     absent, null or blank reason is 400 154000 naming reason.
 package feishu

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/heraldhq/herald"
 )
@@ -41,6 +42,47 @@ func (s *Surface) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+base+"/{notification_id}/cancel_approve", s.handle(s.cancelApprove))
 	mux.HandleFunc("POST "+base+"/{notification_id}/execute_send", s.handle(s.executeSend))
 	mux.HandleFunc("POST "+base+"/{notification_id}/cancel_send", s.handle(s.cancelSend))
+	// Every other method or path under the prefix answers in the envelope.
+	mux.HandleFunc(base, s.noRoute)
+	mux.HandleFunc(base+"/", s.noRoute)
+}
+
+// actions are the POST sub-resources of a notification.
+var actions = map[string]bool{"preview": true, "submit_approve": true, "cancel_approve": true, "execute_send": true, "cancel_send": true}
+
+// allowed is the methods a path under the prefix serves, or "" when the
+// surface serves no such path.
+func allowed(path string) string {
+	rest, ok := strings.CutPrefix(path, base)
+	switch {
+	case !ok:
+		return ""
+	case rest == "":
+		return "POST"
+	}
+	parts := strings.Split(strings.TrimPrefix(rest, "/"), "/")
+	switch {
+	case parts[0] == "":
+		return ""
+	case len(parts) == 1:
+		return "GET, HEAD, PATCH"
+	case len(parts) == 2 && actions[parts[1]]:
+		return "POST"
+	}
+	return ""
+}
+
+// noRoute answers a method a path does not serve (405 / 154005, with
+// Allow) and a path the surface does not serve (404 / 154004), in the
+// envelope and before authentication, as a router in front of the
+// handlers does.
+func (s *Surface) noRoute(w http.ResponseWriter, r *http.Request) {
+	if a := allowed(r.URL.Path); a != "" {
+		w.Header().Set("Allow", a)
+		writeJSON(w, http.StatusMethodNotAllowed, envelope{Code: codeNotAllowed, Msg: "Method Forbidden: " + r.Method + " is not allowed here; use " + a})
+		return
+	}
+	writeJSON(w, http.StatusNotFound, envelope{Code: codeNotFound, Msg: "Resource not found: no such API path"})
 }
 
 // request is one call: its context, user id kind and push (for the
@@ -143,12 +185,15 @@ func (s *Surface) preview(w http.ResponseWriter, r *http.Request, req *request) 
 
 func (s *Surface) submitApprove(w http.ResponseWriter, r *http.Request, req *request) (any, error) {
 	var in struct {
-		Reason string `json:"reason"`
+		Reason *string `json:"reason"`
 	}
 	if err := decodeBody(w, r, &in, true); err != nil {
 		return nil, err
 	}
-	if _, err := s.Pushes.SubmitPush(req.ctx, req.push.ID, in.Reason); err != nil {
+	if in.Reason == nil || strings.TrimSpace(*in.Reason) == "" {
+		return nil, herald.Errorf(herald.EINVALID, "reason", "reason is required")
+	}
+	if _, err := s.Pushes.SubmitPush(req.ctx, req.push.ID, *in.Reason); err != nil {
 		return nil, err
 	}
 	return map[string]any{"has_access": true}, nil

@@ -293,7 +293,7 @@ func TestLifecycle(t *testing.T) {
 		b.ok(t, "PATCH", p, b.writer, simple("edited"))
 
 		// pending → rejected (by an approver) → cancel_approve → draft
-		b.ok(t, "POST", p+"/submit_approve", b.writer, map[string]any{"reason": ""})
+		b.ok(t, "POST", p+"/submit_approve", b.writer, map[string]any{"reason": "resubmit"})
 		approver := herald.NewContextWithPrincipal(context.Background(), &herald.Principal{
 			TenantID: herald.PrincipalFromContext(b.ctx).TenantID, TokenName: "approver", Permissions: []herald.Permission{herald.PermPushApprove}})
 		_, err := db.RejectPush(approver, mustID(t, id), "not this week")
@@ -306,7 +306,7 @@ func TestLifecycle(t *testing.T) {
 		b.ok(t, "POST", p+"/cancel_approve", b.writer, nil)
 
 		// → approved → scheduled → cancelled
-		b.ok(t, "POST", p+"/submit_approve", b.writer, map[string]any{"reason": ""})
+		b.ok(t, "POST", p+"/submit_approve", b.writer, map[string]any{"reason": "resubmit"})
 		_, err = db.ApprovePush(approver, mustID(t, id))
 		must(t, err)
 		if st := b.status(t, id); st != 2 {
@@ -330,7 +330,7 @@ func TestLifecycle(t *testing.T) {
 			t.Fatalf("send_at %q, want %q", got.Notification.SendAt, later)
 		}
 		notAllowed("POST", p+"/execute_send", map[string]any{"send_at": later})
-		notAllowed("POST", p+"/submit_approve", map[string]any{"reason": ""})
+		notAllowed("POST", p+"/submit_approve", map[string]any{"reason": "again"})
 		b.ok(t, "POST", p+"/cancel_send", b.writer, map[string]any{"is_recall": false})
 		if st := b.status(t, id); st != 7 {
 			t.Fatalf("status %d, want 7", st)
@@ -429,7 +429,7 @@ func TestErrors(t *testing.T) {
 		must(t, err)
 		b.fails(t, 404, 154004, "GET", p, foreign, nil)
 		b.fails(t, 404, 154004, "PATCH", p, foreign, simple("hijack"))
-		b.fails(t, 404, 154004, "POST", p+"/submit_approve", foreign, map[string]any{"reason": ""})
+		b.fails(t, 404, 154004, "POST", p+"/submit_approve", foreign, map[string]any{"reason": "hijack"})
 
 		for _, tc := range []struct {
 			name, method, path, field string
@@ -462,5 +462,113 @@ func TestErrors(t *testing.T) {
 		if got.JobName != "errors" || got.ScopeType != 0 || got.Status != herald.PushDraft {
 			t.Fatalf("refused requests changed the push: %+v", got)
 		}
+	})
+}
+
+// TestErrors_EveryMethodEveryPath sends every method to every path under
+// the surface's prefix: each answer is the vendor's envelope
+// (application/json, a code and a msg), a method the path does not serve
+// is 405 / 154005 and a path the surface does not serve is 404 / 154004.
+func TestErrors_EveryMethodEveryPath(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db)
+		id := b.create(t, b.writer, simple("methods"))
+		p := base + "/" + id
+		routes := map[string]string{base: "POST", p: "GET HEAD PATCH"}
+		for _, a := range []string{"preview", "submit_approve", "cancel_approve", "execute_send", "cancel_send"} {
+			routes[p+"/"+a] = "POST"
+		}
+		unknown := []string{base + "/", p + "/", p + "/nope", p + "/preview/more", base + "/" + id + "/submit_approve/x", base + "s", base + "/a/b/c"}
+		methods := []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"}
+		for _, path := range append(append([]string{}, unknown...), base, p, p+"/preview", p+"/submit_approve", p+"/cancel_approve", p+"/execute_send", p+"/cancel_send") {
+			allowed, known := routes[path]
+			if path == base+"s" {
+				continue // outside the prefix: not the surface's
+			}
+			for _, m := range methods {
+				if known && strings.Contains(" "+allowed+" ", " "+m+" ") {
+					continue
+				}
+				req, err := http.NewRequest(m, b.srv.URL+path, strings.NewReader(`{}`))
+				must(t, err)
+				req.Header.Set("Authorization", "Bearer "+b.writer)
+				resp, err := http.DefaultClient.Do(req)
+				must(t, err)
+				raw, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				must(t, err)
+				status, code := 404, 154004
+				if known {
+					status, code = 405, 154005
+				}
+				if resp.StatusCode != status {
+					t.Errorf("%s %s = %d %q, want %d", m, path, resp.StatusCode, raw, status)
+					continue
+				}
+				if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+					t.Errorf("%s %s: Content-Type %q", m, path, ct)
+				}
+				if known && resp.Header.Get("Allow") == "" {
+					t.Errorf("%s %s: 405 without Allow", m, path)
+				}
+				if m == "HEAD" {
+					continue // no body
+				}
+				var env map[string]json.RawMessage
+				if err := json.Unmarshal(raw, &env); err != nil {
+					t.Errorf("%s %s: %q is not JSON", m, path, raw)
+					continue
+				}
+				var a answer
+				must(t, json.Unmarshal(raw, &a))
+				if len(env) != 2 || env["code"] == nil || env["msg"] == nil || a.Code != code || a.Msg == "" {
+					t.Errorf("%s %s = %s, want {code: %d, msg}", m, path, raw, code)
+				}
+			}
+		}
+		// Without a token the route still decides first: a wrong method is
+		// 405 in the envelope, not a 401.
+		b.fails(t, 405, 154005, "PUT", p, "", `{}`)
+		b.fails(t, 404, 154004, "GET", p+"/nope", "", nil)
+	})
+}
+
+// TestErrors_OversizedBody: a body over the limit is refused in the
+// envelope on every route that reads one.
+func TestErrors_OversizedBody(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db)
+		id := b.create(t, b.writer, simple("big"))
+		p := base + "/" + id
+		big := `{"job_name": "` + strings.Repeat("x", 1<<20) + `"}`
+		for _, r := range [][2]string{{"POST", base}, {"PATCH", p}, {"POST", p + "/submit_approve"}, {"POST", p + "/execute_send"}, {"POST", p + "/cancel_send"}} {
+			a := b.fails(t, 400, 154000, r[0], r[1], b.writer, big)
+			if !strings.Contains(a.Msg, "exceeds") {
+				t.Errorf("%s %s: msg %q", r[0], r[1], a.Msg)
+			}
+		}
+	})
+}
+
+// TestSubmitApprove_ReasonRequired: the page marks reason 必填; a missing,
+// null or blank reason is a bad request naming it.
+func TestSubmitApprove_ReasonRequired(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db)
+		id := b.create(t, b.writer, simple("reason"))
+		p := base + "/" + id + "/submit_approve"
+		for _, body := range []any{nil, `{}`, `{"reason": null}`, `{"reason": ""}`, `{"reason": "  "}`, `{"reason": 1}`} {
+			a := b.fails(t, 400, 154000, "POST", p, b.writer, body)
+			if !strings.Contains(a.Msg, "reason") {
+				t.Errorf("%v: msg %q does not name reason", body, a.Msg)
+			}
+		}
+		if st := b.status(t, id); st != 0 {
+			t.Fatalf("refused submissions moved the draft to %d", st)
+		}
+		b.ok(t, "POST", p, b.writer, map[string]any{"reason": "weekly"})
 	})
 }
