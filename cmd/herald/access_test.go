@@ -1179,6 +1179,11 @@ var unguarded = map[string][]string{
 	sConsole: {"GET /console/static/", "GET /console", "GET /console/signin", "POST /console/signin", "GET /console/lang/{lang}",
 		"POST /console/signout"},
 	sSettings: {settings.PathNotifications, settings.PathNotifiers, settings.PathOTPSend, settings.PathOTPVerify},
+	// Any other method on a Kintone endpoint (405) and any other path (404)
+	// answer without looking at the token: they tell nothing.
+	sKintone: {"/k/v1/app/notifications/general.json", "/k/v1/preview/app/notifications/general.json", "/k/v1/preview/app/deploy.json",
+		"/k/guest/{spaceId}/v1/app/notifications/general.json", "/k/guest/{spaceId}/v1/preview/app/notifications/general.json",
+		"/k/guest/{spaceId}/v1/preview/app/deploy.json", "/k/v1/", "/k/guest/"},
 }
 
 // muxPatterns lists the patterns registered on mux. net/http offers no

@@ -175,7 +175,7 @@ func TestGolden(t *testing.T) {
 		override := []string{"X-Cybozu-API-Token", b.token, "X-HTTP-Method-Override", "GET"}
 		sameJSON(t, ok(t, b.do(t, "POST", deployPath, `{"apps":["1"]}`, override...)).body, golden(t, "deploy_status.response.json"))
 		sameJSON(t, ok(t, b.do(t, "POST", previewPath, `{"app":1}`, override...)).body, golden(t, "get_general.response.json"))
-		wantError(t, b.do(t, "POST", livePath, `{"app":1}`), http.StatusMethodNotAllowed, "HERALD_NA01")
+		wantError(t, b.do(t, "POST", livePath, `{"app":1}`), http.StatusMethodNotAllowed, "CB_IL02")
 	})
 }
 
@@ -595,4 +595,90 @@ func TestEvents(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestErrors_EveryMethodEveryPath sends every method to every Kintone path,
+// live, preview, deploy and an unknown one, with and without a guest
+// space: whatever the answer, an error comes in Kintone's envelope as
+// JSON; a method a path does not serve is 405 CB_IL02 naming the methods
+// it does in Allow, and an unknown API path is 404 CB_IL02.
+func TestErrors_EveryMethodEveryPath(t *testing.T) {
+	t.Parallel()
+	db := storetest.NewDB(t, store.DialectSQLite)
+	b := setup(t, db)
+	methods := []string{"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "PROPFIND"}
+	type path struct {
+		path    string
+		allowed []string // nil: an unknown API path
+	}
+	var paths []path
+	for _, p := range []struct{ prefix, app string }{{"/k/v1", "1"}, {"/k/guest/7/v1", "3"}} {
+		paths = append(paths,
+			path{p.prefix + "/app/notifications/general.json?app=" + p.app, []string{"GET"}},
+			path{p.prefix + "/preview/app/notifications/general.json?app=" + p.app, []string{"GET", "PUT"}},
+			path{p.prefix + "/preview/app/deploy.json?apps[0]=" + p.app, []string{"GET", "POST"}},
+			path{p.prefix + "/app/notifications/perRecord.json?app=" + p.app, nil},
+			path{p.prefix + "/preview/app/notifications/general.jsonx", nil},
+			path{p.prefix + "/", nil},
+			path{p.prefix + "/no/such/api.json", nil},
+		)
+	}
+	paths = append(paths, path{"/k/guest/7/v2/app/notifications/general.json?app=3", nil}, path{"/k/guest/", nil})
+	for _, p := range paths {
+		for _, m := range methods {
+			t.Run(m+" "+p.path, func(t *testing.T) {
+				req, err := http.NewRequest(m, b.srv.URL+p.path, nil)
+				must(t, err)
+				req.Header.Set("X-Cybozu-API-Token", b.token)
+				res, err := http.DefaultClient.Do(req)
+				must(t, err)
+				defer res.Body.Close()
+				raw, err := io.ReadAll(res.Body)
+				must(t, err)
+				r := response{res.StatusCode, raw}
+				if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+					t.Fatalf("Content-Type %q, want JSON: %d %s", ct, r.status, raw)
+				}
+				switch {
+				case p.allowed == nil:
+					wantError(t, r, http.StatusNotFound, "CB_IL02")
+				case !slices.Contains(p.allowed, m):
+					wantError(t, r, http.StatusMethodNotAllowed, "CB_IL02")
+					if got, want := res.Header.Get("Allow"), strings.Join(p.allowed, ", "); got != want {
+						t.Errorf("Allow %q, want %q", got, want)
+					}
+				case r.status != http.StatusOK:
+					// PUT and POST without a body: Kintone's CB_VA01.
+					wantError(t, r, http.StatusBadRequest, "CB_VA01")
+				}
+			})
+		}
+	}
+}
+
+// TestErrors_OversizedBodyEveryEndpoint shows a body over the limit is 413
+// in Kintone's envelope on every endpoint that reads one.
+func TestErrors_OversizedBodyEveryEndpoint(t *testing.T) {
+	t.Parallel()
+	db := storetest.NewDB(t, store.DialectSQLite)
+	b := setup(t, db)
+	huge := `{"app":1,"x":"` + strings.Repeat("a", 1<<20) + `"}`
+	override := []string{"X-Cybozu-API-Token", b.token, "X-HTTP-Method-Override", "GET"}
+	for _, prefix := range []string{"/k/v1", "/k/guest/7/v1"} {
+		for _, c := range []struct {
+			method, path string
+			headers      []string
+		}{
+			{"GET", "/app/notifications/general.json", nil},
+			{"GET", "/preview/app/notifications/general.json", nil},
+			{"PUT", "/preview/app/notifications/general.json", nil},
+			{"POST", "/preview/app/deploy.json", nil},
+			{"GET", "/preview/app/deploy.json", nil},
+			{"POST", "/app/notifications/general.json", override},
+			{"POST", "/preview/app/notifications/general.json", override},
+			{"POST", "/preview/app/deploy.json", override},
+		} {
+			wantError(t, b.do(t, c.method, prefix+c.path, huge, c.headers...), http.StatusRequestEntityTooLarge, "CB_IJ01")
+		}
+	}
 }
