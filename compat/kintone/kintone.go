@@ -55,6 +55,19 @@
 // (CREATOR, MODIFIER or any user-selection field), matched case-insensitively
 // by the resolver; guest users keep the guest/ prefix in codes.
 //
+// FIELD_ENTITY codes follow Kintone's field code rules (its help page
+// "Overview of Field Codes"), kept in one place, herald.IsFieldCode: 1 to
+// 128 characters, letters and digits of any script and width (so 作成者,
+// the Created By field of a Japanese app, and 担当者 are valid), the
+// symbols _ ＿ · ･ ・ and the full-width currency symbols, not starting
+// with a digit; spaces, brackets and other symbols are refused with
+// CB_VA01 on notifications[i].entity.code. Where Kintone's form settings
+// rewrite a bad code on save (a leading _ before a digit, _ for a bad
+// symbol), the API here refuses it instead: a recipient names an existing
+// field, never a new one. Native role names (herald.IsRoleName: creator,
+// build.owner …) stay valid, and an event's role may carry a field code
+// as its name, so a Japanese code reaches the users of that role.
+//
 // Deploys run synchronously in one transaction (all listed apps or none), so
 // the deploy status of an existing app is always SUCCESS: a deploy that
 // fails answers its error at once and changes nothing, and no deploy is

@@ -529,7 +529,8 @@ func TestAuth_SeveralTokens(t *testing.T) {
 
 // TestEvents shows deployed settings deliver an app's event to the right
 // inboxes: a department with includeSubs reaches its sub-department, a
-// FIELD_ENTITY matches the event's role case-insensitively, and
+// FIELD_ENTITY matches the event's role case-insensitively (a Japanese
+// field code too), and
 // notifyToCommenter adds the commenters.
 func TestEvents(t *testing.T) {
 	t.Parallel()
@@ -543,7 +544,7 @@ func TestEvents(t *testing.T) {
 		for _, u := range []struct {
 			code  string
 			depts []int64
-		}{{"ann", []int64{sales.ID}}, {"bob", []int64{east.ID}}, {"cid", nil}, {"dan", nil}, {"eve", nil}, {"guest/vera", nil}} {
+		}{{"ann", []int64{sales.ID}}, {"bob", []int64{east.ID}}, {"cid", nil}, {"dan", nil}, {"eve", nil}, {"fay", nil}, {"guest/vera", nil}} {
 			user := &herald.User{Code: u.code, Name: u.code, DepartmentIDs: u.depts}
 			must(t, db.CreateUser(b.ctx, user))
 			users[u.code] = user
@@ -551,6 +552,7 @@ func TestEvents(t *testing.T) {
 		ok(t, b.do(t, "PUT", previewPath, `{"app":1,"notifyToCommenter":true,"notifications":[
 			{"entity":{"type":"ORGANIZATION","code":"sales"},"includeSubs":true,"commentAdded":true},
 			{"entity":{"type":"FIELD_ENTITY","code":"CREATOR"},"commentAdded":"true"},
+			{"entity":{"type":"FIELD_ENTITY","code":"担当者"},"commentAdded":true},
 			{"entity":{"type":"USER","code":"guest/vera"},"commentAdded":true},
 			{"entity":{"type":"USER","code":"eve"},"recordAdded":true}]}`))
 		ok(t, b.do(t, "POST", deployPath, `{"apps":[{"app":1,"revision":2}]}`))
@@ -564,7 +566,7 @@ func TestEvents(t *testing.T) {
 			_ = e.Stop(ctx)
 		})
 		ev := &herald.Event{SourceID: b.apps["1"].ID, Type: "comment.added", Actor: "cid",
-			Roles: map[string][]string{"creator": {"dan"}, "commenters": {"cid"}}, Payload: json.RawMessage(`{"record_id":"42"}`)}
+			Roles: map[string][]string{"creator": {"dan"}, "commenters": {"cid"}, "担当者": {"fay"}}, Payload: json.RawMessage(`{"record_id":"42"}`)}
 		must(t, db.CreateEvents(b.ctx, []*herald.Event{ev}))
 
 		deadline := time.Now().Add(30 * time.Second)
@@ -587,7 +589,7 @@ func TestEvents(t *testing.T) {
 				t.Errorf("delivery to %s over %s: %s %s", d.Target, d.Channel, d.Status, d.LastError)
 			}
 		}
-		for code, want := range map[string]int{"ann": 1, "bob": 1, "cid": 1, "dan": 1, "guest/vera": 1, "eve": 0} {
+		for code, want := range map[string]int{"ann": 1, "bob": 1, "cid": 1, "dan": 1, "fay": 1, "guest/vera": 1, "eve": 0} {
 			msgs, _, err := db.FindInbox(b.ctx, users[code].ID, herald.InboxFilter{}, herald.Page{})
 			must(t, err)
 			if len(msgs) != want {
@@ -681,4 +683,35 @@ func TestErrors_OversizedBodyEveryEndpoint(t *testing.T) {
 			wantError(t, b.do(t, c.method, prefix+c.path, huge, c.headers...), http.StatusRequestEntityTooLarge, "CB_IJ01")
 		}
 	}
+}
+
+// TestUpdate_UnicodeFieldCodes shows FIELD_ENTITY codes follow Kintone's
+// field code rules: Japanese codes such as 作成者 (Created By in a
+// Japanese app) are kept and read back; a code Kintone refuses is CB_VA01
+// naming the entry's code.
+func TestUpdate_UnicodeFieldCodes(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db)
+		ok(t, b.do(t, "PUT", previewPath, `{"app":1,"notifications":[
+			{"entity":{"type":"FIELD_ENTITY","code":"作成者"},"recordAdded":true},
+			{"entity":{"type":"FIELD_ENTITY","code":"担当者"},"includeSubs":true,"commentAdded":true},
+			{"entity":{"type":"FIELD_ENTITY","code":"顧客・担当＿者"},"statusChanged":true}]}`))
+		got := ok(t, b.do(t, "GET", previewPath+"?app=1", nil)).json(t)["notifications"].([]any)
+		var codes []string
+		for _, n := range got {
+			codes = append(codes, n.(map[string]any)["entity"].(map[string]any)["code"].(string))
+		}
+		if want := []string{"作成者", "担当者", "顧客・担当＿者"}; !slices.Equal(codes, want) {
+			t.Fatalf("codes %v, want %v", codes, want)
+		}
+		m := wantError(t, b.do(t, "PUT", previewPath, `{"app":1,"notifications":[
+			{"entity":{"type":"FIELD_ENTITY","code":"1番"}},
+			{"entity":{"type":"FIELD_ENTITY","code":"【担当】"}},
+			{"entity":{"type":"FIELD_ENTITY","code":"担当者"}}]}`), http.StatusBadRequest, "CB_VA01")
+		errs := m["errors"].(map[string]any)
+		if len(errs) != 2 || errs["notifications[0].entity.code"] == nil || errs["notifications[1].entity.code"] == nil {
+			t.Errorf("errors %v", errs)
+		}
+	})
 }
