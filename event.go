@@ -63,7 +63,7 @@ func (e *Event) Validate() error {
 	}
 	roles := make(map[string][]string, len(e.Roles))
 	for name, codes := range e.Roles {
-		if !reRole.MatchString(name) {
+		if !IsRoleName(name) {
 			return Errorf(EINVALID, "roles", "role name %q is not valid", name)
 		}
 		if len(codes) > maxRoleValues {

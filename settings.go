@@ -209,7 +209,9 @@ func (r Recipient) Validate(field string) error {
 		if r.IncludeSubs {
 			return Errorf(EINVALID, field+".include_subs", "include_subs applies to ORGANIZATION and FIELD_ENTITY only")
 		}
-	case EntityOrganization, EntityFieldEntity:
+	case EntityFieldEntity:
+		return validateRoleName(field+".code", r.Code)
+	case EntityOrganization:
 	default:
 		return Errorf(EINVALID, field+".type", "type must be USER, GROUP, ORGANIZATION or FIELD_ENTITY")
 	}

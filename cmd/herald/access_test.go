@@ -1186,6 +1186,11 @@ var unguarded = map[string][]string{
 	sDeploy: {"/v2/projects", "/v2/projects/", "/v2/projects/{project_id}/applications/{app_id}/messages"},
 	// Feishu's wrong methods and unknown sub-paths, answered in its envelope.
 	sFeishu: {"/open-apis/helpdesk/v1/notifications", "/open-apis/helpdesk/v1/notifications/"},
+	// Any other method on a Kintone endpoint (405) and any other path (404)
+	// answer without looking at the token: they tell nothing.
+	sKintone: {"/k/v1/app/notifications/general.json", "/k/v1/preview/app/notifications/general.json", "/k/v1/preview/app/deploy.json",
+		"/k/guest/{spaceId}/v1/app/notifications/general.json", "/k/guest/{spaceId}/v1/preview/app/notifications/general.json",
+		"/k/guest/{spaceId}/v1/preview/app/deploy.json", "/k/v1/", "/k/guest/"},
 }
 
 // muxPatterns lists the patterns registered on mux. net/http offers no

@@ -18,6 +18,7 @@ const (
 	codeForbidden    = "CB_NO02"
 	codeAppNotFound  = "GAIA_AP01"
 	codeStale        = "GAIA_CO02"
+	codeIllegal      = "CB_IL02"
 	codeNotAllowed   = "HERALD_NA01"
 	codeRateLimited  = "HERALD_RL01"
 	codeInternal     = "HERALD_IN01"
@@ -29,6 +30,7 @@ const (
 	msgForbidden = "No privilege to proceed."
 	msgBadJSON   = "Invalid JSON string."
 	msgRequired  = "Required."
+	msgIllegal   = "Illegal request."
 )
 
 // errorBody is Kintone's error envelope.

@@ -55,6 +55,19 @@
 // (CREATOR, MODIFIER or any user-selection field), matched case-insensitively
 // by the resolver; guest users keep the guest/ prefix in codes.
 //
+// FIELD_ENTITY codes follow Kintone's field code rules (its help page
+// "Overview of Field Codes"), kept in one place, herald.IsFieldCode: 1 to
+// 128 characters, letters and digits of any script and width (so 作成者,
+// the Created By field of a Japanese app, and 担当者 are valid), the
+// symbols _ ＿ · ･ ・ and the full-width currency symbols, not starting
+// with a digit; spaces, brackets and other symbols are refused with
+// CB_VA01 on notifications[i].entity.code. Where Kintone's form settings
+// rewrite a bad code on save (a leading _ before a digit, _ for a bad
+// symbol), the API here refuses it instead: a recipient names an existing
+// field, never a new one. Native role names (herald.IsRoleName: creator,
+// build.owner …) stay valid, and an event's role may carry a field code
+// as its name, so a Japanese code reaches the users of that role.
+//
 // Deploys run synchronously in one transaction (all listed apps or none), so
 // the deploy status of an existing app is always SUCCESS: a deploy that
 // fails answers its error at once and changes nothing, and no deploy is
@@ -71,19 +84,32 @@
 // # Errors
 //
 // Errors use Kintone's envelope {"code", "id", "message"} with a fresh
-// random id, plus "errors" naming each field for CB_VA01. The codes used:
+// random id, plus "errors" naming each field for CB_VA01, for every path
+// under /k/v1/ and /k/guest/ and every method. The codes used:
 //
 //	CB_VA01     400 invalid input ({"errors": {"notifications[0].entity.type": {"messages": ["…"]}}})
 //	CB_IJ01     400 a body that is not JSON; 413 a body over 1 MiB
 //	CB_WA01     401 no token, an invalid or revoked token, or password authentication
 //	CB_NO02     403 the token lacks the permission
 //	GAIA_AP01   404 the app is unknown, of another tenant or project, or under another space path
+//	CB_IL02     404 a path under /k/v1/ or /k/guest/ that names no API;
+//	            405 a method the path does not serve (Allow names those it does)
 //	GAIA_CO02   409 the revision named is not the latest
+//
+// Kintone's pages document no answer for an unknown API path, a method an
+// API does not serve, or a body over its size limit. The readings here:
+// CB_IL02 ("Illegal request.") is the code Kintone answers for a request it
+// cannot take in the form sent, the closest documented one, and is used
+// for both, with the HTTP statuses 404 and 405 so that generic clients
+// read them too (no source found shows Kintone's exact answer; the
+// message adds which case it is). An oversized body keeps CB_IJ01, the
+// body code, with 413. Authentication comes before the app and permission
+// checks but not before these two: a path or method that does not exist
+// answers the same with or without a token, and tells nothing.
 //
 // Where Kintone has no code we know of, the code is Herald's own:
 //
-//	HERALD_NA01 405 a method the path does not serve; 409 the request is
-//	            not allowed in the settings' state
+//	HERALD_NA01 409 the request is not allowed in the settings' state
 //	HERALD_RL01 429 rate limited
 //	HERALD_IN01 500 an internal error (logged, never shown)
 package kintone
@@ -106,25 +132,45 @@ type Surface struct {
 	Logger *slog.Logger
 }
 
+// endpoints are the API paths under a prefix and the methods each serves,
+// in the order Allow names them.
+var endpoints = []struct {
+	path    string
+	methods []string
+}{
+	{"/app/notifications/general.json", []string{http.MethodGet}},
+	{"/preview/app/notifications/general.json", []string{http.MethodGet, http.MethodPut}},
+	{"/preview/app/deploy.json", []string{http.MethodGet, http.MethodPost}},
+}
+
 // Register mounts every endpoint, under /k/v1 and under
-// /k/guest/{spaceId}/v1.
+// /k/guest/{spaceId}/v1, and answers every other method on them, and every
+// other path under /k/v1/ and /k/guest/, in Kintone's envelope.
 func (s *Surface) Register(mux *http.ServeMux) {
 	for _, prefix := range []string{"/k/v1", "/k/guest/{spaceId}/v1"} {
-		mux.Handle("GET "+prefix+"/app/notifications/general.json", s.handle(s.handleGetNotifications(herald.VersionLive)))
-		mux.Handle("GET "+prefix+"/preview/app/notifications/general.json", s.handle(s.handleGetNotifications(herald.VersionDraft)))
-		mux.Handle("PUT "+prefix+"/preview/app/notifications/general.json", s.handle(s.handlePutNotifications))
-		mux.Handle("POST "+prefix+"/preview/app/deploy.json", s.overridable(s.handle(s.handleDeployStatus), s.handle(s.handleDeploy)))
-		mux.Handle("GET "+prefix+"/preview/app/deploy.json", s.handle(s.handleDeployStatus))
+		live, preview, deploy := prefix+endpoints[0].path, prefix+endpoints[1].path, prefix+endpoints[2].path
+		mux.Handle("GET "+live, s.handle(s.handleGetNotifications(herald.VersionLive)))
+		mux.Handle("GET "+preview, s.handle(s.handleGetNotifications(herald.VersionDraft)))
+		mux.Handle("PUT "+preview, s.handle(s.handlePutNotifications))
+		mux.Handle("POST "+deploy, s.overridable(s.handle(s.handleDeployStatus), s.handle(s.handleDeploy), endpoints[2].methods))
+		mux.Handle("GET "+deploy, s.handle(s.handleDeployStatus))
 		// A GET whose query would make the URL too long is sent as a POST
 		// with X-HTTP-Method-Override: GET (Kintone's REST API clients do).
-		mux.Handle("POST "+prefix+"/app/notifications/general.json", s.overridable(s.handle(s.handleGetNotifications(herald.VersionLive)), nil))
-		mux.Handle("POST "+prefix+"/preview/app/notifications/general.json", s.overridable(s.handle(s.handleGetNotifications(herald.VersionDraft)), nil))
+		mux.Handle("POST "+live, s.overridable(s.handle(s.handleGetNotifications(herald.VersionLive)), nil, endpoints[0].methods))
+		mux.Handle("POST "+preview, s.overridable(s.handle(s.handleGetNotifications(herald.VersionDraft)), nil, endpoints[1].methods))
+		// Any other method on an endpoint.
+		for _, e := range endpoints {
+			mux.Handle(prefix+e.path, s.notAllowed(e.methods))
+		}
 	}
+	mux.Handle("/k/v1/", http.HandlerFunc(s.noAPI))
+	mux.Handle("/k/guest/", http.HandlerFunc(s.noAPI))
 }
 
 // overridable serves a POST carrying X-HTTP-Method-Override: GET with get,
-// and any other POST with post (nil: the method is not allowed).
-func (s *Surface) overridable(get, post http.Handler) http.Handler {
+// and any other POST with post (nil: the method is not allowed; allowed
+// names the path's methods).
+func (s *Surface) overridable(get, post http.Handler, allowed []string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.EqualFold(r.Header.Get("X-HTTP-Method-Override"), http.MethodGet):
@@ -132,10 +178,26 @@ func (s *Surface) overridable(get, post http.Handler) http.Handler {
 		case post != nil:
 			post.ServeHTTP(w, r)
 		default:
-			w.Header().Set("Allow", "GET")
-			s.writeError(w, r, &apiError{status: http.StatusMethodNotAllowed, code: codeNotAllowed, message: "Method POST is not allowed here."})
+			s.notAllowed(allowed).ServeHTTP(w, r)
 		}
 	})
+}
+
+// notAllowed answers a method the path does not serve: 405 with the
+// methods it does in Allow, in Kintone's envelope (see the package doc).
+func (s *Surface) notAllowed(allowed []string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		s.writeError(w, r, &apiError{status: http.StatusMethodNotAllowed, code: codeIllegal,
+			message: msgIllegal + " Method " + r.Method + " is not allowed for this API."})
+	})
+}
+
+// noAPI answers a path under /k/v1/ or /k/guest/ that names no API: 404 in
+// Kintone's envelope (see the package doc).
+func (s *Surface) noAPI(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, &apiError{status: http.StatusNotFound, code: codeIllegal,
+		message: msgIllegal + " The API does not exist."})
 }
 
 // handlerFunc is a handler that returns its error for writeError.

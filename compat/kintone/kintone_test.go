@@ -175,7 +175,7 @@ func TestGolden(t *testing.T) {
 		override := []string{"X-Cybozu-API-Token", b.token, "X-HTTP-Method-Override", "GET"}
 		sameJSON(t, ok(t, b.do(t, "POST", deployPath, `{"apps":["1"]}`, override...)).body, golden(t, "deploy_status.response.json"))
 		sameJSON(t, ok(t, b.do(t, "POST", previewPath, `{"app":1}`, override...)).body, golden(t, "get_general.response.json"))
-		wantError(t, b.do(t, "POST", livePath, `{"app":1}`), http.StatusMethodNotAllowed, "HERALD_NA01")
+		wantError(t, b.do(t, "POST", livePath, `{"app":1}`), http.StatusMethodNotAllowed, "CB_IL02")
 	})
 }
 
@@ -529,7 +529,8 @@ func TestAuth_SeveralTokens(t *testing.T) {
 
 // TestEvents shows deployed settings deliver an app's event to the right
 // inboxes: a department with includeSubs reaches its sub-department, a
-// FIELD_ENTITY matches the event's role case-insensitively, and
+// FIELD_ENTITY matches the event's role case-insensitively (a Japanese
+// field code too), and
 // notifyToCommenter adds the commenters.
 func TestEvents(t *testing.T) {
 	t.Parallel()
@@ -543,7 +544,7 @@ func TestEvents(t *testing.T) {
 		for _, u := range []struct {
 			code  string
 			depts []int64
-		}{{"ann", []int64{sales.ID}}, {"bob", []int64{east.ID}}, {"cid", nil}, {"dan", nil}, {"eve", nil}, {"guest/vera", nil}} {
+		}{{"ann", []int64{sales.ID}}, {"bob", []int64{east.ID}}, {"cid", nil}, {"dan", nil}, {"eve", nil}, {"fay", nil}, {"guest/vera", nil}} {
 			user := &herald.User{Code: u.code, Name: u.code, DepartmentIDs: u.depts}
 			must(t, db.CreateUser(b.ctx, user))
 			users[u.code] = user
@@ -551,6 +552,7 @@ func TestEvents(t *testing.T) {
 		ok(t, b.do(t, "PUT", previewPath, `{"app":1,"notifyToCommenter":true,"notifications":[
 			{"entity":{"type":"ORGANIZATION","code":"sales"},"includeSubs":true,"commentAdded":true},
 			{"entity":{"type":"FIELD_ENTITY","code":"CREATOR"},"commentAdded":"true"},
+			{"entity":{"type":"FIELD_ENTITY","code":"担当者"},"commentAdded":true},
 			{"entity":{"type":"USER","code":"guest/vera"},"commentAdded":true},
 			{"entity":{"type":"USER","code":"eve"},"recordAdded":true}]}`))
 		ok(t, b.do(t, "POST", deployPath, `{"apps":[{"app":1,"revision":2}]}`))
@@ -564,7 +566,7 @@ func TestEvents(t *testing.T) {
 			_ = e.Stop(ctx)
 		})
 		ev := &herald.Event{SourceID: b.apps["1"].ID, Type: "comment.added", Actor: "cid",
-			Roles: map[string][]string{"creator": {"dan"}, "commenters": {"cid"}}, Payload: json.RawMessage(`{"record_id":"42"}`)}
+			Roles: map[string][]string{"creator": {"dan"}, "commenters": {"cid"}, "担当者": {"fay"}}, Payload: json.RawMessage(`{"record_id":"42"}`)}
 		must(t, db.CreateEvents(b.ctx, []*herald.Event{ev}))
 
 		deadline := time.Now().Add(30 * time.Second)
@@ -587,12 +589,129 @@ func TestEvents(t *testing.T) {
 				t.Errorf("delivery to %s over %s: %s %s", d.Target, d.Channel, d.Status, d.LastError)
 			}
 		}
-		for code, want := range map[string]int{"ann": 1, "bob": 1, "cid": 1, "dan": 1, "guest/vera": 1, "eve": 0} {
+		for code, want := range map[string]int{"ann": 1, "bob": 1, "cid": 1, "dan": 1, "fay": 1, "guest/vera": 1, "eve": 0} {
 			msgs, _, err := db.FindInbox(b.ctx, users[code].ID, herald.InboxFilter{}, herald.Page{})
 			must(t, err)
 			if len(msgs) != want {
 				t.Errorf("%s has %d inbox messages, want %d", code, len(msgs), want)
 			}
+		}
+	})
+}
+
+// TestErrors_EveryMethodEveryPath sends every method to every Kintone path,
+// live, preview, deploy and an unknown one, with and without a guest
+// space: whatever the answer, an error comes in Kintone's envelope as
+// JSON; a method a path does not serve is 405 CB_IL02 naming the methods
+// it does in Allow, and an unknown API path is 404 CB_IL02.
+func TestErrors_EveryMethodEveryPath(t *testing.T) {
+	t.Parallel()
+	db := storetest.NewDB(t, store.DialectSQLite)
+	b := setup(t, db)
+	methods := []string{"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "PROPFIND"}
+	type path struct {
+		path    string
+		allowed []string // nil: an unknown API path
+	}
+	var paths []path
+	for _, p := range []struct{ prefix, app string }{{"/k/v1", "1"}, {"/k/guest/7/v1", "3"}} {
+		paths = append(paths,
+			path{p.prefix + "/app/notifications/general.json?app=" + p.app, []string{"GET"}},
+			path{p.prefix + "/preview/app/notifications/general.json?app=" + p.app, []string{"GET", "PUT"}},
+			path{p.prefix + "/preview/app/deploy.json?apps[0]=" + p.app, []string{"GET", "POST"}},
+			path{p.prefix + "/app/notifications/perRecord.json?app=" + p.app, nil},
+			path{p.prefix + "/preview/app/notifications/general.jsonx", nil},
+			path{p.prefix + "/", nil},
+			path{p.prefix + "/no/such/api.json", nil},
+		)
+	}
+	paths = append(paths, path{"/k/guest/7/v2/app/notifications/general.json?app=3", nil}, path{"/k/guest/", nil})
+	for _, p := range paths {
+		for _, m := range methods {
+			t.Run(m+" "+p.path, func(t *testing.T) {
+				req, err := http.NewRequest(m, b.srv.URL+p.path, nil)
+				must(t, err)
+				req.Header.Set("X-Cybozu-API-Token", b.token)
+				res, err := http.DefaultClient.Do(req)
+				must(t, err)
+				defer res.Body.Close()
+				raw, err := io.ReadAll(res.Body)
+				must(t, err)
+				r := response{res.StatusCode, raw}
+				if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+					t.Fatalf("Content-Type %q, want JSON: %d %s", ct, r.status, raw)
+				}
+				switch {
+				case p.allowed == nil:
+					wantError(t, r, http.StatusNotFound, "CB_IL02")
+				case !slices.Contains(p.allowed, m):
+					wantError(t, r, http.StatusMethodNotAllowed, "CB_IL02")
+					if got, want := res.Header.Get("Allow"), strings.Join(p.allowed, ", "); got != want {
+						t.Errorf("Allow %q, want %q", got, want)
+					}
+				case r.status != http.StatusOK:
+					// PUT and POST without a body: Kintone's CB_VA01.
+					wantError(t, r, http.StatusBadRequest, "CB_VA01")
+				}
+			})
+		}
+	}
+}
+
+// TestErrors_OversizedBodyEveryEndpoint shows a body over the limit is 413
+// in Kintone's envelope on every endpoint that reads one.
+func TestErrors_OversizedBodyEveryEndpoint(t *testing.T) {
+	t.Parallel()
+	db := storetest.NewDB(t, store.DialectSQLite)
+	b := setup(t, db)
+	huge := `{"app":1,"x":"` + strings.Repeat("a", 1<<20) + `"}`
+	override := []string{"X-Cybozu-API-Token", b.token, "X-HTTP-Method-Override", "GET"}
+	for _, prefix := range []string{"/k/v1", "/k/guest/7/v1"} {
+		for _, c := range []struct {
+			method, path string
+			headers      []string
+		}{
+			{"GET", "/app/notifications/general.json", nil},
+			{"GET", "/preview/app/notifications/general.json", nil},
+			{"PUT", "/preview/app/notifications/general.json", nil},
+			{"POST", "/preview/app/deploy.json", nil},
+			{"GET", "/preview/app/deploy.json", nil},
+			{"POST", "/app/notifications/general.json", override},
+			{"POST", "/preview/app/notifications/general.json", override},
+			{"POST", "/preview/app/deploy.json", override},
+		} {
+			wantError(t, b.do(t, c.method, prefix+c.path, huge, c.headers...), http.StatusRequestEntityTooLarge, "CB_IJ01")
+		}
+	}
+}
+
+// TestUpdate_UnicodeFieldCodes shows FIELD_ENTITY codes follow Kintone's
+// field code rules: Japanese codes such as 作成者 (Created By in a
+// Japanese app) are kept and read back; a code Kintone refuses is CB_VA01
+// naming the entry's code.
+func TestUpdate_UnicodeFieldCodes(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db)
+		ok(t, b.do(t, "PUT", previewPath, `{"app":1,"notifications":[
+			{"entity":{"type":"FIELD_ENTITY","code":"作成者"},"recordAdded":true},
+			{"entity":{"type":"FIELD_ENTITY","code":"担当者"},"includeSubs":true,"commentAdded":true},
+			{"entity":{"type":"FIELD_ENTITY","code":"顧客・担当＿者"},"statusChanged":true}]}`))
+		got := ok(t, b.do(t, "GET", previewPath+"?app=1", nil)).json(t)["notifications"].([]any)
+		var codes []string
+		for _, n := range got {
+			codes = append(codes, n.(map[string]any)["entity"].(map[string]any)["code"].(string))
+		}
+		if want := []string{"作成者", "担当者", "顧客・担当＿者"}; !slices.Equal(codes, want) {
+			t.Fatalf("codes %v, want %v", codes, want)
+		}
+		m := wantError(t, b.do(t, "PUT", previewPath, `{"app":1,"notifications":[
+			{"entity":{"type":"FIELD_ENTITY","code":"1番"}},
+			{"entity":{"type":"FIELD_ENTITY","code":"【担当】"}},
+			{"entity":{"type":"FIELD_ENTITY","code":"担当者"}}]}`), http.StatusBadRequest, "CB_VA01")
+		errs := m["errors"].(map[string]any)
+		if len(errs) != 2 || errs["notifications[0].entity.code"] == nil || errs["notifications[1].entity.code"] == nil {
+			t.Errorf("errors %v", errs)
 		}
 	})
 }
