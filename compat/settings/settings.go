@@ -57,6 +57,7 @@ package settings
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -181,33 +182,83 @@ func (s *Surface) handleGetSettings(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
+// Members of the PATCH body, in the serializer's declaration order: the
+// order Django REST Framework reports their errors in.
+const (
+	memberSMSNotifier   = "notifications_sms_notifier"
+	memberEmailNotifier = "notifications_email_notifier"
+	memberOTPCodeLen    = "notifications_otp_code_len"
+	memberOTPTTL        = "notifications_otp_ttl"
+)
+
+// memberOrder ranks the members of an error answer.
+var memberOrder = map[string]int{memberSMSNotifier: 1, memberEmailNotifier: 2, memberOTPCodeLen: 3, memberOTPTTL: 4}
+
 // decodeUpdate reads a PATCH body into an update: only the members sent.
+// As a serializer does, it reads every member before answering, and
+// reports every member it cannot read at once (herald.FieldErrors); the
+// update then holds the members it could read.
 func decodeUpdate(m map[string]json.RawMessage) (herald.NotificationSettingsUpdate, error) {
 	var (
-		u   herald.NotificationSettingsUpdate
-		err error
+		u    herald.NotificationSettingsUpdate
+		errs herald.FieldErrors
 	)
-	if raw, ok := m["notifications_sms_notifier"]; ok {
-		if u.SMSNotifier, err = pkField("notifications_sms_notifier", raw); err != nil {
-			return u, err
+	collect := func(err error) {
+		if err != nil {
+			errs = append(errs, herald.ErrorFields(err)...)
 		}
 	}
-	if raw, ok := m["notifications_email_notifier"]; ok {
-		if u.EmailNotifier, err = pkField("notifications_email_notifier", raw); err != nil {
-			return u, err
-		}
+	var err error
+	if raw, ok := m[memberSMSNotifier]; ok {
+		u.SMSNotifier, err = pkField(memberSMSNotifier, raw)
+		collect(err)
 	}
-	if raw, ok := m["notifications_otp_code_len"]; ok {
-		if u.OTPCodeLen, err = intField("notifications_otp_code_len", raw); err != nil {
-			return u, err
-		}
+	if raw, ok := m[memberEmailNotifier]; ok {
+		u.EmailNotifier, err = pkField(memberEmailNotifier, raw)
+		collect(err)
 	}
-	if raw, ok := m["notifications_otp_ttl"]; ok {
-		if u.OTPTTL, err = intField("notifications_otp_ttl", raw); err != nil {
-			return u, err
-		}
+	if raw, ok := m[memberOTPCodeLen]; ok {
+		u.OTPCodeLen, err = intField(memberOTPCodeLen, raw)
+		collect(err)
 	}
-	return u, nil
+	if raw, ok := m[memberOTPTTL]; ok {
+		u.OTPTTL, err = intField(memberOTPTTL, raw)
+		collect(err)
+	}
+	return u, errs.Err()
+}
+
+// updateErrors renders the domain's verdict on u in the serializer's
+// words: a value out of range gets IntegerField's min_value/max_value
+// messages (the bounds are the domain's), every other field error keeps
+// the domain's message.
+func updateErrors(u herald.NotificationSettingsUpdate, err error) error {
+	if herald.ErrorCode(err) != herald.EINVALID {
+		return err
+	}
+	bound := func(v *int, lo, hi int) string {
+		if v != nil && *v < lo {
+			return fmt.Sprintf("Ensure this value is greater than or equal to %d.", lo)
+		} else if v != nil && *v > hi {
+			return fmt.Sprintf("Ensure this value is less than or equal to %d.", hi)
+		}
+		return ""
+	}
+	var out herald.FieldErrors
+	for _, e := range herald.ErrorFields(err) {
+		msg := ""
+		switch e.Field {
+		case herald.FieldOTPCodeLen:
+			msg = bound(u.OTPCodeLen, herald.MinOTPCodeLen, herald.MaxOTPCodeLen)
+		case herald.FieldOTPTTL:
+			msg = bound(u.OTPTTL, herald.MinOTPTTL, herald.MaxOTPTTL)
+		}
+		if msg == "" {
+			msg = e.Message
+		}
+		out = append(out, &herald.Error{Code: e.Code, Field: e.Field, Message: msg})
+	}
+	return out.Err()
 }
 
 func (s *Surface) handlePatchSettings(w http.ResponseWriter, r *http.Request) error {
@@ -221,11 +272,16 @@ func (s *Surface) handlePatchSettings(w http.ResponseWriter, r *http.Request) er
 	}
 	u, err := decodeUpdate(m)
 	if err != nil {
-		return err
+		// The members that could be read are checked too, so that every
+		// field at fault is reported at once; whether a notifier exists
+		// is only known once the update is tried, which it is not here.
+		all := herald.FieldErrors(herald.ErrorFields(err))
+		all = append(all, herald.ErrorFields(updateErrors(u, u.Validate()))...)
+		return all.Err()
 	}
 	ns, err := s.NotificationSettings.UpdateNotificationSettings(r.Context(), projectID, u)
 	if err != nil {
-		return err
+		return updateErrors(u, err)
 	}
 	writeJSON(w, http.StatusOK, encodeSettings(ns))
 	return nil

@@ -203,10 +203,10 @@ func TestPatch(t *testing.T) {
 				fmt.Sprintf(`{"notifications_sms_notifier": ["Notifier %d is not an SMS notifier."]}`, mailN.ID)},
 			{"WebhookInEmailSlot", fmt.Sprintf(`{"notifications_email_notifier": %d}`, hook.ID),
 				fmt.Sprintf(`{"notifications_email_notifier": ["Notifier %d is not an email notifier."]}`, hook.ID)},
-			{"CodeLenLow", `{"notifications_otp_code_len": 3}`, `{"notifications_otp_code_len": ["The code length must be between 4 and 10 digits."]}`},
-			{"CodeLenHigh", `{"notifications_otp_code_len": 11}`, `{"notifications_otp_code_len": ["The code length must be between 4 and 10 digits."]}`},
-			{"TTLLow", `{"notifications_otp_ttl": 29}`, `{"notifications_otp_ttl": ["The code lifetime must be between 30 and 86400 seconds."]}`},
-			{"TTLHigh", `{"notifications_otp_ttl": 86401}`, `{"notifications_otp_ttl": ["The code lifetime must be between 30 and 86400 seconds."]}`},
+			{"CodeLenLow", `{"notifications_otp_code_len": 3}`, `{"notifications_otp_code_len": ["Ensure this value is greater than or equal to 4."]}`},
+			{"CodeLenHigh", `{"notifications_otp_code_len": 11}`, `{"notifications_otp_code_len": ["Ensure this value is less than or equal to 10."]}`},
+			{"TTLLow", `{"notifications_otp_ttl": 29}`, `{"notifications_otp_ttl": ["Ensure this value is greater than or equal to 30."]}`},
+			{"TTLHigh", `{"notifications_otp_ttl": 86401}`, `{"notifications_otp_ttl": ["Ensure this value is less than or equal to 86400."]}`},
 			{"CodeLenText", `{"notifications_otp_code_len": "six"}`, `{"notifications_otp_code_len": ["A valid integer is required."]}`},
 			{"CodeLenFraction", `{"notifications_otp_code_len": 6.5}`, `{"notifications_otp_code_len": ["A valid integer is required."]}`},
 			{"CodeLenNull", `{"notifications_otp_code_len": null}`, `{"notifications_otp_code_len": ["This field may not be null."]}`},
@@ -214,7 +214,17 @@ func TestPatch(t *testing.T) {
 			{"NotifierText", `{"notifications_sms_notifier": "sms"}`, `{"notifications_sms_notifier": ["Incorrect type. Expected pk value, received str."]}`},
 			{"NotifierObject", `{"notifications_sms_notifier": {"id": 1}}`, `{"notifications_sms_notifier": ["Incorrect type. Expected pk value, received dict."]}`},
 			{"List", `[1, 2]`, `{"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}`},
-			{"ValidThenInvalid", `{"notifications_otp_code_len": 8, "notifications_otp_ttl": 10}`, `{"notifications_otp_ttl": ["The code lifetime must be between 30 and 86400 seconds."]}`},
+			{"ValidThenInvalid", `{"notifications_otp_code_len": 8, "notifications_otp_ttl": 10}`, `{"notifications_otp_ttl": ["Ensure this value is greater than or equal to 30."]}`},
+			// Every field at fault is reported at once, as a serializer does.
+			{"TwoRanges", `{"notifications_otp_code_len": 3, "notifications_otp_ttl": 10}`,
+				`{"notifications_otp_code_len": ["Ensure this value is greater than or equal to 4."], "notifications_otp_ttl": ["Ensure this value is greater than or equal to 30."]}`},
+			{"TypeAndRange", `{"notifications_otp_code_len": "six", "notifications_otp_ttl": 86401, "notifications_sms_notifier": true}`,
+				`{"notifications_sms_notifier": ["Incorrect type. Expected pk value, received bool."], "notifications_otp_code_len": ["A valid integer is required."],
+				"notifications_otp_ttl": ["Ensure this value is less than or equal to 86400."]}`},
+			{"TwoNotifiers", fmt.Sprintf(`{"notifications_sms_notifier": %d, "notifications_email_notifier": %d}`, mailN.ID, hook.ID),
+				fmt.Sprintf(`{"notifications_sms_notifier": ["Notifier %d is not an SMS notifier."], "notifications_email_notifier": ["Notifier %d is not an email notifier."]}`, mailN.ID, hook.ID)},
+			{"NotifierAndRange", `{"notifications_sms_notifier": 9999, "notifications_otp_code_len": 11}`,
+				`{"notifications_sms_notifier": ["Notifier 9999 does not exist in this project."], "notifications_otp_code_len": ["Ensure this value is less than or equal to 10."]}`},
 		} {
 			status, got := b.do(t, "PATCH", settings.PathNotifications, tok, tt.body)
 			wantJSON(t, tt.name, status, 400, got, tt.want)
@@ -406,5 +416,42 @@ func TestOTP(t *testing.T) {
 		wantJSON(t, "bad channel", status, 400, got, `{"channel": ["The channel must be sms or email."]}`)
 		status, got = b.do(t, "POST", settings.PathOTPSend, tok, `{"channel": ["sms"], "to": "15550000000"}`)
 		wantJSON(t, "channel not a string", status, 400, got, `{"channel": ["Not a valid string."]}`)
+	})
+}
+
+// raw sends a request with the admin token and returns the status, the
+// Content-Type and the body as sent.
+func (b *testBundle) raw(t *testing.T, method, path, token string, body io.Reader) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, b.srv.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Token "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(got)
+}
+
+func TestPatch_FieldErrorsInDeclarationOrder(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db, nil)
+		b.project(t, "shop")
+		status, _, got := b.raw(t, "PATCH", settings.PathNotifications, b.admin,
+			strings.NewReader(`{"notifications_otp_ttl": 1, "notifications_otp_code_len": "x", "notifications_email_notifier": false, "notifications_sms_notifier": []}`))
+		want := `{"notifications_sms_notifier":["Incorrect type. Expected pk value, received list."],` +
+			`"notifications_email_notifier":["Incorrect type. Expected pk value, received bool."],` +
+			`"notifications_otp_code_len":["A valid integer is required."],` +
+			`"notifications_otp_ttl":["Ensure this value is greater than or equal to 30."]}` + "\n"
+		if status != 400 || got != want {
+			t.Errorf("%d %s\nwant 400 %s", status, got, want)
+		}
 	})
 }
