@@ -1173,12 +1173,13 @@ func freshDelivery(e *accessEnv, x *ids) {
 }
 
 // Routes that need no access rule, by surface: public ones, and the
-// settings surface's method-not-allowed answers (checked below too).
+// settings surface's method-not-allowed answers and its 404 for any other
+// path under it (compat/settings tests both on every method and path).
 var unguarded = map[string][]string{
 	sAPI: {"GET /healthz", "GET /readyz", "GET /metrics", "GET /api/v1/openapi.json"},
 	sConsole: {"GET /console/static/", "GET /console", "GET /console/signin", "POST /console/signin", "GET /console/lang/{lang}",
 		"POST /console/signout"},
-	sSettings: {settings.PathNotifications, settings.PathNotifiers, settings.PathOTPSend, settings.PathOTPVerify},
+	sSettings: {settings.PathNotifications, settings.PathNotifiers, settings.PathOTPSend, settings.PathOTPVerify, "/api/settings/"},
 }
 
 // muxPatterns lists the patterns registered on mux. net/http offers no

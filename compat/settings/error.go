@@ -24,7 +24,7 @@ const (
 // the only place the surface decides a status from an error.
 var statuses = map[string]int{
 	herald.EINVALID:      http.StatusBadRequest,
-	herald.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	herald.ETOOLARGE:     http.StatusBadRequest, // Django's RequestDataTooBig is a SuspiciousOperation: 400
 	herald.EUNAUTHORIZED: http.StatusUnauthorized,
 	herald.EFORBIDDEN:    http.StatusForbidden,
 	herald.ENOTFOUND:     http.StatusNotFound,

@@ -35,23 +35,50 @@
 //
 // # Errors
 //
-// Errors use Django REST Framework's envelope:
+// Errors use Django REST Framework's envelope, on every path under
+// /api/settings/ and for every method:
 //
-//	400 {"notifications_otp_code_len": ["…"]}   a field is invalid (the field named)
+//	400 {"notifications_otp_code_len": ["…"], "notifications_otp_ttl": ["…"]}   fields are invalid (every one named)
 //	400 {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}
 //	400 {"detail": "JSON parse error - …"}      malformed JSON; also an unscoped token of a tenant with several projects
+//	400 {"detail": "Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE."}   a body over 2.5 MiB
 //	401 {"detail": "Authentication credentials were not provided."}  no token
 //	401 {"detail": "Invalid token."}            an unknown or revoked token
 //	403 {"detail": "You do not have permission to perform this action."}
-//	404 {"detail": "Not found."}                an unknown code id, or another tenant's
-//	405 {"detail": "Method \"PUT\" not allowed."}
-//	413 {"detail": "…"}                         a body over 1 MiB
+//	404 {"detail": "Not found."}                an unknown code id, or another tenant's; any other path under /api/settings/
+//	405 {"detail": "Method \"PUT\" not allowed."}  a method the path does not serve (after the token is checked)
 //	429 {"detail": "…"}                         too many codes to one destination
 //	500 {"detail": "…"}                         a code that could not be sent, or a server error
 //
 // A notifier id that is not a notifier of the project, or not of the slot's
 // type (sms for the SMS slot, email for the email slot), and a code length
 // outside 4–10 or a TTL outside 30–86400 seconds are 400s naming the field.
+//
+// # Readings
+//
+// Where the page is silent, Django REST Framework's and Django's defaults
+// are the reference:
+//   - A serializer reads every member before answering, so every invalid
+//     member is reported at once, in the serializer's declaration order
+//     (sms, email, code length, TTL), each as a list of messages.
+//     Members that cannot be read (type errors) and values out of range
+//     are reported together; whether a notifier exists is checked only
+//     when every member could be read (it needs the update to be tried).
+//   - The range checks are IntegerField(min_value, max_value)'s: "Ensure
+//     this value is greater than or equal to 4." / "… less than or equal
+//     to 10."; type errors are IntegerField's and PrimaryKeyRelatedField's
+//     own messages ("A valid integer is required.", "Incorrect type.
+//     Expected pk value, received bool.").
+//   - APIView checks the token before the method, so a wrong method with
+//     no or a bad token is a 401, and with a good one a 405 with Allow.
+//   - Django resolves the URL before any view runs: any other path under
+//     /api/settings/ is a 404 whatever the token. Django itself would
+//     answer an HTML page there; the surface keeps DRF's JSON envelope.
+//   - Django's DATA_UPLOAD_MAX_MEMORY_SIZE (default 2.5 MiB, applied to
+//     JSON bodies by Django REST Framework from 3.17.2) raises
+//     RequestDataTooBig, a SuspiciousOperation Django answers 400; its
+//     message is the detail. A Content-Length over the limit is refused
+//     before the body is read, as Django does.
 package settings
 
 import (
@@ -96,19 +123,26 @@ func (s *Surface) Register(mux *http.ServeMux) {
 	for _, p := range []string{PathNotifications, PathNotifiers, PathOTPSend, PathOTPVerify} {
 		mux.HandleFunc(p, s.handleMethodNotAllowed)
 	}
+	mux.HandleFunc(pathPrefix, s.handleNoRoute)
+}
+
+// pathPrefix is the subtree the surface owns: a path under it that names
+// no route is the surface's 404.
+const pathPrefix = "/api/settings/"
+
+// handleNoRoute answers a path under the surface that names no route:
+// Django resolves the URL before any view (and so any authentication)
+// runs, so it is a 404 whatever the token, here in Django REST Framework's
+// envelope.
+func (s *Surface) handleNoRoute(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, herald.Errorf(herald.ENOTFOUND, "", "no such path"))
 }
 
 // handle registers h behind authentication; the services decide what the
 // token may do.
 func (s *Surface) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWriter, *http.Request) error) {
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		p := herald.PrincipalFromContext(r.Context())
-		if err := herald.AuthErrorFromContext(r.Context()); p == nil && herald.ErrorCode(err) == herald.EINTERNAL {
-			s.writeError(w, r, err) // the token could not be checked: not the client's fault
-			return
-		}
-		if p == nil {
-			s.writeError(w, r, herald.Errorf(herald.EUNAUTHORIZED, "", "authentication required"))
+		if !s.authenticated(w, r) {
 			return
 		}
 		if err := h(w, r); err != nil {
@@ -117,11 +151,25 @@ func (s *Surface) handle(mux *http.ServeMux, pattern string, h func(http.Respons
 	})
 }
 
+// authenticated reports whether the request carries a valid token, and
+// answers it when not: 401, or 500 when the token could not be checked
+// (not the client's fault).
+func (s *Surface) authenticated(w http.ResponseWriter, r *http.Request) bool {
+	if herald.PrincipalFromContext(r.Context()) != nil {
+		return true
+	}
+	if err := herald.AuthErrorFromContext(r.Context()); herald.ErrorCode(err) == herald.EINTERNAL {
+		s.writeError(w, r, err)
+		return false
+	}
+	s.writeError(w, r, herald.Errorf(herald.EUNAUTHORIZED, "", "authentication required"))
+	return false
+}
+
 // handleMethodNotAllowed answers a known path asked with another method;
 // the token is checked first, as Django REST Framework does.
 func (s *Surface) handleMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	if herald.PrincipalFromContext(r.Context()) == nil {
-		s.writeError(w, r, herald.Errorf(herald.EUNAUTHORIZED, "", "authentication required"))
+	if !s.authenticated(w, r) {
 		return
 	}
 	allow := "GET, PATCH"
