@@ -68,7 +68,10 @@
 //     this value is greater than or equal to 4." / "… less than or equal
 //     to 10."; type errors are IntegerField's and PrimaryKeyRelatedField's
 //     own messages ("A valid integer is required.", "Incorrect type.
-//     Expected pk value, received bool.").
+//     Expected pk value, received bool."); a notifier the slot may not
+//     take (unknown, another project's, of another type) is
+//     PrimaryKeyRelatedField's 'Invalid pk "9" - object does not exist.',
+//     its queryset being the project's notifiers of the slot's type.
 //   - APIView checks the token before the method, so a wrong method with
 //     no or a bad token is a 401, and with a good one a 405 with Allow.
 //   - Django resolves the URL before any view runs: any other path under
@@ -278,8 +281,10 @@ func decodeUpdate(m map[string]json.RawMessage) (herald.NotificationSettingsUpda
 
 // updateErrors renders the domain's verdict on u in the serializer's
 // words: a value out of range gets IntegerField's min_value/max_value
-// messages (the bounds are the domain's), every other field error keeps
-// the domain's message.
+// messages (the bounds are the domain's); a notifier the slot may not take
+// gets PrimaryKeyRelatedField's does_not_exist (its queryset is the
+// project's notifiers of the slot's type); any other error keeps the
+// domain's message.
 func updateErrors(u herald.NotificationSettingsUpdate, err error) error {
 	if herald.ErrorCode(err) != herald.EINVALID {
 		return err
@@ -300,6 +305,10 @@ func updateErrors(u herald.NotificationSettingsUpdate, err error) error {
 			msg = bound(u.OTPCodeLen, herald.MinOTPCodeLen, herald.MaxOTPCodeLen)
 		case herald.FieldOTPTTL:
 			msg = bound(u.OTPTTL, herald.MinOTPTTL, herald.MaxOTPTTL)
+		case herald.FieldSMSNotifier:
+			msg = pkMissing(u.SMSNotifier)
+		case herald.FieldEmailNotifier:
+			msg = pkMissing(u.EmailNotifier)
 		}
 		if msg == "" {
 			msg = e.Message
@@ -307,6 +316,14 @@ func updateErrors(u herald.NotificationSettingsUpdate, err error) error {
 		out = append(out, &herald.Error{Code: e.Code, Field: e.Field, Message: msg})
 	}
 	return out.Err()
+}
+
+// pkMissing is PrimaryKeyRelatedField's does_not_exist message for id.
+func pkMissing(id *herald.NullableID) string {
+	if id == nil || id.Null {
+		return ""
+	}
+	return fmt.Sprintf("Invalid pk \"%d\" - object does not exist.", id.ID)
 }
 
 func (s *Surface) handlePatchSettings(w http.ResponseWriter, r *http.Request) error {

@@ -196,14 +196,14 @@ func TestPatch(t *testing.T) {
 		for _, tt := range []struct {
 			name, body, want string
 		}{
-			{"UnknownNotifier", `{"notifications_sms_notifier": 9999}`, `{"notifications_sms_notifier": ["Notifier 9999 does not exist in this project."]}`},
+			{"UnknownNotifier", `{"notifications_sms_notifier": 9999}`, `{"notifications_sms_notifier": ["Invalid pk \"9999\" - object does not exist."]}`},
 			{"ZeroNotifier", `{"notifications_email_notifier": 0}`, `{"notifications_email_notifier": ["Invalid pk \"0\" - object does not exist."]}`},
 			{"OtherProjectNotifier", fmt.Sprintf(`{"notifications_sms_notifier": %d}`, foreign.ID),
-				fmt.Sprintf(`{"notifications_sms_notifier": ["Notifier %d does not exist in this project."]}`, foreign.ID)},
+				fmt.Sprintf(`{"notifications_sms_notifier": ["Invalid pk \"%d\" - object does not exist."]}`, foreign.ID)},
 			{"EmailInSMSSlot", fmt.Sprintf(`{"notifications_sms_notifier": %d}`, mailN.ID),
-				fmt.Sprintf(`{"notifications_sms_notifier": ["Notifier %d is not an SMS notifier."]}`, mailN.ID)},
+				fmt.Sprintf(`{"notifications_sms_notifier": ["Invalid pk \"%d\" - object does not exist."]}`, mailN.ID)},
 			{"WebhookInEmailSlot", fmt.Sprintf(`{"notifications_email_notifier": %d}`, hook.ID),
-				fmt.Sprintf(`{"notifications_email_notifier": ["Notifier %d is not an email notifier."]}`, hook.ID)},
+				fmt.Sprintf(`{"notifications_email_notifier": ["Invalid pk \"%d\" - object does not exist."]}`, hook.ID)},
 			{"CodeLenLow", `{"notifications_otp_code_len": 3}`, `{"notifications_otp_code_len": ["Ensure this value is greater than or equal to 4."]}`},
 			{"CodeLenHigh", `{"notifications_otp_code_len": 11}`, `{"notifications_otp_code_len": ["Ensure this value is less than or equal to 10."]}`},
 			{"TTLLow", `{"notifications_otp_ttl": 29}`, `{"notifications_otp_ttl": ["Ensure this value is greater than or equal to 30."]}`},
@@ -223,9 +223,9 @@ func TestPatch(t *testing.T) {
 				`{"notifications_sms_notifier": ["Incorrect type. Expected pk value, received bool."], "notifications_otp_code_len": ["A valid integer is required."],
 				"notifications_otp_ttl": ["Ensure this value is less than or equal to 86400."]}`},
 			{"TwoNotifiers", fmt.Sprintf(`{"notifications_sms_notifier": %d, "notifications_email_notifier": %d}`, mailN.ID, hook.ID),
-				fmt.Sprintf(`{"notifications_sms_notifier": ["Notifier %d is not an SMS notifier."], "notifications_email_notifier": ["Notifier %d is not an email notifier."]}`, mailN.ID, hook.ID)},
+				fmt.Sprintf(`{"notifications_sms_notifier": ["Invalid pk \"%d\" - object does not exist."], "notifications_email_notifier": ["Invalid pk \"%d\" - object does not exist."]}`, mailN.ID, hook.ID)},
 			{"NotifierAndRange", `{"notifications_sms_notifier": 9999, "notifications_otp_code_len": 11}`,
-				`{"notifications_sms_notifier": ["Notifier 9999 does not exist in this project."], "notifications_otp_code_len": ["Ensure this value is less than or equal to 10."]}`},
+				`{"notifications_sms_notifier": ["Invalid pk \"9999\" - object does not exist."], "notifications_otp_code_len": ["Ensure this value is less than or equal to 10."]}`},
 		} {
 			status, got := b.do(t, "PATCH", settings.PathNotifications, tok, tt.body)
 			wantJSON(t, tt.name, status, 400, got, tt.want)
