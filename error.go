@@ -3,6 +3,7 @@ package herald
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Error codes. Every surface maps these to its own status and envelope;
@@ -70,4 +71,55 @@ func ErrorField(err error) string {
 		return e.Field
 	}
 	return ""
+}
+
+// FieldErrors is a validation error about several fields at once: each
+// element names its field, in the order found. It reads as its first
+// element (ErrorCode, ErrorField and ErrorMessage see that one, so a
+// surface that reports one field keeps working); ErrorFields lists them
+// all, for a surface that reports every field at once. Build one with Err,
+// which never returns an empty list.
+type FieldErrors []*Error
+
+func (e FieldErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, fe := range e {
+		msgs[i] = fe.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Unwrap returns the elements, for errors.Is and errors.As.
+func (e FieldErrors) Unwrap() []error {
+	out := make([]error, len(e))
+	for i, fe := range e {
+		out[i] = fe
+	}
+	return out
+}
+
+// Err returns nil when e is empty, its only element when it has one, and
+// e otherwise.
+func (e FieldErrors) Err() error {
+	switch len(e) {
+	case 0:
+		return nil
+	case 1:
+		return e[0]
+	}
+	return e
+}
+
+// ErrorFields returns every error err carries: the elements of a
+// FieldErrors, else the one *Error, else nil.
+func ErrorFields(err error) []*Error {
+	var fe FieldErrors
+	if errors.As(err, &fe) && len(fe) > 0 {
+		return fe
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return []*Error{e}
+	}
+	return nil
 }

@@ -101,25 +101,27 @@ const (
 	FieldOTPTTL        = "otp_ttl"
 )
 
-// Validate checks the ranges of an update. Whether a notifier id names a
-// notifier of the project and of the right type is checked against the
-// database (CheckNotifierSlot).
+// Validate checks the ranges of an update and reports every field at
+// fault at once (FieldErrors, read as its first by a caller that reports
+// one). Whether a notifier id names a notifier of the project and of the
+// right type is checked against the database (CheckNotifierSlot).
 func (u *NotificationSettingsUpdate) Validate() error {
+	var errs FieldErrors
 	if n := u.OTPCodeLen; n != nil && (*n < MinOTPCodeLen || *n > MaxOTPCodeLen) {
-		return Errorf(EINVALID, FieldOTPCodeLen, "The code length must be between %d and %d digits.", MinOTPCodeLen, MaxOTPCodeLen)
+		errs = append(errs, Errorf(EINVALID, FieldOTPCodeLen, "The code length must be between %d and %d digits.", MinOTPCodeLen, MaxOTPCodeLen))
 	}
 	if n := u.OTPTTL; n != nil && (*n < MinOTPTTL || *n > MaxOTPTTL) {
-		return Errorf(EINVALID, FieldOTPTTL, "The code lifetime must be between %d and %d seconds.", MinOTPTTL, MaxOTPTTL)
+		errs = append(errs, Errorf(EINVALID, FieldOTPTTL, "The code lifetime must be between %d and %d seconds.", MinOTPTTL, MaxOTPTTL))
 	}
 	for _, s := range []struct {
 		field string
 		id    *NullableID
 	}{{FieldSMSNotifier, u.SMSNotifier}, {FieldEmailNotifier, u.EmailNotifier}} {
 		if s.id != nil && !s.id.Null && s.id.ID <= 0 {
-			return Errorf(EINVALID, s.field, "Notifier %d does not exist.", s.id.ID)
+			errs = append(errs, Errorf(EINVALID, s.field, "Notifier %d does not exist.", s.id.ID))
 		}
 	}
-	return nil
+	return errs.Err()
 }
 
 // CheckNotifierSlot checks that n (nil: not found in the tenant) may fill

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"time"
 
 	"github.com/heraldhq/herald"
@@ -51,14 +52,22 @@ func (c conn) notificationSettings(projectID int64) (*herald.NotificationSetting
 
 // UpdateNotificationSettings applies u to a project's notification
 // settings and returns them as stored. Each notifier named must be one of
-// the project's, of the slot's type.
+// the project's, of the slot's type. Every field at fault is reported at
+// once (herald.FieldErrors).
 func (db *DB) UpdateNotificationSettings(ctx context.Context, projectID int64, u herald.NotificationSettingsUpdate) (*herald.NotificationSettings, error) {
-	if err := u.Validate(); err != nil {
-		return nil, err
+	verr := u.Validate()
+	if verr != nil && herald.ErrorCode(verr) != herald.EINVALID {
+		return nil, verr
+	}
+	invalid := herald.ErrorFields(verr)
+	faulty := map[string]bool{}
+	for _, e := range invalid {
+		faulty[e.Field] = true
 	}
 	var out *herald.NotificationSettings
 	err := db.update(ctx, func(tx *Tx) error {
 		c := tx.conn()
+		errs := herald.FieldErrors(slices.Clone(invalid)) // the closure may run again
 		s, err := c.notificationSettings(projectID)
 		if err != nil {
 			return err
@@ -73,7 +82,7 @@ func (db *DB) UpdateNotificationSettings(ctx context.Context, projectID int64, u
 		}
 		for _, slot := range slots {
 			switch {
-			case slot.in == nil:
+			case slot.in == nil, faulty[slot.field]:
 			case slot.in.Null:
 				*slot.ref = nil
 			default:
@@ -85,10 +94,14 @@ func (db *DB) UpdateNotificationSettings(ctx context.Context, projectID int64, u
 					return err
 				}
 				if err := herald.CheckNotifierSlot(slot.field, slot.in.ID, projectID, n); err != nil {
-					return err
+					errs = append(errs, herald.ErrorFields(err)...)
+					continue
 				}
 				*slot.ref = &herald.NotifierRef{ID: n.ID, Name: n.Name, Type: n.Type}
 			}
+		}
+		if err := errs.Err(); err != nil {
+			return err
 		}
 		if u.OTPCodeLen != nil {
 			s.OTPCodeLen = *u.OTPCodeLen

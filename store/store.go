@@ -310,8 +310,13 @@ func interpretError(err error) error {
 	if err == nil {
 		return nil
 	}
-	var he *herald.Error
+	var (
+		fe herald.FieldErrors
+		he *herald.Error
+	)
 	switch {
+	case errors.As(err, &fe):
+		return fe
 	case errors.As(err, &he):
 		return he
 	case errors.Is(err, sql.ErrNoRows):

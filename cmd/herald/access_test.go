@@ -1172,14 +1172,16 @@ func freshDelivery(e *accessEnv, x *ids) {
 	x.Event, x.Delivery, x.Message = e.seedEvent(e.adminA, x, markProject)
 }
 
-// Routes that need no access rule, by surface: public ones, the settings
-// and Feishu surfaces' method-not-allowed answers and the CodeArts
-// surfaces' gateway answers (checked in their packages too).
+// Routes that need no access rule, by surface: public ones, the answers
+// in each surface's envelope to a method or a path no API has (the
+// settings surface's 405 and 404, the CodeArts gateway's APIG.0101,
+// Feishu's and Kintone's), each tested on every method and path in its
+// package.
 var unguarded = map[string][]string{
 	sAPI: {"GET /healthz", "GET /readyz", "GET /metrics", "GET /api/v1/openapi.json"},
 	sConsole: {"GET /console/static/", "GET /console", "GET /console/signin", "POST /console/signin", "GET /console/lang/{lang}",
 		"POST /console/signout"},
-	sSettings: {settings.PathNotifications, settings.PathNotifiers, settings.PathOTPSend, settings.PathOTPVerify},
+	sSettings: {settings.PathNotifications, settings.PathNotifiers, settings.PathOTPSend, settings.PathOTPVerify, "/api/settings/"},
 	// The CodeArts surfaces' gateway answers (APIG.0101: no such API or
 	// method), checked in their packages; they read nothing.
 	sBuild:  {"/v1/job", "/v1/job/", "/v1/job/{job_id}/notice", "/v1/job/{job_id}/notice/update"},

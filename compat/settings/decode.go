@@ -14,18 +14,28 @@ import (
 	"github.com/heraldhq/herald"
 )
 
-// maxBody bounds every request body.
-const maxBody = 1 << 20
+// maxBody bounds every request body: Django's default
+// DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MiB), which Django REST Framework
+// applies to a JSON body from 3.17.2 on.
+const maxBody = 2621440
+
+// detailTooLarge is Django's RequestDataTooBig message.
+const detailTooLarge = "Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE."
 
 // readObject reads a JSON object body into its members, as Django REST
 // Framework's JSONParser and a serializer see it: an empty body is an empty
 // object, members the serializer does not know are ignored by the caller.
+// A body over maxBody is refused as Django refuses it: by its
+// Content-Length before reading, else once read past the limit.
 func readObject(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {
+	if r.ContentLength > maxBody {
+		return nil, herald.Errorf(herald.ETOOLARGE, "", detailTooLarge)
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return nil, herald.Errorf(herald.ETOOLARGE, "", "Request body exceeds %d bytes.", tooLarge.Limit)
+			return nil, herald.Errorf(herald.ETOOLARGE, "", detailTooLarge)
 		}
 		return nil, err
 	}

@@ -1,9 +1,11 @@
 package settings
 
 import (
+	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/authn"
@@ -22,7 +24,7 @@ const (
 // the only place the surface decides a status from an error.
 var statuses = map[string]int{
 	herald.EINVALID:      http.StatusBadRequest,
-	herald.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	herald.ETOOLARGE:     http.StatusBadRequest, // Django's RequestDataTooBig is a SuspiciousOperation: 400
 	herald.EUNAUTHORIZED: http.StatusUnauthorized,
 	herald.EFORBIDDEN:    http.StatusForbidden,
 	herald.ENOTFOUND:     http.StatusNotFound,
@@ -41,8 +43,8 @@ var vendorFields = map[string]string{
 }
 
 // writeError renders err in Django REST Framework's envelope: a
-// validation error naming a field as {"field": ["message"]}, anything else
-// as {"detail": "message"}.
+// validation error naming fields as {"field": ["message"], …} (every field
+// of a herald.FieldErrors), anything else as {"detail": "message"}.
 func (s *Surface) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := herald.ErrorCode(err)
 	status, ok := statuses[code]
@@ -70,16 +72,58 @@ func (s *Surface) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		}
 		body = map[string]string{"detail": detail}
 	default:
-		if field := herald.ErrorField(err); field != "" && code == herald.EINVALID {
-			if v, ok := vendorFields[field]; ok {
-				field = v
-			}
-			body = map[string][]string{field: {herald.ErrorMessage(err)}}
+		if fields := herald.ErrorFields(err); code == herald.EINVALID && fields[0].Field != "" {
+			body = fieldErrorBody(fields)
 		} else {
 			body = map[string]string{"detail": herald.ErrorMessage(err)}
 		}
 	}
 	writeJSON(w, status, body)
+}
+
+// fieldErrorBody is a serializer's error answer: each field at fault with
+// its messages, {"field": ["message", …], …}, the fields in the
+// serializer's declaration order (memberOrder), others after them in the
+// order found.
+func fieldErrorBody(fields []*herald.Error) json.RawMessage {
+	var (
+		names []string
+		msgs  = map[string][]string{}
+	)
+	for _, e := range fields {
+		name := e.Field
+		if v, ok := vendorFields[name]; ok {
+			name = v
+		}
+		if name == "" {
+			name = "non_field_errors"
+		}
+		if _, ok := msgs[name]; !ok {
+			names = append(names, name)
+		}
+		msgs[name] = append(msgs[name], e.Message)
+	}
+	rank := func(name string) int {
+		if r, ok := memberOrder[name]; ok {
+			return r
+		}
+		return len(memberOrder) + 1
+	}
+	slices.SortStableFunc(names, func(a, b string) int { return rank(a) - rank(b) })
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, name := range names {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		k, _ := json.Marshal(name)
+		v, _ := json.Marshal(msgs[name])
+		buf.Write(k)
+		buf.WriteByte(':')
+		buf.Write(v)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes()
 }
 
 func (s *Surface) logger() *slog.Logger {

@@ -35,28 +35,59 @@
 //
 // # Errors
 //
-// Errors use Django REST Framework's envelope:
+// Errors use Django REST Framework's envelope, on every path under
+// /api/settings/ and for every method:
 //
-//	400 {"notifications_otp_code_len": ["…"]}   a field is invalid (the field named)
+//	400 {"notifications_otp_code_len": ["…"], "notifications_otp_ttl": ["…"]}   fields are invalid (every one named)
 //	400 {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}
 //	400 {"detail": "JSON parse error - …"}      malformed JSON; also an unscoped token of a tenant with several projects
+//	400 {"detail": "Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE."}   a body over 2.5 MiB
 //	401 {"detail": "Authentication credentials were not provided."}  no token
 //	401 {"detail": "Invalid token."}            an unknown or revoked token
 //	403 {"detail": "You do not have permission to perform this action."}
-//	404 {"detail": "Not found."}                an unknown code id, or another tenant's
-//	405 {"detail": "Method \"PUT\" not allowed."}
-//	413 {"detail": "…"}                         a body over 1 MiB
+//	404 {"detail": "Not found."}                an unknown code id, or another tenant's; any other path under /api/settings/
+//	405 {"detail": "Method \"PUT\" not allowed."}  a method the path does not serve (after the token is checked)
 //	429 {"detail": "…"}                         too many codes to one destination
 //	500 {"detail": "…"}                         a code that could not be sent, or a server error
 //
 // A notifier id that is not a notifier of the project, or not of the slot's
 // type (sms for the SMS slot, email for the email slot), and a code length
 // outside 4–10 or a TTL outside 30–86400 seconds are 400s naming the field.
+//
+// # Readings
+//
+// Where the page is silent, Django REST Framework's and Django's defaults
+// are the reference:
+//   - A serializer reads every member before answering, so every invalid
+//     member is reported at once, in the serializer's declaration order
+//     (sms, email, code length, TTL), each as a list of messages.
+//     Members that cannot be read (type errors) and values out of range
+//     are reported together; whether a notifier exists is checked only
+//     when every member could be read (it needs the update to be tried).
+//   - The range checks are IntegerField(min_value, max_value)'s: "Ensure
+//     this value is greater than or equal to 4." / "… less than or equal
+//     to 10."; type errors are IntegerField's and PrimaryKeyRelatedField's
+//     own messages ("A valid integer is required.", "Incorrect type.
+//     Expected pk value, received bool."); a notifier the slot may not
+//     take (unknown, another project's, of another type) is
+//     PrimaryKeyRelatedField's 'Invalid pk "9" - object does not exist.',
+//     its queryset being the project's notifiers of the slot's type.
+//   - APIView checks the token before the method, so a wrong method with
+//     no or a bad token is a 401, and with a good one a 405 with Allow.
+//   - Django resolves the URL before any view runs: any other path under
+//     /api/settings/ is a 404 whatever the token. Django itself would
+//     answer an HTML page there; the surface keeps DRF's JSON envelope.
+//   - Django's DATA_UPLOAD_MAX_MEMORY_SIZE (default 2.5 MiB, applied to
+//     JSON bodies by Django REST Framework from 3.17.2) raises
+//     RequestDataTooBig, a SuspiciousOperation Django answers 400; its
+//     message is the detail. A Content-Length over the limit is refused
+//     before the body is read, as Django does.
 package settings
 
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -95,19 +126,26 @@ func (s *Surface) Register(mux *http.ServeMux) {
 	for _, p := range []string{PathNotifications, PathNotifiers, PathOTPSend, PathOTPVerify} {
 		mux.HandleFunc(p, s.handleMethodNotAllowed)
 	}
+	mux.HandleFunc(pathPrefix, s.handleNoRoute)
+}
+
+// pathPrefix is the subtree the surface owns: a path under it that names
+// no route is the surface's 404.
+const pathPrefix = "/api/settings/"
+
+// handleNoRoute answers a path under the surface that names no route:
+// Django resolves the URL before any view (and so any authentication)
+// runs, so it is a 404 whatever the token, here in Django REST Framework's
+// envelope.
+func (s *Surface) handleNoRoute(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, herald.Errorf(herald.ENOTFOUND, "", "no such path"))
 }
 
 // handle registers h behind authentication; the services decide what the
 // token may do.
 func (s *Surface) handle(mux *http.ServeMux, pattern string, h func(http.ResponseWriter, *http.Request) error) {
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		p := herald.PrincipalFromContext(r.Context())
-		if err := herald.AuthErrorFromContext(r.Context()); p == nil && herald.ErrorCode(err) == herald.EINTERNAL {
-			s.writeError(w, r, err) // the token could not be checked: not the client's fault
-			return
-		}
-		if p == nil {
-			s.writeError(w, r, herald.Errorf(herald.EUNAUTHORIZED, "", "authentication required"))
+		if !s.authenticated(w, r) {
 			return
 		}
 		if err := h(w, r); err != nil {
@@ -116,11 +154,25 @@ func (s *Surface) handle(mux *http.ServeMux, pattern string, h func(http.Respons
 	})
 }
 
+// authenticated reports whether the request carries a valid token, and
+// answers it when not: 401, or 500 when the token could not be checked
+// (not the client's fault).
+func (s *Surface) authenticated(w http.ResponseWriter, r *http.Request) bool {
+	if herald.PrincipalFromContext(r.Context()) != nil {
+		return true
+	}
+	if err := herald.AuthErrorFromContext(r.Context()); herald.ErrorCode(err) == herald.EINTERNAL {
+		s.writeError(w, r, err)
+		return false
+	}
+	s.writeError(w, r, herald.Errorf(herald.EUNAUTHORIZED, "", "authentication required"))
+	return false
+}
+
 // handleMethodNotAllowed answers a known path asked with another method;
 // the token is checked first, as Django REST Framework does.
 func (s *Surface) handleMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	if herald.PrincipalFromContext(r.Context()) == nil {
-		s.writeError(w, r, herald.Errorf(herald.EUNAUTHORIZED, "", "authentication required"))
+	if !s.authenticated(w, r) {
 		return
 	}
 	allow := "GET, PATCH"
@@ -181,33 +233,97 @@ func (s *Surface) handleGetSettings(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
+// Members of the PATCH body, in the serializer's declaration order: the
+// order Django REST Framework reports their errors in.
+const (
+	memberSMSNotifier   = "notifications_sms_notifier"
+	memberEmailNotifier = "notifications_email_notifier"
+	memberOTPCodeLen    = "notifications_otp_code_len"
+	memberOTPTTL        = "notifications_otp_ttl"
+)
+
+// memberOrder ranks the members of an error answer.
+var memberOrder = map[string]int{memberSMSNotifier: 1, memberEmailNotifier: 2, memberOTPCodeLen: 3, memberOTPTTL: 4}
+
 // decodeUpdate reads a PATCH body into an update: only the members sent.
+// As a serializer does, it reads every member before answering, and
+// reports every member it cannot read at once (herald.FieldErrors); the
+// update then holds the members it could read.
 func decodeUpdate(m map[string]json.RawMessage) (herald.NotificationSettingsUpdate, error) {
 	var (
-		u   herald.NotificationSettingsUpdate
-		err error
+		u    herald.NotificationSettingsUpdate
+		errs herald.FieldErrors
 	)
-	if raw, ok := m["notifications_sms_notifier"]; ok {
-		if u.SMSNotifier, err = pkField("notifications_sms_notifier", raw); err != nil {
-			return u, err
+	collect := func(err error) {
+		if err != nil {
+			errs = append(errs, herald.ErrorFields(err)...)
 		}
 	}
-	if raw, ok := m["notifications_email_notifier"]; ok {
-		if u.EmailNotifier, err = pkField("notifications_email_notifier", raw); err != nil {
-			return u, err
-		}
+	var err error
+	if raw, ok := m[memberSMSNotifier]; ok {
+		u.SMSNotifier, err = pkField(memberSMSNotifier, raw)
+		collect(err)
 	}
-	if raw, ok := m["notifications_otp_code_len"]; ok {
-		if u.OTPCodeLen, err = intField("notifications_otp_code_len", raw); err != nil {
-			return u, err
-		}
+	if raw, ok := m[memberEmailNotifier]; ok {
+		u.EmailNotifier, err = pkField(memberEmailNotifier, raw)
+		collect(err)
 	}
-	if raw, ok := m["notifications_otp_ttl"]; ok {
-		if u.OTPTTL, err = intField("notifications_otp_ttl", raw); err != nil {
-			return u, err
-		}
+	if raw, ok := m[memberOTPCodeLen]; ok {
+		u.OTPCodeLen, err = intField(memberOTPCodeLen, raw)
+		collect(err)
 	}
-	return u, nil
+	if raw, ok := m[memberOTPTTL]; ok {
+		u.OTPTTL, err = intField(memberOTPTTL, raw)
+		collect(err)
+	}
+	return u, errs.Err()
+}
+
+// updateErrors renders the domain's verdict on u in the serializer's
+// words: a value out of range gets IntegerField's min_value/max_value
+// messages (the bounds are the domain's); a notifier the slot may not take
+// gets PrimaryKeyRelatedField's does_not_exist (its queryset is the
+// project's notifiers of the slot's type); any other error keeps the
+// domain's message.
+func updateErrors(u herald.NotificationSettingsUpdate, err error) error {
+	if herald.ErrorCode(err) != herald.EINVALID {
+		return err
+	}
+	bound := func(v *int, lo, hi int) string {
+		if v != nil && *v < lo {
+			return fmt.Sprintf("Ensure this value is greater than or equal to %d.", lo)
+		} else if v != nil && *v > hi {
+			return fmt.Sprintf("Ensure this value is less than or equal to %d.", hi)
+		}
+		return ""
+	}
+	var out herald.FieldErrors
+	for _, e := range herald.ErrorFields(err) {
+		msg := ""
+		switch e.Field {
+		case herald.FieldOTPCodeLen:
+			msg = bound(u.OTPCodeLen, herald.MinOTPCodeLen, herald.MaxOTPCodeLen)
+		case herald.FieldOTPTTL:
+			msg = bound(u.OTPTTL, herald.MinOTPTTL, herald.MaxOTPTTL)
+		case herald.FieldSMSNotifier:
+			msg = pkMissing(u.SMSNotifier)
+		case herald.FieldEmailNotifier:
+			msg = pkMissing(u.EmailNotifier)
+		}
+		if msg == "" {
+			msg = e.Message
+		}
+		out = append(out, &herald.Error{Code: e.Code, Field: e.Field, Message: msg})
+	}
+	return out.Err()
+}
+
+// pkMissing is PrimaryKeyRelatedField's does_not_exist message for id.
+func pkMissing(id *herald.NullableID) string {
+	if id == nil || id.Null {
+		return ""
+	}
+	return fmt.Sprintf("Invalid pk \"%d\" - object does not exist.", id.ID)
 }
 
 func (s *Surface) handlePatchSettings(w http.ResponseWriter, r *http.Request) error {
@@ -221,11 +337,16 @@ func (s *Surface) handlePatchSettings(w http.ResponseWriter, r *http.Request) er
 	}
 	u, err := decodeUpdate(m)
 	if err != nil {
-		return err
+		// The members that could be read are checked too, so that every
+		// field at fault is reported at once; whether a notifier exists
+		// is only known once the update is tried, which it is not here.
+		all := herald.FieldErrors(herald.ErrorFields(err))
+		all = append(all, herald.ErrorFields(updateErrors(u, u.Validate()))...)
+		return all.Err()
 	}
 	ns, err := s.NotificationSettings.UpdateNotificationSettings(r.Context(), projectID, u)
 	if err != nil {
-		return err
+		return updateErrors(u, err)
 	}
 	writeJSON(w, http.StatusOK, encodeSettings(ns))
 	return nil

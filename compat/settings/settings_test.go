@@ -11,6 +11,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -195,18 +196,18 @@ func TestPatch(t *testing.T) {
 		for _, tt := range []struct {
 			name, body, want string
 		}{
-			{"UnknownNotifier", `{"notifications_sms_notifier": 9999}`, `{"notifications_sms_notifier": ["Notifier 9999 does not exist in this project."]}`},
+			{"UnknownNotifier", `{"notifications_sms_notifier": 9999}`, `{"notifications_sms_notifier": ["Invalid pk \"9999\" - object does not exist."]}`},
 			{"ZeroNotifier", `{"notifications_email_notifier": 0}`, `{"notifications_email_notifier": ["Invalid pk \"0\" - object does not exist."]}`},
 			{"OtherProjectNotifier", fmt.Sprintf(`{"notifications_sms_notifier": %d}`, foreign.ID),
-				fmt.Sprintf(`{"notifications_sms_notifier": ["Notifier %d does not exist in this project."]}`, foreign.ID)},
+				fmt.Sprintf(`{"notifications_sms_notifier": ["Invalid pk \"%d\" - object does not exist."]}`, foreign.ID)},
 			{"EmailInSMSSlot", fmt.Sprintf(`{"notifications_sms_notifier": %d}`, mailN.ID),
-				fmt.Sprintf(`{"notifications_sms_notifier": ["Notifier %d is not an SMS notifier."]}`, mailN.ID)},
+				fmt.Sprintf(`{"notifications_sms_notifier": ["Invalid pk \"%d\" - object does not exist."]}`, mailN.ID)},
 			{"WebhookInEmailSlot", fmt.Sprintf(`{"notifications_email_notifier": %d}`, hook.ID),
-				fmt.Sprintf(`{"notifications_email_notifier": ["Notifier %d is not an email notifier."]}`, hook.ID)},
-			{"CodeLenLow", `{"notifications_otp_code_len": 3}`, `{"notifications_otp_code_len": ["The code length must be between 4 and 10 digits."]}`},
-			{"CodeLenHigh", `{"notifications_otp_code_len": 11}`, `{"notifications_otp_code_len": ["The code length must be between 4 and 10 digits."]}`},
-			{"TTLLow", `{"notifications_otp_ttl": 29}`, `{"notifications_otp_ttl": ["The code lifetime must be between 30 and 86400 seconds."]}`},
-			{"TTLHigh", `{"notifications_otp_ttl": 86401}`, `{"notifications_otp_ttl": ["The code lifetime must be between 30 and 86400 seconds."]}`},
+				fmt.Sprintf(`{"notifications_email_notifier": ["Invalid pk \"%d\" - object does not exist."]}`, hook.ID)},
+			{"CodeLenLow", `{"notifications_otp_code_len": 3}`, `{"notifications_otp_code_len": ["Ensure this value is greater than or equal to 4."]}`},
+			{"CodeLenHigh", `{"notifications_otp_code_len": 11}`, `{"notifications_otp_code_len": ["Ensure this value is less than or equal to 10."]}`},
+			{"TTLLow", `{"notifications_otp_ttl": 29}`, `{"notifications_otp_ttl": ["Ensure this value is greater than or equal to 30."]}`},
+			{"TTLHigh", `{"notifications_otp_ttl": 86401}`, `{"notifications_otp_ttl": ["Ensure this value is less than or equal to 86400."]}`},
 			{"CodeLenText", `{"notifications_otp_code_len": "six"}`, `{"notifications_otp_code_len": ["A valid integer is required."]}`},
 			{"CodeLenFraction", `{"notifications_otp_code_len": 6.5}`, `{"notifications_otp_code_len": ["A valid integer is required."]}`},
 			{"CodeLenNull", `{"notifications_otp_code_len": null}`, `{"notifications_otp_code_len": ["This field may not be null."]}`},
@@ -214,7 +215,17 @@ func TestPatch(t *testing.T) {
 			{"NotifierText", `{"notifications_sms_notifier": "sms"}`, `{"notifications_sms_notifier": ["Incorrect type. Expected pk value, received str."]}`},
 			{"NotifierObject", `{"notifications_sms_notifier": {"id": 1}}`, `{"notifications_sms_notifier": ["Incorrect type. Expected pk value, received dict."]}`},
 			{"List", `[1, 2]`, `{"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}`},
-			{"ValidThenInvalid", `{"notifications_otp_code_len": 8, "notifications_otp_ttl": 10}`, `{"notifications_otp_ttl": ["The code lifetime must be between 30 and 86400 seconds."]}`},
+			{"ValidThenInvalid", `{"notifications_otp_code_len": 8, "notifications_otp_ttl": 10}`, `{"notifications_otp_ttl": ["Ensure this value is greater than or equal to 30."]}`},
+			// Every field at fault is reported at once, as a serializer does.
+			{"TwoRanges", `{"notifications_otp_code_len": 3, "notifications_otp_ttl": 10}`,
+				`{"notifications_otp_code_len": ["Ensure this value is greater than or equal to 4."], "notifications_otp_ttl": ["Ensure this value is greater than or equal to 30."]}`},
+			{"TypeAndRange", `{"notifications_otp_code_len": "six", "notifications_otp_ttl": 86401, "notifications_sms_notifier": true}`,
+				`{"notifications_sms_notifier": ["Incorrect type. Expected pk value, received bool."], "notifications_otp_code_len": ["A valid integer is required."],
+				"notifications_otp_ttl": ["Ensure this value is less than or equal to 86400."]}`},
+			{"TwoNotifiers", fmt.Sprintf(`{"notifications_sms_notifier": %d, "notifications_email_notifier": %d}`, mailN.ID, hook.ID),
+				fmt.Sprintf(`{"notifications_sms_notifier": ["Invalid pk \"%d\" - object does not exist."], "notifications_email_notifier": ["Invalid pk \"%d\" - object does not exist."]}`, mailN.ID, hook.ID)},
+			{"NotifierAndRange", `{"notifications_sms_notifier": 9999, "notifications_otp_code_len": 11}`,
+				`{"notifications_sms_notifier": ["Invalid pk \"9999\" - object does not exist."], "notifications_otp_code_len": ["Ensure this value is less than or equal to 10."]}`},
 		} {
 			status, got := b.do(t, "PATCH", settings.PathNotifications, tok, tt.body)
 			wantJSON(t, tt.name, status, 400, got, tt.want)
@@ -406,5 +417,165 @@ func TestOTP(t *testing.T) {
 		wantJSON(t, "bad channel", status, 400, got, `{"channel": ["The channel must be sms or email."]}`)
 		status, got = b.do(t, "POST", settings.PathOTPSend, tok, `{"channel": ["sms"], "to": "15550000000"}`)
 		wantJSON(t, "channel not a string", status, 400, got, `{"channel": ["Not a valid string."]}`)
+	})
+}
+
+// raw sends a request with the admin token and returns the status, the
+// Content-Type and the body as sent.
+func (b *testBundle) raw(t *testing.T, method, path, token string, body io.Reader) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, b.srv.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Token "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(got)
+}
+
+func TestPatch_FieldErrorsInDeclarationOrder(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db, nil)
+		b.project(t, "shop")
+		status, _, got := b.raw(t, "PATCH", settings.PathNotifications, b.admin,
+			strings.NewReader(`{"notifications_otp_ttl": 1, "notifications_otp_code_len": "x", "notifications_email_notifier": false, "notifications_sms_notifier": []}`))
+		want := `{"notifications_sms_notifier":["Incorrect type. Expected pk value, received list."],` +
+			`"notifications_email_notifier":["Incorrect type. Expected pk value, received bool."],` +
+			`"notifications_otp_code_len":["A valid integer is required."],` +
+			`"notifications_otp_ttl":["Ensure this value is greater than or equal to 30."]}` + "\n"
+		if status != 400 || got != want {
+			t.Errorf("%d %s\nwant 400 %s", status, got, want)
+		}
+	})
+}
+
+// TestEnvelope_EveryMethodOnEveryPath: whatever the method and the path
+// under the surface, the answer is JSON in Django REST Framework's shape:
+// a known path asked with a method it does not serve is a 405 naming the
+// method, an unknown path Django's 404 as {"detail": "Not found."}.
+func TestEnvelope_EveryMethodOnEveryPath(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db, func(db *store.DB) herald.OTPService {
+			svc, err := otp.New(otp.Config{Store: db, Settings: db, Notifiers: db, Projects: db, Key: bytes.Repeat([]byte("k"), 32)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return svc
+		})
+		b.project(t, "shop")
+		served := map[string][]string{
+			settings.PathNotifications: {"GET", "HEAD", "PATCH"},
+			settings.PathNotifiers:     {"GET", "HEAD"},
+			settings.PathOTPSend:       {"POST"},
+			settings.PathOTPVerify:     {"POST"},
+		}
+		unknown := []string{"/api/settings/", "/api/settings/notifiers/1", "/api/settings/notifications/", "/api/settings/notifications/otp",
+			"/api/settings/nope", "/api/settings/notifications/otp/send/x"}
+		methods := []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+		check := func(what string, status int, h http.Header, body string, wantStatus int, wantDetail string) {
+			t.Helper()
+			if ct := h.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("%s: Content-Type %q, body %q", what, ct, body)
+			}
+			if wantStatus != 0 && status != wantStatus {
+				t.Errorf("%s: status %d, want %d (%s)", what, status, wantStatus, body)
+			}
+			if strings.HasPrefix(what, "HEAD") {
+				return
+			}
+			var env map[string]any
+			if err := json.Unmarshal([]byte(body), &env); err != nil {
+				t.Errorf("%s: not a JSON object: %q", what, body)
+				return
+			}
+			if status < 400 {
+				return
+			}
+			if d, ok := env["detail"]; ok {
+				if _, isStr := d.(string); !isStr || len(env) != 1 || (wantDetail != "" && d != wantDetail) {
+					t.Errorf("%s: %d %s, want {\"detail\": %q}", what, status, body, wantDetail)
+				}
+				return
+			}
+			if wantDetail != "" {
+				t.Errorf("%s: %d %s, want {\"detail\": %q}", what, status, body, wantDetail)
+			}
+			for k, v := range env { // a serializer's answer: {"field": ["message", …]}
+				list, ok := v.([]any)
+				if !ok || len(list) == 0 {
+					t.Errorf("%s: member %q is %v, want a list of messages", what, k, v)
+				}
+			}
+		}
+		for path, allowed := range served {
+			for _, m := range methods {
+				what := m + " " + path
+				status, h, body := b.raw(t, m, path, b.admin, nil)
+				if slices.Contains(allowed, m) {
+					check(what, status, h, body, 0, "")
+					if status == 404 || status == 405 {
+						t.Errorf("%s: %d %s", what, status, body)
+					}
+					continue
+				}
+				check(what, status, h, body, 405, `Method "`+m+`" not allowed.`)
+				if allow := h.Get("Allow"); !strings.Contains(allow, allowed[0]) {
+					t.Errorf("%s: Allow %q", what, allow)
+				}
+				// Authentication comes first, as in Django REST Framework.
+				status, h, body = b.raw(t, m, path, "", nil)
+				check(what+" without a token", status, h, body, 401, "Authentication credentials were not provided.")
+				status, h, body = b.raw(t, m, path, "hld_notatoken", nil)
+				check(what+" with an unknown token", status, h, body, 401, "Invalid token.")
+			}
+		}
+		for _, path := range unknown {
+			for _, m := range methods {
+				// URLs resolve before any view runs: 404 with or without a token.
+				for _, tok := range []string{b.admin, ""} {
+					status, h, body := b.raw(t, m, path, tok, nil)
+					check(fmt.Sprintf("%s %s (token %t)", m, path, tok != ""), status, h, body, 404, "Not found.")
+				}
+			}
+		}
+	})
+}
+
+// TestEnvelope_OversizedBody: a body over Django's default
+// DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MiB) is refused as Django refuses it,
+// 400, in the surface's envelope; a body at the limit is read.
+func TestEnvelope_OversizedBody(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db, nil)
+		b.project(t, "shop")
+		const limit = 2621440
+		body := func(n int) io.Reader { // a JSON object of n bytes
+			prefix, suffix := `{"notifications_otp_code_len": 6, "padding": "`, `"}`
+			return strings.NewReader(prefix + strings.Repeat("a", n-len(prefix)-len(suffix)) + suffix)
+		}
+		status, h, got := b.raw(t, "PATCH", settings.PathNotifications, b.admin, body(limit))
+		if status != 200 {
+			t.Errorf("at the limit: %d %s", status, got)
+		}
+		for _, chunked := range []bool{false, true} {
+			var r io.Reader = body(limit + 1)
+			if chunked { // no Content-Length: the limit holds while reading
+				r = io.MultiReader(r)
+			}
+			status, h, got = b.raw(t, "PATCH", settings.PathNotifications, b.admin, r)
+			if want := `{"detail":"Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE."}` + "\n"; status != 400 || got != want || h.Get("Content-Type") != "application/json" {
+				t.Errorf("over the limit (chunked %t): %d %s %q\nwant 400 %s", chunked, status, h.Get("Content-Type"), got, want)
+			}
+		}
 	})
 }
