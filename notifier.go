@@ -362,7 +362,7 @@ func (n *Notifier) Redacted() *Notifier {
 		r.Secret = SecretMask
 	}
 	c := &r.Config
-	c.URL = redactURL(c.URL)
+	c.URL = RedactURL(c.URL)
 	if c.HTTPHeaders != nil {
 		h := make(map[string]string, len(c.HTTPHeaders))
 		for k, v := range c.HTTPHeaders {
@@ -481,9 +481,9 @@ func hookPrefix(u *url.URL) (string, bool) {
 	return "", false
 }
 
-// redactURL masks the credential parts of a URL (see Redacted), writing
+// RedactURL masks the credential parts of a URL (see Redacted), writing
 // the mask unescaped so that a reader sees it as the API documents it.
-func redactURL(raw string) string {
+func RedactURL(raw string) string {
 	if raw == "" {
 		return ""
 	}
@@ -549,7 +549,7 @@ func unmaskURL(next, stored string) (string, bool, error) {
 	if !containsMask(next) {
 		return next, false, nil
 	}
-	if next == redactURL(stored) {
+	if next == RedactURL(stored) {
 		return stored, true, nil
 	}
 	nu, err := url.Parse(next)

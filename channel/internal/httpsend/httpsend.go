@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/channel"
 	"github.com/heraldhq/herald/channel/netguard"
 )
@@ -155,13 +156,11 @@ func RetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// Redact returns raw without query, fragment and user info.
+// Redact returns raw with its credentials masked as every read shows
+// them (herald.RedactURL): query values, a hook path token, a userinfo
+// password.
 func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(invalid URL)"
-	}
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+	return herald.RedactURL(raw)
 }
 
 // Truncate cuts s to at most n bytes without splitting a UTF-8 sequence.

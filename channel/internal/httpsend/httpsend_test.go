@@ -108,8 +108,14 @@ func TestRetryAfter(t *testing.T) {
 
 func TestRedactTruncate(t *testing.T) {
 	t.Parallel()
-	if got := httpsend.Redact("https://u:p@h.example/robot/send?access_token=x#f"); got != "https://h.example/robot/send" {
-		t.Errorf("Redact = %q", got)
+	for in, want := range map[string]string{
+		"https://u:p@h.example/robot/send?access_token=x#f":       "https://u:********@h.example/robot/send?access_token=********#f",
+		"https://open.feishu.cn/open-apis/bot/v2/hook/t0k3n-uuid": "https://open.feishu.cn/open-apis/bot/v2/hook/********",
+		"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k":  "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=********",
+	} {
+		if got := httpsend.Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
 	}
 	if got := httpsend.Truncate("héllo", 2); got != "h" {
 		t.Errorf("Truncate = %q", got)
