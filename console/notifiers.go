@@ -263,7 +263,7 @@ func (c *Console) handleTestNotifier(w http.ResponseWriter, r *http.Request, v *
 	if err != nil {
 		return err
 	}
-	f := formOf(n.Redacted())
+	f := formOf(n) // formOf shows it redacted
 	f.To = r.PostForm.Get("to")
 	if err := c.sendTest(r.Context(), n, f.To, v.Lang); err != nil {
 		msg := err.Error()

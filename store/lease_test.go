@@ -29,29 +29,7 @@ func TestRetryDelivery_StuckSendingAfterItsLease(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
 			clk := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
-			db, err := store.Open(context.Background(), store.Config{URL: storetest.NewURL(t, dialect), SecretKey: storetest.Key(), Now: clk.now})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if err := db.Migrate(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			ctx := storetest.NewTenant(t, db, "acme")
-			p := &herald.Project{Name: "p"}
-			must(t, db.CreateProject(ctx, p))
-			src := &herald.Source{ProjectID: p.ID, Kind: herald.SourceBuildJob, ExternalID: strings.Repeat("a1", 16), Name: "s"}
-			must(t, db.CreateSource(ctx, src))
-			n := &herald.Notifier{ProjectID: p.ID, Type: herald.NotifierWebhook, Name: "hook", Config: herald.NotifierConfig{URL: "https://example.com/hook"}}
-			must(t, db.CreateNotifier(ctx, n))
-			ev := &herald.Event{SourceID: src.ID, Type: "build.failed"}
-			must(t, db.CreateEvents(ctx, []*herald.Event{ev}))
-			_, err = db.RecordFanouts(ctx, []store.Fanout{{EventID: ev.ID, Deliveries: []store.NewDelivery{{
-				NotifierID: n.ID, Channel: n.Type, Target: "example.com", Status: herald.StatusPending, Message: []byte(`{"text":"hi"}`)}}}})
-			must(t, err)
-			e, err := db.FindEventByID(ctx, ev.ID)
-			must(t, err)
-			id := e.Deliveries[0].ID
+			db, ctx, id := leaseFixture(t, dialect, clk)
 
 			claimed, err := db.ClaimDeliveries(ctx, []int64{id}, store.ClaimOptions{Lease: 10 * time.Second})
 			must(t, err)
@@ -85,28 +63,8 @@ func TestDispatch_TakesBackExpiredClaims(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
 			clk := &clock{t: time.Now()}
-			db, err := store.Open(context.Background(), store.Config{URL: storetest.NewURL(t, dialect), SecretKey: storetest.Key(), Now: clk.now})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			must(t, db.Migrate(context.Background()))
-			ctx := storetest.NewTenant(t, db, "acme")
-			p := &herald.Project{Name: "p"}
-			must(t, db.CreateProject(ctx, p))
-			src := &herald.Source{ProjectID: p.ID, Kind: herald.SourceBuildJob, ExternalID: strings.Repeat("a1", 16), Name: "s"}
-			must(t, db.CreateSource(ctx, src))
-			n := &herald.Notifier{ProjectID: p.ID, Type: herald.NotifierWebhook, Name: "hook", Config: herald.NotifierConfig{URL: "https://example.com/hook"}}
-			must(t, db.CreateNotifier(ctx, n))
-			ev := &herald.Event{SourceID: src.ID, Type: "build.failed"}
-			must(t, db.CreateEvents(ctx, []*herald.Event{ev}))
-			_, err = db.RecordFanouts(ctx, []store.Fanout{{EventID: ev.ID, Deliveries: []store.NewDelivery{{
-				NotifierID: n.ID, Channel: n.Type, Target: "example.com", Status: herald.StatusPending, Message: []byte(`{"text":"hi"}`)}}}})
-			must(t, err)
-			e, err := db.FindEventByID(ctx, ev.ID)
-			must(t, err)
-			id := e.Deliveries[0].ID
-			_, err = db.ClaimDeliveries(ctx, []int64{id}, store.ClaimOptions{Lease: time.Second})
+			db, ctx, id := leaseFixture(t, dialect, clk)
+			_, err := db.ClaimDeliveries(ctx, []int64{id}, store.ClaimOptions{Lease: time.Second})
 			must(t, err)
 
 			if got, err := db.Dispatch(context.Background(), 10*time.Second); err != nil || got.Deliveries != 0 {
@@ -130,4 +88,33 @@ func TestDispatch_TakesBackExpiredClaims(t *testing.T) {
 			}
 		})
 	}
+}
+
+// leaseFixture opens a migrated database of dialect on clk's time with one
+// pending webhook delivery, and returns it, a tenant context and the
+// delivery's id.
+func leaseFixture(t *testing.T, dialect string, clk *clock) (*store.DB, context.Context, int64) {
+	t.Helper()
+	db, err := store.Open(context.Background(), store.Config{URL: storetest.NewURL(t, dialect), SecretKey: storetest.Key(), Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	must(t, db.Migrate(context.Background()))
+	ctx := storetest.NewTenant(t, db, "acme")
+	p := &herald.Project{Name: "p"}
+	must(t, db.CreateProject(ctx, p))
+	src := &herald.Source{ProjectID: p.ID, Kind: herald.SourceBuildJob, ExternalID: strings.Repeat("a1", 16), Name: "s"}
+	must(t, db.CreateSource(ctx, src))
+	n := &herald.Notifier{ProjectID: p.ID, Type: herald.NotifierWebhook, Name: "hook", Config: herald.NotifierConfig{URL: "https://example.com/hook"}}
+	must(t, db.CreateNotifier(ctx, n))
+	ev := &herald.Event{SourceID: src.ID, Type: "build.failed"}
+	must(t, db.CreateEvents(ctx, []*herald.Event{ev}))
+	_, err = db.RecordFanouts(ctx, []store.Fanout{{EventID: ev.ID, Deliveries: []store.NewDelivery{{
+		NotifierID: n.ID, Channel: n.Type, Target: "example.com", Status: herald.StatusPending, Message: []byte(`{"text":"hi"}`)}}}})
+	must(t, err)
+	e, err := db.FindEventByID(ctx, ev.ID)
+	must(t, err)
+	id := e.Deliveries[0].ID
+	return db, ctx, id
 }
