@@ -159,9 +159,9 @@ func (db *DB) RecordFanouts(ctx context.Context, fs []Fanout) (int, error) {
 		}
 		fresh := map[int64]bool{}
 		for chunk := range slices.Chunk(eventIDs, 500) {
-			args := append([]any{ms(tx.now), tx.tenantID}, toAny(chunk)...)
-			ids, err := c.ids(`UPDATE events SET fanned_out_at = ? WHERE tenant_id = ? AND fanned_out_at IS NULL AND id IN (`+
-				placeholders(len(chunk))+`) RETURNING id`, args...)
+			args := append(append([]any{ms(tx.now)}, toAny(chunk)...), tx.tenantID)
+			ids, err := c.ids(`UPDATE events SET fanned_out_at = ? WHERE `+byIDs(len(chunk))+
+				` AND COALESCE(fanned_out_at, 0) = 0 RETURNING id`, args...)
 			if err != nil {
 				return err
 			}
@@ -309,11 +309,14 @@ func (db *DB) ClaimDeliveries(ctx context.Context, ids []int64, o ClaimOptions) 
 	err := db.update(ctx, func(tx *Tx) error {
 		c := tx.conn()
 		for chunk := range slices.Chunk(ids, 500) {
-			args := append([]any{herald.StatusSending, ms(tx.now), ms(tx.now.Add(o.lease())), tx.tenantID,
-				herald.StatusPending, ms(tx.now), herald.StatusSending, ms(tx.now)}, toAny(chunk)...)
+			args := append(append([]any{herald.StatusSending, ms(tx.now), ms(tx.now.Add(o.lease()))}, toAny(chunk)...),
+				tx.tenantID, herald.StatusPending, ms(tx.now), herald.StatusSending, ms(tx.now))
+			// A pending delivery due, or a claim whose lease ran out.
 			rows, err := c.query(`UPDATE deliveries SET status = ?, attempts = attempts + 1, updated_at = ?, lease_until = ?
-				WHERE tenant_id = ? AND ((status = ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?))
-					OR (status = ? AND (lease_until IS NULL OR lease_until <= ?))) AND id IN (`+placeholders(len(chunk))+`)
+				WHERE `+byIDs(len(chunk))+` AND CASE status
+					WHEN ? THEN next_attempt_at IS NULL OR next_attempt_at <= ?
+					WHEN ? THEN lease_until IS NULL OR lease_until <= ?
+					ELSE false END
 				RETURNING id, message_id, notifier_id, channel, target, attempts, message`, args...)
 			if err != nil {
 				return err
@@ -385,9 +388,9 @@ func (db *DB) FinishDeliveries(ctx context.Context, results []DeliveryResult) er
 			}
 		}
 		for chunk := range slices.Chunk(delivered, 500) {
-			args := append([]any{herald.StatusDelivered, ms(tx.now), ms(tx.now), tx.tenantID}, toAny(chunk)...)
+			args := append(append([]any{herald.StatusDelivered, ms(tx.now), ms(tx.now)}, toAny(chunk)...), tx.tenantID)
 			if _, err := c.exec(`UPDATE deliveries SET status = ?, last_error = '', next_attempt_at = NULL, updated_at = ?, delivered_at = ?
-				WHERE tenant_id = ? AND id IN (`+placeholders(len(chunk))+`)`, args...); err != nil {
+				WHERE `+byIDs(len(chunk)), args...); err != nil {
 				return err
 			}
 		}

@@ -185,8 +185,8 @@ func (db *DB) EventsToFanOut(ctx context.Context, ids []int64) ([]*herald.Event,
 	if err != nil {
 		return nil, nil, err
 	}
-	args := append([]any{c.tenantID}, toAny(ids)...)
-	rows, err := c.query(`SELECT `+eventCols+` FROM events WHERE tenant_id = ? AND fanned_out_at IS NULL AND id IN (`+placeholders(len(ids))+`) ORDER BY id`, args...)
+	args := append(toAny(ids), c.tenantID)
+	rows, err := c.query(`SELECT `+eventCols+` FROM events WHERE `+byIDs(len(ids))+` AND COALESCE(fanned_out_at, 0) = 0 ORDER BY id`, args...)
 	if err != nil {
 		return nil, nil, err
 	}

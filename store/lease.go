@@ -92,9 +92,8 @@ func (db *DB) HeartbeatDeliveries(ctx context.Context, ids []int64, lease time.D
 	}
 	return db.update(ctx, func(tx *Tx) error {
 		for chunk := range slices.Chunk(ids, 500) {
-			args := append([]any{ms(tx.now.Add(lease)), tx.tenantID, herald.StatusSending}, toAny(chunk)...)
-			if _, err := tx.conn().exec(`UPDATE deliveries SET lease_until = ? WHERE tenant_id = ? AND status = ? AND id IN (`+
-				placeholders(len(chunk))+`)`, args...); err != nil {
+			args := append(append([]any{ms(tx.now.Add(lease))}, toAny(chunk)...), tx.tenantID, herald.StatusSending)
+			if _, err := tx.conn().exec(`UPDATE deliveries SET lease_until = ? WHERE `+byIDs(len(chunk))+` AND status = ?`, args...); err != nil {
 				return err
 			}
 		}

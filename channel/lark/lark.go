@@ -186,6 +186,9 @@ func (s *Sender) Send(ctx context.Context, m channel.Message) (channel.Receipt, 
 	return httpsend.VendorCode("lark", "code", *code, msg, resp.StatusCode, temporaryCodes)
 }
 
-// temporaryCodes are the codes worth retrying (frequency limits), after
-// the engine's backoff.
-var temporaryCodes = map[int]time.Duration{CodeFrequencyLimited: 0, CodeRateLimited: 0}
+// temporaryCodes are the codes worth retrying (frequency limits), with
+// how long every node leaves the bot alone after one. A custom bot may send
+// 5 messages a second and 100 a minute: 9499 is the gateway's per-second
+// limit, so a second frees it; 11232 is the bot's own limit, counted over
+// the minute.
+var temporaryCodes = map[int]time.Duration{CodeFrequencyLimited: time.Second, CodeRateLimited: time.Minute}

@@ -190,14 +190,17 @@ func TestSender_Send_Failures(t *testing.T) {
 		answer    string
 		msg       channel.Message
 		permanent bool
+		// pause is how long the bot is left alone after the answer: a
+		// frequency limit holds every node off (issue 12).
+		pause time.Duration
 	}{
-		{"FrequencyLimited", secret, `{"code":9499,"msg":"too many request","data":{}}`, channel.Message{Text: "x"}, false},
-		{"RateLimited", secret, `{"code":11232,"msg":"frequency limited psm","data":{}}`, channel.Message{Text: "x"}, false},
-		{"Keyword", secret, `{"code":19024,"msg":"Key Words Not Found","data":{}}`, channel.Message{Text: "x"}, true},
-		{"WrongSecret", "other", `{"code":0}`, channel.Message{Text: "x"}, true},
-		{"LegacyFailure", secret, `{"StatusCode":19001,"StatusMessage":"param invalid"}`, channel.Message{Text: "x"}, true},
-		{"Unreadable", secret, `oops`, channel.Message{Text: "x"}, false},
-		{"BadCard", secret, `{"code":0}`, channel.Message{Card: json.RawMessage(`{`)}, true},
+		{"FrequencyLimited", secret, `{"code":9499,"msg":"too many request","data":{}}`, channel.Message{Text: "x"}, false, time.Second},
+		{"RateLimited", secret, `{"code":11232,"msg":"frequency limited psm","data":{}}`, channel.Message{Text: "x"}, false, time.Minute},
+		{"Keyword", secret, `{"code":19024,"msg":"Key Words Not Found","data":{}}`, channel.Message{Text: "x"}, true, 0},
+		{"WrongSecret", "other", `{"code":0}`, channel.Message{Text: "x"}, true, 0},
+		{"LegacyFailure", secret, `{"StatusCode":19001,"StatusMessage":"param invalid"}`, channel.Message{Text: "x"}, true, 0},
+		{"Unreadable", secret, `oops`, channel.Message{Text: "x"}, false, 0},
+		{"BadCard", secret, `{"code":0}`, channel.Message{Card: json.RawMessage(`{`)}, true, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -210,6 +213,9 @@ func TestSender_Send_Failures(t *testing.T) {
 			var ce *channel.Error
 			if !errors.As(err, &ce) || ce.Permanent != tt.permanent {
 				t.Fatalf("Send = %v; want permanent=%v", err, tt.permanent)
+			}
+			if got := channel.RetryAfterOf(err); got != tt.pause {
+				t.Fatalf("Send = %v: retry after %v; want %v", err, got, tt.pause)
 			}
 		})
 	}
