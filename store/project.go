@@ -109,6 +109,7 @@ func (db *DB) DeleteProject(ctx context.Context, id int64) error {
 
 // deleteRow deletes one row of the tenant by id.
 func (tx *Tx) deleteRow(table, what string, id int64) error {
+	tx.touchCache() // a project or source takes tokens, sources and settings with it
 	res, err := tx.conn().exec(`DELETE FROM `+table+` WHERE tenant_id = ? AND id = ?`, tx.tenantID, id)
 	if err != nil {
 		return err
@@ -147,7 +148,18 @@ func (db *DB) FindSourceByID(ctx context.Context, id int64) (*herald.Source, err
 	if err != nil {
 		return nil, err
 	}
-	return c.findSource(id)
+	k := tenantKey{c.tenantID, id}
+	gen, cached := db.cacheGen(ctx)
+	if cached {
+		if s, ok := db.cache.source(k); ok {
+			return s, nil
+		}
+	}
+	s, err := c.findSource(id)
+	if err == nil && cached {
+		db.cache.putSource(gen, k, *s)
+	}
+	return s, err
 }
 
 // FindSourceByExternalID finds a source by kind and vendor id.
@@ -225,6 +237,7 @@ func (db *DB) UpdateSource(ctx context.Context, s *herald.Source) error {
 		return err
 	}
 	return db.update(ctx, func(tx *Tx) error {
+		tx.touchCache()
 		res, err := tx.conn().exec(`UPDATE sources SET name = ?, space_id = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
 			s.Name, s.SpaceID, ms(tx.now), tx.tenantID, s.ID)
 		if err != nil {

@@ -52,6 +52,22 @@ func (c conn) findSettingsRow(scope herald.SettingsScope) (*settingsRow, error) 
 	return &r, err
 }
 
+// settingsRow is findSettingsRow on the read pool through the read cache.
+func (db *DB) settingsRow(c conn, scope herald.SettingsScope) (*settingsRow, error) {
+	k := settingsKey{c.tenantID, scope.ProjectID, scope.SourceID}
+	gen, cached := db.cacheGen(c.ctx)
+	if cached {
+		if r, ok := db.cache.settingsRow(k); ok {
+			return r, nil
+		}
+	}
+	r, err := c.findSettingsRow(scope)
+	if err == nil && cached {
+		db.cache.putSettingsRow(gen, k, r)
+	}
+	return r, err
+}
+
 // settings decodes the row's draft or live version.
 func (r *settingsRow) settings(version string) (*herald.Settings, error) {
 	s := &herald.Settings{ProjectID: r.projectID, SourceID: r.sourceID, Version: version}
@@ -123,7 +139,7 @@ func (db *DB) FindSettings(ctx context.Context, scope herald.SettingsScope, vers
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.findSettingsRow(scope)
+	r, err := db.settingsRow(c, scope)
 	if err != nil {
 		return nil, err
 	}
@@ -181,6 +197,7 @@ func (db *DB) DeploySettings(ctx context.Context, refs []herald.SettingsRef, rev
 	}
 	var out []*herald.Settings
 	err := db.update(ctx, func(tx *Tx) error {
+		tx.touchCache()
 		c := tx.conn()
 		for _, ref := range refs {
 			r, err := c.findSettingsRow(ref.Scope)
@@ -237,7 +254,7 @@ func (db *DB) EffectiveSettings(ctx context.Context, scope herald.SettingsScope)
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.findSettingsRow(scope)
+	r, err := db.settingsRow(c, scope)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +262,7 @@ func (db *DB) EffectiveSettings(ctx context.Context, scope herald.SettingsScope)
 	if err != nil || scope.SourceID == 0 || !s.InheritProject {
 		return s, err
 	}
-	pr, err := c.findSettingsRow(herald.SettingsScope{ProjectID: scope.ProjectID})
+	pr, err := db.settingsRow(c, herald.SettingsScope{ProjectID: scope.ProjectID})
 	if err != nil {
 		return nil, err
 	}

@@ -71,6 +71,8 @@ type DB struct {
 
 	// inbox wakes the inbox streams of this process (inbox_notify.go).
 	inbox inboxHub
+	// cache holds tokens, sources and settings rows (cache.go).
+	cache readCache
 }
 
 // maxStmts bounds the statement cache (queries with IN lists of varying
@@ -224,6 +226,8 @@ type Tx struct {
 	// committed run after the transaction commits (signals to wake
 	// readers of what it wrote).
 	committed []func()
+	// touched: the transaction changes what the read cache holds.
+	touched bool
 }
 
 // conn is a query surface with rebinding: a Tx, or the read pool.

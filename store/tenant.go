@@ -83,34 +83,51 @@ func (db *DB) Authenticate(ctx context.Context, secret string) (*herald.Principa
 	if !strings.HasPrefix(secret, herald.TokenPrefix) || len(secret) > 200 {
 		return nil, herald.Errorf(herald.EUNAUTHORIZED, "", "invalid token")
 	}
-	var (
-		p        herald.Principal
-		perms    string
-		project  sql.NullInt64
-		lastUsed sql.NullInt64
-	)
-	// No tenant yet: the token names it.
-	c := conn{q: db.read, db: db, ctx: ctx}
-	err := c.queryRow(`SELECT id, tenant_id, name, permissions, project_id, last_used_at
-		FROM tokens WHERE hash = ? AND revoked_at IS NULL`, herald.HashToken(secret)).
-		Scan(&p.TokenID, &p.TenantID, &p.TokenName, &perms, &project, &lastUsed)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, herald.Errorf(herald.EUNAUTHORIZED, "", "invalid or revoked token")
-	} else if err != nil {
-		return nil, err
+	hash := herald.HashToken(secret)
+	gen, cached := db.cacheGen(ctx)
+	var t *cachedToken
+	if cached {
+		t, _ = db.cache.token(hash)
 	}
-	if err := json.Unmarshal([]byte(perms), &p.Permissions); err != nil {
-		return nil, err
-	}
-	p.ProjectID = project.Int64
-	// Record use at most once a minute, so reads do not all become writes.
-	now := db.now()
-	if !lastUsed.Valid || now.Sub(fromMS(lastUsed.Int64)) > time.Minute {
-		if _, err := db.write.ExecContext(ctx, db.rebind(`UPDATE tokens SET last_used_at = ? WHERE id = ?`), ms(now), p.TokenID); err != nil {
-			db.logger.Warn("record token use", "err", err)
+	if t == nil {
+		var (
+			perms    string
+			project  sql.NullInt64
+			lastUsed sql.NullInt64
+		)
+		t = &cachedToken{}
+		p := &t.p
+		// No tenant yet: the token names it.
+		c := conn{q: db.read, db: db, ctx: ctx}
+		err := c.queryRow(`SELECT id, tenant_id, name, permissions, project_id, last_used_at
+			FROM tokens WHERE hash = ? AND revoked_at IS NULL`, hash).
+			Scan(&p.TokenID, &p.TenantID, &p.TokenName, &perms, &project, &lastUsed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, herald.Errorf(herald.EUNAUTHORIZED, "", "invalid or revoked token")
+		} else if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(perms), &p.Permissions); err != nil {
+			return nil, err
+		}
+		p.ProjectID = project.Int64
+		if lastUsed.Valid {
+			t.lastUsed = fromMS(lastUsed.Int64)
+		}
+		if cached {
+			db.cache.putToken(gen, hash, *t)
 		}
 	}
-	return &p, nil
+	// Record use at most once a minute, so reads do not all become writes.
+	now := db.now()
+	if t.lastUsed.IsZero() || now.Sub(t.lastUsed) > time.Minute {
+		if _, err := db.write.ExecContext(ctx, db.rebind(`UPDATE tokens SET last_used_at = ? WHERE id = ?`), ms(now), t.p.TokenID); err != nil {
+			db.logger.Warn("record token use", "err", err)
+		} else {
+			db.cache.usedToken(hash, now)
+		}
+	}
+	return &t.p, nil
 }
 
 // CreateToken creates a token in ctx's tenant.
@@ -182,6 +199,7 @@ func (db *DB) FindTokens(ctx context.Context, p herald.Page) ([]*herald.Token, s
 // RevokeToken revokes a token of ctx's tenant; it stops working at once.
 func (db *DB) RevokeToken(ctx context.Context, id int64) error {
 	return db.update(ctx, func(tx *Tx) error {
+		tx.touchCache()
 		res, err := tx.conn().exec(`UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND id = ?`, ms(tx.now), tx.tenantID, id)
 		if err != nil {
 			return err

@@ -107,6 +107,7 @@ func (db *DB) EnsureNotifier(ctx context.Context, spec herald.NotifierSpec) (*he
 // workflows on one scope run one after the other instead of one of them
 // losing; the read that follows sees the latest committed row.
 func (tx *Tx) lockSettings(scope herald.SettingsScope) (*settingsRow, error) {
+	tx.touchCache()
 	if _, err := tx.conn().exec(`UPDATE settings SET revision = revision WHERE tenant_id = ? AND project_id = ? AND source_id = ?`,
 		tx.tenantID, scope.ProjectID, scope.SourceID); err != nil {
 		return nil, err
@@ -223,6 +224,7 @@ func (db *DB) ApplyDraft(ctx context.Context, ref herald.SettingsRef, change her
 // moving the revision on, and records the change; want is the revision the
 // writer named, for the conflict's message.
 func (tx *Tx) writeDraft(r *settingsRow, s *herald.Settings, want int64) (*herald.Settings, error) {
+	tx.touchCache()
 	r.draft, r.updatedAt, r.updatedBy = docOf(s), ms(tx.now), actor(tx.ctx)
 	// The revision condition makes a concurrent writer lose, not overwrite.
 	res, err := tx.conn().exec(`UPDATE settings SET draft = ?, revision = revision + 1, updated_at = ?, updated_by = ? WHERE id = ? AND revision = ?`,

@@ -1,0 +1,143 @@
+package store_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/store/storetest"
+)
+
+// cacheNodes opens two handles on one fresh database, each with its own
+// clock, as two nodes (or a node and a CLI process) would be.
+func cacheNodes(t *testing.T, dialect string) (a, b *store.DB, clkA *clock) {
+	t.Helper()
+	url := storetest.NewURL(t, dialect)
+	clkA = &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	open := func(now func() time.Time) *store.DB {
+		db, err := store.Open(context.Background(), store.Config{URL: url, SecretKey: storetest.Key(), Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		must(t, db.Migrate(context.Background()))
+		return db
+	}
+	return open(clkA.now), open(nil), clkA
+}
+
+// A token revoked on the node that serves it fails on its next use; revoked
+// on another node (or by another process), it fails on every node within a
+// second.
+func TestReadCache_Revocation(t *testing.T) {
+	for _, dialect := range storetest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			a, b, clk := cacheNodes(t, dialect)
+			ctx := storetest.NewTenant(t, a, "acme")
+			mint := func() (*herald.Token, string) {
+				tok, secret, err := a.CreateToken(ctx, herald.TokenCreate{Name: "ci", Permissions: []herald.Permission{herald.PermSettingsRead}})
+				must(t, err)
+				return tok, secret
+			}
+			use := func(db *store.DB, secret string) error {
+				_, err := db.Authenticate(context.Background(), secret)
+				return err
+			}
+
+			// Here: revoked at once.
+			tok, secret := mint()
+			must(t, use(a, secret))
+			must(t, use(a, secret)) // from memory
+			must(t, a.RevokeToken(ctx, tok.ID))
+			if err := use(a, secret); herald.ErrorCode(err) != herald.EUNAUTHORIZED {
+				t.Fatalf("a token revoked on this node: %v, want %s at once", err, herald.EUNAUTHORIZED)
+			}
+
+			// Elsewhere: within a second.
+			tok, secret = mint()
+			must(t, use(a, secret))
+			must(t, b.RevokeToken(ctx, tok.ID))
+			// Within the second, a answers from memory: the cache is in
+			// use, so what follows tests its bound.
+			if err := use(a, secret); err != nil {
+				t.Fatalf("a cached token, before a's next look at the epoch: %v", err)
+			}
+			clk.add(time.Second)
+			if err := use(a, secret); herald.ErrorCode(err) != herald.EUNAUTHORIZED {
+				t.Fatalf("a token revoked on another node, a second later: %v, want %s", err, herald.EUNAUTHORIZED)
+			}
+		})
+	}
+}
+
+// A deploy, a source change and a project's deletion are read back at once
+// on the node that made them and within a second on another.
+func TestReadCache_SettingsAndSources(t *testing.T) {
+	for _, dialect := range storetest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			a, b, clk := cacheNodes(t, dialect)
+			ctx := storetest.NewTenant(t, a, "acme")
+			p := &herald.Project{Name: "p"}
+			must(t, a.CreateProject(ctx, p))
+			src := &herald.Source{ProjectID: p.ID, Kind: herald.SourceBuildJob, ExternalID: strings.Repeat("a1", 16), Name: "s"}
+			must(t, a.CreateSource(ctx, src))
+			scope := herald.SettingsScope{ProjectID: p.ID, SourceID: src.ID}
+			live := func(db *store.DB) *herald.Settings {
+				t.Helper()
+				s, err := db.FindSettings(ctx, scope, herald.VersionLive)
+				must(t, err)
+				return s
+			}
+			deploy := func(db *store.DB, commenters bool) {
+				t.Helper()
+				_, err := db.UpdateSettings(ctx, herald.SettingsRef{Scope: scope, Revision: herald.NoRevisionCheck}, &herald.Settings{NotifyCommenters: commenters})
+				must(t, err)
+				_, err = db.DeploySettings(ctx, []herald.SettingsRef{{Scope: scope, Revision: herald.NoRevisionCheck}}, false)
+				must(t, err)
+			}
+
+			if live(a).NotifyCommenters {
+				t.Fatal("fresh settings notify commenters")
+			}
+			deploy(a, true)
+			if !live(a).NotifyCommenters {
+				t.Fatal("a deploy on this node is not read back at once")
+			}
+			deploy(b, false)
+			clk.add(time.Second)
+			if live(a).NotifyCommenters {
+				t.Fatal("a deploy on another node is not seen a second later")
+			}
+
+			_, err := a.FindSourceByID(ctx, src.ID)
+			must(t, err)
+			src.Name = "renamed"
+			must(t, a.UpdateSource(ctx, src))
+			if got, err := a.FindSourceByID(ctx, src.ID); err != nil || got.Name != "renamed" {
+				t.Fatalf("a source renamed on this node reads back as %+v (%v)", got, err)
+			}
+			src.Name = "again"
+			must(t, b.UpdateSource(ctx, src))
+			clk.add(time.Second)
+			if got, err := a.FindSourceByID(ctx, src.ID); err != nil || got.Name != "again" {
+				t.Fatalf("a source renamed on another node reads, a second later, as %+v (%v)", got, err)
+			}
+
+			// A project deleted elsewhere takes its source and settings with
+			// it (a cascade, which no code of ours runs).
+			must(t, b.DeleteProject(ctx, p.ID))
+			clk.add(time.Second)
+			if _, err := a.FindSourceByID(ctx, src.ID); herald.ErrorCode(err) != herald.ENOTFOUND {
+				t.Fatalf("the source of a project deleted on another node: %v, want %s", err, herald.ENOTFOUND)
+			}
+			if _, err := a.FindSettings(ctx, scope, herald.VersionLive); herald.ErrorCode(err) != herald.ENOTFOUND {
+				t.Fatalf("the settings of a project deleted on another node: %v, want %s", err, herald.ENOTFOUND)
+			}
+		})
+	}
+}
