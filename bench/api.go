@@ -1,24 +1,52 @@
 package bench
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/api"
+	"github.com/heraldhq/herald/authz"
+	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/store"
 )
 
+// Server builds the HTTP handler a scenario drives. `herald bench` passes
+// the one `herald serve` runs (every surface, the access policy, the
+// middleware); nil stands for the API alone behind the same policy.
+type Server func(db *store.DB) http.Handler
+
+func (s Server) handler(db *store.DB) http.Handler {
+	if s != nil {
+		return s(db)
+	}
+	g := authz.Guard(authz.Services{
+		Projects: db, Sources: db, Notifiers: db, Settings: db, NotificationSettings: db, Directory: db,
+		Events: db, Deliveries: db, Inbox: db, Pushes: db, PushDirectory: db, Tokens: db, Log: db,
+	})
+	return (&api.Server{
+		Tokens: g.Tokens, Tenants: db, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers,
+		Settings: g.Settings, Events: g.Events, Deliveries: g.Deliveries, Inbox: g.Inbox, Pushes: g.Pushes, InboxSignals: db,
+	}).Handler()
+}
+
+// Clients is how many connections the HTTP scenarios keep busy at once.
+const Clients = 64
+
 // APISettings times n authenticated GETs of a source's live settings from
-// 16 concurrent clients over loopback HTTP. The baseline serves the same
-// JSON bytes from a bare net/http handler, to the same clients.
-func APISettings(ctx context.Context, db *store.DB, n int, progress Progress) (Result, error) {
+// 64 concurrent connections over loopback HTTP to the real server. The
+// baseline serves the same JSON bytes from a bare net/http handler, to the
+// same clients.
+func APISettings(ctx context.Context, db *store.DB, srv Server, n int, progress Progress) (Result, error) {
 	r := Result{Name: "api-get-settings", Dialect: db.Dialect(), N: n}
 	tctx, err := tenant(ctx, db, "api")
 	if err != nil {
@@ -33,50 +61,138 @@ func APISettings(ctx context.Context, db *store.DB, n int, progress Progress) (R
 	if err != nil {
 		return r, err
 	}
-	path := fmt.Sprintf("/api/v1/sources/%d/settings?version=live", src.ID)
-	srv := &api.Server{Tokens: db, Tenants: db, Projects: db, Sources: db, Directory: db, Notifiers: db, Settings: db}
+	get := request{method: "GET", path: fmt.Sprintf("/api/v1/sources/%d/settings?version=live", src.ID), token: secret, want: http.StatusOK}
 
-	progress("api: %d GETs through Herald", n)
+	progress("api: %d GETs through Herald from %d connections", n, Clients)
 	var body []byte
-	r.Elapsed, body, err = load(srv.Handler(), path, secret, n)
+	var lat latencies
+	r.Elapsed, lat, body, err = load(srv.handler(db), get, n)
 	if err != nil {
 		return r, err
 	}
+	r.P50, r.P99 = lat.quantile(0.50), lat.quantile(0.99)
 	progress("api: %d GETs from a bare handler", n)
 	bare := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
 	})
-	r.Baseline, _, err = load(bare, path, secret, n)
+	r.Baseline, lat, _, err = load(bare, get, n)
+	r.BaseP50, r.BaseP99 = lat.quantile(0.50), lat.quantile(0.99)
 	return r, err
 }
 
-// load serves h on loopback and times n GETs of path from 16 clients; it
-// returns one answer's body.
-func load(h http.Handler, path, token string, n int) (time.Duration, []byte, error) {
+// Ingest times n single-event POSTs from 64 concurrent connections to the
+// real server, each answered 202 once the event is durable, while the
+// engine delivers them to an inbox. The baseline is a bare handler that
+// decodes the same JSON body and answers 202 with the same bytes.
+func Ingest(ctx context.Context, db *store.DB, srv Server, n int, progress Progress) (Result, error) {
+	r := Result{Name: "ingest-single-events", Dialect: db.Dialect(), N: n}
+	tctx, err := tenant(ctx, db, "ingest")
+	if err != nil {
+		return r, err
+	}
+	src, err := project(tctx, db, &herald.Notifier{Type: herald.NotifierInbox, Name: "inbox"},
+		[]herald.Recipient{{Type: herald.EntityUser, Code: "alice"}})
+	if err != nil {
+		return r, err
+	}
+	if err := db.CreateUser(tctx, &herald.User{Code: "alice", Name: "Alice"}); err != nil {
+		return r, err
+	}
+	_, secret, err := db.CreateToken(tctx, herald.TokenCreate{Name: "bench", Permissions: []herald.Permission{herald.PermEventsWrite}})
+	if err != nil {
+		return r, err
+	}
+	engine, err := queue.New(db, queue.Config{ID: "bench-ingest"})
+	if err != nil {
+		return r, err
+	}
+	if err := engine.Start(ctx); err != nil {
+		return r, err
+	}
+	defer engine.Stop(context.Background())
+
+	body, _ := json.Marshal(map[string]any{"source_id": src.ID, "type": "build.failed", "actor": "bench"})
+	post := request{method: "POST", path: "/api/v1/events", token: secret, body: body, want: http.StatusAccepted}
+	progress("ingest: %d single-event POSTs through Herald from %d connections", n, Clients)
+	var answer []byte
+	var lat latencies
+	r.Elapsed, lat, answer, err = load(srv.handler(db), post, n)
+	if err != nil {
+		return r, err
+	}
+	r.P50, r.P99 = lat.quantile(0.50), lat.quantile(0.99)
+	progress("ingest: %d POSTs to a bare handler", n)
+	bare := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var in map[string]any
+		if err := json.NewDecoder(req.Body).Decode(&in); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = w.Write(answer)
+	})
+	r.Baseline, lat, _, err = load(bare, post, n)
+	r.BaseP50, r.BaseP99 = lat.quantile(0.50), lat.quantile(0.99)
+	return r, err
+}
+
+type request struct {
+	method, path, token string
+	body                []byte
+	want                int
+}
+
+// latencies are the durations of a run's requests.
+type latencies []time.Duration
+
+func (l latencies) quantile(q float64) time.Duration {
+	if len(l) == 0 {
+		return 0
+	}
+	s := slices.Clone(l)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(q*float64(len(s))))]
+}
+
+// load serves h on loopback and sends it n requests from Clients
+// connections; it returns the time taken, each request's latency and one
+// answer's body.
+func load(h http.Handler, rq request, n int) (time.Duration, latencies, []byte, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	hs := &http.Server{Handler: h}
 	go hs.Serve(ln)
 	defer hs.Close()
-	url := "http://" + ln.Addr().String() + path
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	url := "http://" + ln.Addr().String() + rq.path
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: Clients, MaxConnsPerHost: Clients}}
+	defer client.CloseIdleConnections()
 	var (
 		next  atomic.Int64
 		wg    sync.WaitGroup
 		first atomic.Pointer[[]byte]
 		fail  atomic.Pointer[error]
+		lat   = make(latencies, n)
 	)
 	start := time.Now()
-	for w := 0; w < 16; w++ {
+	for w := 0; w < Clients; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for next.Add(1) <= int64(n) {
-				req, _ := http.NewRequest("GET", url, nil)
-				req.Header.Set("Authorization", "Bearer "+token)
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) || fail.Load() != nil {
+					return
+				}
+				req, _ := http.NewRequest(rq.method, url, bytes.NewReader(rq.body))
+				req.Header.Set("Authorization", "Bearer "+rq.token)
+				if rq.body != nil {
+					req.Header.Set("Content-Type", "application/json")
+				}
+				t0 := time.Now()
 				resp, err := client.Do(req)
 				if err != nil {
 					fail.Store(&err)
@@ -84,8 +200,9 @@ func load(h http.Handler, path, token string, n int) (time.Duration, []byte, err
 				}
 				b, err := io.ReadAll(resp.Body)
 				resp.Body.Close()
-				if err == nil && resp.StatusCode != 200 {
-					err = fmt.Errorf("bench: GET %s answered %d: %s", path, resp.StatusCode, b)
+				lat[i] = time.Since(t0)
+				if err == nil && resp.StatusCode != rq.want {
+					err = fmt.Errorf("bench: %s %s answered %d: %s", rq.method, rq.path, resp.StatusCode, b)
 				}
 				if err != nil {
 					fail.Store(&err)
@@ -98,7 +215,7 @@ func load(h http.Handler, path, token string, n int) (time.Duration, []byte, err
 	wg.Wait()
 	elapsed := time.Since(start)
 	if err := fail.Load(); err != nil {
-		return 0, nil, *err
+		return 0, nil, nil, *err
 	}
-	return elapsed, *first.Load(), nil
+	return elapsed, lat, *first.Load(), nil
 }

@@ -28,6 +28,12 @@ type Result struct {
 	N        int
 	Elapsed  time.Duration
 	Baseline time.Duration // the same amount of work done the bare way
+	// P50 and P99 are request latencies, for the HTTP scenarios; BaseP50
+	// and BaseP99 the baseline's.
+	P50, P99, BaseP50, BaseP99 time.Duration
+	// PeakRSS is the process's peak resident memory during the scenario,
+	// in bytes, where the command could measure it (0: not measured).
+	PeakRSS int64
 }
 
 // PerSecond is Herald's throughput.
@@ -37,10 +43,19 @@ func (r Result) PerSecond() float64 { return float64(r.N) / r.Elapsed.Seconds() 
 func (r Result) Ratio() float64 { return r.Elapsed.Seconds() / r.Baseline.Seconds() }
 
 func (r Result) String() string {
-	return fmt.Sprintf("%-22s %-8s n=%-6d %9.1f ms  %9.0f/s  baseline %8.1f ms  ratio %.2f",
-		r.Name, r.Dialect, r.N, float64(r.Elapsed.Microseconds())/1000, r.PerSecond(),
-		float64(r.Baseline.Microseconds())/1000, r.Ratio())
+	s := fmt.Sprintf("%-22s %-8s n=%-6d %9.1f ms  %9.0f/s  baseline %8.1f ms  ratio %.2f",
+		r.Name, r.Dialect, r.N, msOf(r.Elapsed), r.PerSecond(), msOf(r.Baseline), r.Ratio())
+	if r.P99 > 0 {
+		s += fmt.Sprintf("  p50 %.2f ms p99 %.2f ms (baseline p50 %.2f p99 %.2f, p99 ratio %.2f)",
+			msOf(r.P50), msOf(r.P99), msOf(r.BaseP50), msOf(r.BaseP99), r.P99.Seconds()/r.BaseP99.Seconds())
+	}
+	if r.PeakRSS > 0 {
+		s += fmt.Sprintf("  peak RSS %d MB", r.PeakRSS>>20)
+	}
+	return s
 }
+
+func msOf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // Progress receives a line per step of a long run.
 type Progress func(format string, args ...any)

@@ -2,8 +2,13 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
 
 	"github.com/heraldhq/herald/bench"
 	"github.com/heraldhq/herald/store"
@@ -17,6 +22,8 @@ func newBenchCommand() *cobra.Command {
 		fanoutN     int
 		webhookN    int
 		apiN        int
+		ingestN     int
+		cpuProfile  string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -49,30 +56,45 @@ the same run and the ratio between them.`,
 			progress := func(format string, args ...any) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "… "+format+"\n", args...)
 			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
+			// The HTTP scenarios drive the handler `herald serve` runs.
+			serve := func(db *store.DB) http.Handler {
+				return newServer(db, nil, surfaceOptions{}, slog.New(slog.DiscardHandler)).Handler()
+			}
+			scenarios := []struct {
+				name string
+				run  func() (bench.Result, error)
+			}{
+				{"fanout", func() (bench.Result, error) { return bench.FanoutInbox(ctx, db, fanoutN, progress) }},
+				{"webhooks", func() (bench.Result, error) { return bench.Webhooks(ctx, db, webhookN, progress) }},
+				{"api", func() (bench.Result, error) { return bench.APISettings(ctx, db, serve, apiN, progress) }},
+				{"ingest", func() (bench.Result, error) { return bench.Ingest(ctx, db, serve, ingestN, progress) }},
+			}
 			var results []bench.Result
-			if scenario == "all" || scenario == "fanout" {
-				r, err := bench.FanoutInbox(ctx, db, fanoutN, progress)
+			for _, sc := range scenarios {
+				if scenario != "all" && scenario != sc.name {
+					continue
+				}
+				resetPeakRSS()
+				r, err := sc.run()
 				if err != nil {
 					return err
 				}
-				results = append(results, r)
-			}
-			if scenario == "all" || scenario == "webhooks" {
-				r, err := bench.Webhooks(ctx, db, webhookN, progress)
-				if err != nil {
-					return err
-				}
-				results = append(results, r)
-			}
-			if scenario == "all" || scenario == "api" {
-				r, err := bench.APISettings(ctx, db, apiN, progress)
-				if err != nil {
-					return err
-				}
+				r.PeakRSS = peakRSS()
 				results = append(results, r)
 			}
 			if len(results) == 0 {
-				return fmt.Errorf("--scenario must be fanout, webhooks, api or all")
+				return fmt.Errorf("--scenario must be fanout, webhooks, api, ingest or all")
 			}
 			for _, r := range results {
 				fmt.Fprintln(cmd.OutOrStdout(), r)
@@ -81,9 +103,33 @@ the same run and the ratio between them.`,
 		},
 	}
 	cmd.Flags().StringVar(&databaseURL, "database-url", "", "postgres://… to measure PostgreSQL (default: a scratch SQLite file)")
-	cmd.Flags().StringVar(&scenario, "scenario", "all", "fanout, webhooks, api or all")
+	cmd.Flags().StringVar(&scenario, "scenario", "all", "fanout, webhooks, api, ingest or all")
 	cmd.Flags().IntVar(&apiN, "requests", 20000, "GETs of the API scenario")
+	cmd.Flags().IntVar(&ingestN, "events", 20000, "single-event POSTs of the ingest scenario")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	cmd.Flags().IntVar(&fanoutN, "fanout-users", 10000, "recipients of the fan-out event")
 	cmd.Flags().IntVar(&webhookN, "webhooks", 20000, "webhook deliveries to send")
 	return cmd
+}
+
+// resetPeakRSS starts a new peak-RSS measurement (Linux: writing 5 to
+// /proc/self/clear_refs resets VmHWM); elsewhere it does nothing.
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS is the process's peak resident set since the last reset, in
+// bytes (Linux's VmHWM); 0 where it cannot be read.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
 }
