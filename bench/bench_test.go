@@ -41,7 +41,9 @@ func BenchmarkWebhooks(b *testing.B) { scenario(b, 5000, "deliveries/s", bench.W
 
 // BenchmarkAPISettings: authenticated GETs of live settings over loopback
 // HTTP, against a bare net/http handler serving the same bytes.
-func BenchmarkAPISettings(b *testing.B) { scenario(b, 5000, "requests/s", withServer(bench.APISettings)) }
+func BenchmarkAPISettings(b *testing.B) {
+	scenario(b, 5000, "requests/s", withServer(bench.APISettings))
+}
 
 // BenchmarkIngest: single-event POSTs from 64 connections, against a bare
 // handler decoding the same body.
