@@ -122,25 +122,57 @@ import (
 	"github.com/heraldhq/herald"
 )
 
-// Surface is Kintone's general notification settings API. Set the services
-// (all implemented by *store.DB) and mount it with api.Server.Surfaces.
+// Surface is Kintone's notification settings API: general, per-record
+// and reminder notifications, and deploys. Set the services (all
+// implemented by *store.DB) and mount it with api.Server.Surfaces.
 type Surface struct {
 	Sources   herald.SourceService
 	Notifiers herald.NotifierService
 	Settings  herald.SettingsService
+	// Records serves the per-record and reminder notifications.
+	Records herald.RecordNotificationService
 	// Logger receives internal errors. Nil: discard.
 	Logger *slog.Logger
 }
 
-// endpoints are the API paths under a prefix and the methods each serves,
-// in the order Allow names them.
-var endpoints = []struct {
+// endpoint is an API path under a prefix and the methods it serves, in
+// the order Allow names them.
+type endpoint struct {
 	path    string
 	methods []string
-}{
-	{"/app/notifications/general.json", []string{http.MethodGet}},
-	{"/preview/app/notifications/general.json", []string{http.MethodGet, http.MethodPut}},
-	{"/preview/app/deploy.json", []string{http.MethodGet, http.MethodPost}},
+}
+
+var (
+	get, getPut, getPost = []string{http.MethodGet}, []string{http.MethodGet, http.MethodPut}, []string{http.MethodGet, http.MethodPost}
+	// documents are the notification settings documents: each has a live
+	// path (GET) and a preview path (GET, PUT).
+	documents = []struct{ live, preview string }{
+		{"/app/notifications/general.json", "/preview/app/notifications/general.json"},
+		{"/app/notifications/perRecord.json", "/preview/app/notifications/perRecord.json"},
+		{"/app/notifications/reminder.json", "/preview/app/notifications/reminder.json"},
+	}
+	deployPath = "/preview/app/deploy.json"
+)
+
+// endpoints lists every API path and its methods.
+func endpoints() []endpoint {
+	var out []endpoint
+	for _, d := range documents {
+		out = append(out, endpoint{d.live, get}, endpoint{d.preview, getPut})
+	}
+	return append(out, endpoint{deployPath, getPost})
+}
+
+// documentHandlers are the handlers of one notification settings
+// document: its GET of a version and its PUT.
+func (s *Surface) documentHandlers(live string) (func(version string) handlerFunc, handlerFunc) {
+	switch live {
+	case documents[1].live:
+		return s.handleGetPerRecord, s.handlePutPerRecord
+	case documents[2].live:
+		return s.handleGetReminder, s.handlePutReminder
+	}
+	return s.handleGetNotifications, s.handlePutNotifications
 }
 
 // Register mounts every endpoint, under /k/v1 and under
@@ -148,18 +180,23 @@ var endpoints = []struct {
 // other path under /k/v1/ and /k/guest/, in Kintone's envelope.
 func (s *Surface) Register(mux *http.ServeMux) {
 	for _, prefix := range []string{"/k/v1", "/k/guest/{spaceId}/v1"} {
-		live, preview, deploy := prefix+endpoints[0].path, prefix+endpoints[1].path, prefix+endpoints[2].path
-		mux.Handle("GET "+live, s.handle(s.handleGetNotifications(herald.VersionLive)))
-		mux.Handle("GET "+preview, s.handle(s.handleGetNotifications(herald.VersionDraft)))
-		mux.Handle("PUT "+preview, s.handle(s.handlePutNotifications))
-		mux.Handle("POST "+deploy, s.overridable(s.handle(s.handleDeployStatus), s.handle(s.handleDeploy), endpoints[2].methods))
+		for _, d := range documents {
+			getFn, put := s.documentHandlers(d.live)
+			live, preview := prefix+d.live, prefix+d.preview
+			mux.Handle("GET "+live, s.handle(getFn(herald.VersionLive)))
+			mux.Handle("GET "+preview, s.handle(getFn(herald.VersionDraft)))
+			mux.Handle("PUT "+preview, s.handle(put))
+			// A GET whose query would make the URL too long is sent as a
+			// POST with X-HTTP-Method-Override: GET (Kintone's REST API
+			// clients do).
+			mux.Handle("POST "+live, s.overridable(s.handle(getFn(herald.VersionLive)), nil, get))
+			mux.Handle("POST "+preview, s.overridable(s.handle(getFn(herald.VersionDraft)), nil, getPut))
+		}
+		deploy := prefix + deployPath
+		mux.Handle("POST "+deploy, s.overridable(s.handle(s.handleDeployStatus), s.handle(s.handleDeploy), getPost))
 		mux.Handle("GET "+deploy, s.handle(s.handleDeployStatus))
-		// A GET whose query would make the URL too long is sent as a POST
-		// with X-HTTP-Method-Override: GET (Kintone's REST API clients do).
-		mux.Handle("POST "+live, s.overridable(s.handle(s.handleGetNotifications(herald.VersionLive)), nil, endpoints[0].methods))
-		mux.Handle("POST "+preview, s.overridable(s.handle(s.handleGetNotifications(herald.VersionDraft)), nil, endpoints[1].methods))
 		// Any other method on an endpoint.
-		for _, e := range endpoints {
+		for _, e := range endpoints() {
 			mux.Handle(prefix+e.path, s.notAllowed(e.methods))
 		}
 	}
