@@ -144,9 +144,9 @@ func (rn *RecordNotifications) Location() *time.Location {
 	return time.UTC
 }
 
-// validateCondition checks a Kintone query: EINVALID naming field, the
+// ValidateCondition checks a Kintone query: EINVALID naming field, the
 // message naming the query's field, for anything kquery cannot evaluate.
-func validateCondition(field, q string) error {
+func ValidateCondition(field, q string) error {
 	if err := ValidText(field, q); err != nil {
 		return err
 	}
@@ -156,7 +156,8 @@ func validateCondition(field, q string) error {
 	return nil
 }
 
-func validateTitle(field, s string) error {
+// ValidateTitle checks a record notification's title (its summary).
+func ValidateTitle(field, s string) error {
 	if err := ValidText(field, s); err != nil {
 		return err
 	}
@@ -188,10 +189,10 @@ func (n *PerRecordNotification) Validate(field string) error {
 	if n.Targets == nil {
 		n.Targets = []Recipient{}
 	}
-	if err := validateCondition(field+".filterCond", n.FilterCond); err != nil {
+	if err := ValidateCondition(field+".filterCond", n.FilterCond); err != nil {
 		return err
 	}
-	if err := validateTitle(field+".title", n.Title); err != nil {
+	if err := ValidateTitle(field+".title", n.Title); err != nil {
 		return err
 	}
 	return validateTargets(field+".targets", n.Targets)
@@ -205,10 +206,10 @@ func (n *ReminderNotification) Validate(field string) error {
 	if err := n.Timing.Validate(field + ".timing"); err != nil {
 		return err
 	}
-	if err := validateCondition(field+".filterCond", n.FilterCond); err != nil {
+	if err := ValidateCondition(field+".filterCond", n.FilterCond); err != nil {
 		return err
 	}
-	if err := validateTitle(field+".title", n.Title); err != nil {
+	if err := ValidateTitle(field+".title", n.Title); err != nil {
 		return err
 	}
 	return validateTargets(field+".targets", n.Targets)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/heraldhq/herald"
@@ -167,18 +168,11 @@ func (s *Surface) handlePutPerRecord(w http.ResponseWriter, r *http.Request) err
 				fe.add(f, "Enter an object.")
 				continue
 			}
-			before := len(fe)
-			n := herald.PerRecordNotification{
-				FilterCond: optionalString(fe, f+".filterCond", item["filterCond"]),
-				Title:      optionalString(fe, f+".title", item["title"]),
+			ns = append(ns, herald.PerRecordNotification{
+				FilterCond: condition(fe, f+".filterCond", item["filterCond"]),
+				Title:      title(fe, f+".title", item["title"]),
 				Targets:    decodeTargets(fe, f+".targets", item["targets"]),
-			}
-			if len(fe) == before {
-				if err := n.Validate(f); err != nil {
-					fe.add(herald.ErrorField(err), herald.ErrorMessage(err))
-				}
-			}
-			ns = append(ns, n)
+			})
 		}
 		return func(rn *herald.RecordNotifications) error {
 			rn.PerRecord = ns
@@ -208,19 +202,12 @@ func (s *Surface) handlePutReminder(w http.ResponseWriter, r *http.Request) erro
 				fe.add(f, "Enter an object.")
 				continue
 			}
-			before := len(fe)
-			n := herald.ReminderNotification{
+			ns = append(ns, herald.ReminderNotification{
 				Timing:     decodeTiming(fe, f+".timing", item["timing"]),
-				FilterCond: optionalString(fe, f+".filterCond", item["filterCond"]),
-				Title:      optionalString(fe, f+".title", item["title"]),
+				FilterCond: condition(fe, f+".filterCond", item["filterCond"]),
+				Title:      title(fe, f+".title", item["title"]),
 				Targets:    decodeTargets(fe, f+".targets", item["targets"]),
-			}
-			if len(fe) == before {
-				if err := n.Validate(f); err != nil {
-					fe.add(herald.ErrorField(err), herald.ErrorMessage(err))
-				}
-			}
-			ns = append(ns, n)
+			})
 		}
 		if listed && len(ns) > herald.MaxReminderNotifications {
 			fe.add("notifications", fmt.Sprintf("Enter at most %d notifications.", herald.MaxReminderNotifications))
@@ -264,8 +251,37 @@ func optionalString(fe fieldErrors, field string, raw json.RawMessage) string {
 	return s
 }
 
+// condition reads an optional filterCond (absent or null: every record)
+// and checks it by the domain's rule.
+func condition(fe fieldErrors, field string, raw json.RawMessage) string {
+	before := len(fe)
+	s := optionalString(fe, field, raw)
+	if len(fe) == before {
+		addErr(fe, herald.ValidateCondition(field, s))
+	}
+	return s
+}
+
+// title reads an optional title and checks it by the domain's rule.
+func title(fe fieldErrors, field string, raw json.RawMessage) string {
+	before := len(fe)
+	s := optionalString(fe, field, raw)
+	if len(fe) == before {
+		addErr(fe, herald.ValidateTitle(field, s))
+	}
+	return s
+}
+
+// addErr adds a domain error, under the field it names.
+func addErr(fe fieldErrors, err error) {
+	if err != nil {
+		fe.add(herald.ErrorField(err), herald.ErrorMessage(err))
+	}
+}
+
 // decodeTargets reads a required list of targets; includeSubs is kept for
-// departments and fields only, as for general notifications.
+// departments and fields only, as for general notifications. Each is
+// checked by the domain's recipient rules; the same one twice is refused.
 func decodeTargets(fe fieldErrors, field string, raw json.RawMessage) []herald.Recipient {
 	if !present(raw) {
 		fe.add(field, msgRequired)
@@ -303,11 +319,20 @@ func decodeTargets(fe fieldErrors, field string, raw json.RawMessage) []herald.R
 				fe.add(f+".entity."+m.name, "Enter a string.")
 			}
 		}
+		before := len(fe)
 		n.IncludeSubs, _ = optionalBool(fe, f+".includeSubs", item["includeSubs"], false)
 		if n.Entity.Type == herald.EntityUser || n.Entity.Type == herald.EntityGroup {
 			n.IncludeSubs = false
 		}
-		out = append(out, n.recipient())
+		r := n.recipient()
+		if len(fe) == before && n.Entity.Type != "" && n.Entity.Code != "" {
+			if err := r.Validate(f + ".entity"); err != nil {
+				addErr(fe, err)
+			} else if j := slices.Index(out, r); j >= 0 {
+				fe.add(f+".entity", fmt.Sprintf("The same entity as %s[%d].", field, j))
+			}
+		}
+		out = append(out, r)
 	}
 	return out
 }
@@ -354,6 +379,11 @@ func decodeTiming(fe fieldErrors, field string, raw json.RawMessage) herald.Remi
 		}
 	default:
 		fe.add(field+".hoursLater", "Enter hoursLater or time.")
+	}
+	if t.Code != "" {
+		// The code and time by the domain's rule (the offsets were
+		// checked above).
+		addErr(fe, herald.ReminderTiming{Code: t.Code, Time: t.Time}.Validate(field))
 	}
 	return t
 }
