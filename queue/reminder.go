@@ -28,7 +28,7 @@ func (w *reminderWorker) Work(ctx context.Context, job *river.Job[store.Reminder
 	} else if err != nil {
 		return err
 	}
-	if rm.Seq != job.Args.Seq || rm.FiredAt != nil {
+	if rm.Seq != job.Args.Seq || rm.FiredAt != nil || rm.CancelledAt != nil {
 		return nil
 	}
 	if now := w.e.now(); rm.DueAt.After(now) {

@@ -90,7 +90,7 @@ func TestReminders(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		b := setupWorkflow(t, db)
 		var events []int64
-		for i := range 4 {
+		for i := range 5 {
 			ev := &herald.Event{SourceID: b.f.source.ID, Type: "record.edited", Payload: json.RawMessage(`{"n":` + digit(i) + `}`)}
 			must(t, db.CreateEvents(b.ctx, []*herald.Event{ev}))
 			events = append(events, ev.ID)
@@ -153,12 +153,25 @@ func TestReminders(t *testing.T) {
 		if r, err := db.FindReminder(b.ctx, a.ID); err != nil || r.FiredAt == nil {
 			t.Fatalf("fired reminder: %+v %v", r, err)
 		}
-		// The same time again leaves a sent reminder sent; a record that
-		// meets no notification any more loses its reminders.
+		// The same time again leaves a sent reminder sent; a reminder the
+		// record no longer meets is cancelled: its job finds nothing to send.
 		set(events[3], map[string]time.Time{"a": t2})
 		rs = list()
-		if len(rs) != 1 || rs["a"].FiredAt == nil || rs["a"].Seq != 2 {
-			t.Fatalf("after the last event: %+v", rs)
+		if len(rs) != 2 || rs["a"].FiredAt == nil || rs["a"].Seq != 2 || rs["b"].CancelledAt == nil || rs["b"].Seq != 2 {
+			t.Fatalf("after the last event: a %+v, b %+v", rs["a"], rs["b"])
+		}
+		if fired, err := db.FireReminder(b.ctx, rs["b"].ID, 1, inbox); err != nil || fired {
+			t.Fatalf("the cancelled reminder's job sent it: %v %v", fired, err)
+		}
+		// An older event fanned out after the cancel does not bring it
+		// back; a later one does, with a new job.
+		set(events[2], map[string]time.Time{"a": t2, "b": t1})
+		if rs = list(); rs["b"].CancelledAt == nil {
+			t.Fatalf("an older event revived the cancelled reminder: %+v", rs["b"])
+		}
+		set(events[4], map[string]time.Time{"b": t1})
+		if rs = list(); rs["b"].CancelledAt != nil || rs["b"].Seq != 3 || rs["a"].CancelledAt == nil {
+			t.Fatalf("after a later event: a %+v, b %+v", rs["a"], rs["b"])
 		}
 		if _, err := db.FindReminder(b.ctx, a.ID+1000); herald.ErrorCode(err) != herald.ENOTFOUND {
 			t.Fatalf("unknown reminder: %v", err)

@@ -35,6 +35,8 @@ type Reminder struct {
 	DueAt   time.Time
 	Seq     int64
 	FiredAt *time.Time
+	// CancelledAt is set when an event of the record cancelled it.
+	CancelledAt *time.Time
 }
 
 // RecordReminders are the reminders an event sets for its record: Due
@@ -49,26 +51,28 @@ type RecordReminders struct {
 	Due       map[string]time.Time
 }
 
-const reminderCols = `id, project_id, source_id, record_id, rule_key, event_id, due_at, seq, fired_at`
+const reminderCols = `id, project_id, source_id, record_id, rule_key, event_id, due_at, seq, fired_at, cancelled_at`
 
 func scanReminder(row scanner) (*Reminder, error) {
 	var (
-		r     Reminder
-		due   int64
-		fired sql.NullInt64
+		r                Reminder
+		due              int64
+		fired, cancelled sql.NullInt64
 	)
-	if err := row.Scan(&r.ID, &r.ProjectID, &r.SourceID, &r.RecordID, &r.RuleKey, &r.EventID, &due, &r.Seq, &fired); err != nil {
+	if err := row.Scan(&r.ID, &r.ProjectID, &r.SourceID, &r.RecordID, &r.RuleKey, &r.EventID, &due, &r.Seq, &fired, &cancelled); err != nil {
 		return nil, err
 	}
-	r.DueAt, r.FiredAt = fromMS(due), fromNullMS(fired)
+	r.DueAt, r.FiredAt, r.CancelledAt = fromMS(due), fromNullMS(fired), fromNullMS(cancelled)
 	return &r, nil
 }
 
 // setRecordReminders makes the record's reminders those rr names: new
-// ones are created and scheduled, moved ones rescheduled (a new seq, a new
-// job), unchanged ones left as they are (sent or not), the others deleted.
-// An event older than the one that last set one of the record's reminders
-// changes nothing: events of one record may be fanned out out of order.
+// ones are created and scheduled, moved (or cancelled, now due again) ones
+// rescheduled (a new seq, a new job), unchanged ones left as they are
+// (sent or not), the others cancelled. An event older than the one that
+// last set one of the record's reminders changes nothing: events of one
+// record may be fanned out out of order, and a cancelled reminder keeps
+// its row to tell.
 func (tx *Tx) setRecordReminders(rr *RecordReminders) error {
 	c := tx.conn()
 	rows, err := c.query(`SELECT `+reminderCols+` FROM reminders WHERE tenant_id = ? AND source_id = ? AND record_id = ?`,
@@ -105,12 +109,16 @@ func (tx *Tx) setRecordReminders(rr *RecordReminders) error {
 		due, keep := rr.Due[r.RuleKey]
 		seen[r.RuleKey] = true
 		switch {
+		case !keep && r.CancelledAt != nil:
+			_, err = c.exec(`UPDATE reminders SET event_id = ? WHERE id = ?`, rr.EventID, r.ID)
 		case !keep:
-			_, err = c.exec(`DELETE FROM reminders WHERE id = ?`, r.ID)
-		case due.Equal(r.DueAt):
+			// The new seq leaves the scheduled job nothing to send.
+			_, err = c.exec(`UPDATE reminders SET event_id = ?, seq = ?, cancelled_at = ?, updated_at = ? WHERE id = ?`,
+				rr.EventID, r.Seq+1, now, now, r.ID)
+		case due.Equal(r.DueAt) && r.CancelledAt == nil:
 			_, err = c.exec(`UPDATE reminders SET event_id = ?, updated_at = ? WHERE id = ?`, rr.EventID, now, r.ID)
 		default:
-			_, err = c.exec(`UPDATE reminders SET event_id = ?, due_at = ?, seq = ?, fired_at = NULL, updated_at = ? WHERE id = ?`,
+			_, err = c.exec(`UPDATE reminders SET event_id = ?, due_at = ?, seq = ?, fired_at = NULL, cancelled_at = NULL, updated_at = ? WHERE id = ?`,
 				rr.EventID, ms(due), r.Seq+1, now, r.ID)
 			schedule(r.ID, r.Seq+1, due)
 		}
@@ -145,7 +153,8 @@ func (db *DB) FindReminder(ctx context.Context, id int64) (*Reminder, error) {
 	return r, err
 }
 
-// FindReminders lists a source's reminders, oldest first.
+// FindReminders lists a source's reminders, cancelled ones too, oldest
+// first.
 func (db *DB) FindReminders(ctx context.Context, sourceID int64, p herald.Page) ([]*Reminder, string, error) {
 	c, err := db.reader(ctx)
 	if err != nil {
@@ -164,15 +173,15 @@ func (db *DB) FindReminders(ctx context.Context, sourceID int64, p herald.Page) 
 // FireReminder records a reminder sent: its deliveries (of its event) and
 // the jobs sending the pending ones, with the reminder marked fired, in
 // one transaction. It reports false, writing nothing, when the reminder is
-// gone, fired already, or no longer at seq (moved since the job was
-// scheduled), so a job run twice sends once.
+// gone, fired or cancelled already, or no longer at seq (moved since the
+// job was scheduled), so a job run twice sends once.
 func (db *DB) FireReminder(ctx context.Context, id, seq int64, ds []NewDelivery) (bool, error) {
 	fired := false
 	err := db.update(ctx, func(tx *Tx) error {
 		c := tx.conn()
 		var eventID int64
-		err := c.queryRow(`UPDATE reminders SET fired_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND seq = ? AND fired_at IS NULL
-			RETURNING event_id`, ms(tx.now), ms(tx.now), tx.tenantID, id, seq).Scan(&eventID)
+		err := c.queryRow(`UPDATE reminders SET fired_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND seq = ?
+			AND fired_at IS NULL AND cancelled_at IS NULL RETURNING event_id`, ms(tx.now), ms(tx.now), tx.tenantID, id, seq).Scan(&eventID)
 		if err == sql.ErrNoRows {
 			return nil
 		} else if err != nil {

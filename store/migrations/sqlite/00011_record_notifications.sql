@@ -17,7 +17,9 @@ CREATE TABLE record_notifications (
 -- content's digest): due at due_at, set by the event event_id (a later
 -- event's word wins). seq grows whenever due_at changes; the River job
 -- scheduled for due_at carries (id, seq), so a job of an older due time
--- does nothing. fired_at is set when it was sent.
+-- does nothing. fired_at is set when it was sent, cancelled_at when an
+-- event of the record cancelled it: the row stays, so that an older event
+-- of the record fanned out late cannot bring it back.
 CREATE TABLE reminders (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     tenant_id INTEGER NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
@@ -29,6 +31,7 @@ CREATE TABLE reminders (
     due_at INTEGER NOT NULL,
     seq INTEGER NOT NULL,
     fired_at INTEGER,
+    cancelled_at INTEGER,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     UNIQUE (tenant_id, source_id, record_id, rule_key)
