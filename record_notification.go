@@ -237,13 +237,28 @@ func (t ReminderTiming) Validate(field string) error {
 	return nil
 }
 
-// Key names the reminder notification for the reminders scheduled from
-// it: a digest of its content, so that a reminder whose notification is
-// changed or removed is known as such when it falls due.
-func (n *ReminderNotification) Key() string {
-	b, _ := json.Marshal(n)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:12])
+// ReminderKeys name the reminder notifications for the reminders
+// scheduled from them, in order: a digest of what decides whether and when
+// a record is reminded (its timing and condition, and the time zone), with
+// the rank among notifications alike. A notification whose title or
+// targets change keeps its reminders, which are sent as it now says; one
+// whose timing or condition changes (or that is removed) no longer matches
+// its reminders' key, and they are dropped when they fall due.
+func (rn *RecordNotifications) ReminderKeys() []string {
+	keys := make([]string, len(rn.Reminders))
+	seen := map[string]int{}
+	for i, n := range rn.Reminders {
+		b, _ := json.Marshal(struct {
+			Timing     ReminderTiming `json:"timing"`
+			FilterCond string         `json:"filter_cond"`
+			Timezone   string         `json:"timezone"`
+		}{n.Timing, n.FilterCond, rn.Timezone})
+		sum := sha256.Sum256(b)
+		k := hex.EncodeToString(sum[:12])
+		keys[i] = fmt.Sprintf("%s.%d", k, seen[k])
+		seen[k]++
+	}
+	return keys
 }
 
 // Match reports whether the record meets the notification's condition.

@@ -150,3 +150,28 @@ func TestRecordOfEvent(t *testing.T) {
 		}
 	}
 }
+
+func TestRecordNotifications_ReminderKeys(t *testing.T) {
+	t.Parallel()
+	due := herald.ReminderTiming{Code: "Due", DaysLater: -1, Time: "09:00"}
+	rn := herald.RecordNotifications{Reminders: []herald.ReminderNotification{
+		{Timing: due, Title: "a"}, {Timing: due, Title: "b"}, {Timing: due, FilterCond: `x = 1`}}}
+	keys := rn.ReminderKeys()
+	if keys[0] == keys[1] || keys[0] == keys[2] || keys[1] == keys[2] {
+		t.Fatalf("keys are not distinct: %v", keys)
+	}
+	// A title or target changed keeps the key; a timing, condition or time
+	// zone changed does not.
+	rn.Reminders[0].Title, rn.Reminders[0].Targets = "new", []herald.Recipient{{Type: herald.EntityUser, Code: "ann"}}
+	if k := rn.ReminderKeys(); !slices.Equal(k, keys) {
+		t.Errorf("keys moved with the title: %v, were %v", k, keys)
+	}
+	rn.Reminders[2].Timing.Time = "09:10"
+	if k := rn.ReminderKeys(); k[2] == keys[2] || k[0] != keys[0] {
+		t.Errorf("keys after a timing change: %v, were %v", k, keys)
+	}
+	rn.Timezone = "Asia/Tokyo"
+	if k := rn.ReminderKeys(); k[0] == keys[0] {
+		t.Errorf("the time zone does not change the key: %v", k)
+	}
+}

@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"reflect"
 
 	"github.com/heraldhq/herald"
 )
@@ -34,30 +35,5 @@ func (c *Console) loadRecords(r *http.Request, src *herald.Source, scope herald.
 }
 
 func sameRecords(a, b *herald.RecordNotifications) bool {
-	if a.Timezone != b.Timezone || len(a.PerRecord) != len(b.PerRecord) || len(a.Reminders) != len(b.Reminders) {
-		return false
-	}
-	for i := range a.PerRecord {
-		if !samePerRecord(a.PerRecord[i], b.PerRecord[i]) {
-			return false
-		}
-	}
-	for i := range a.Reminders {
-		if a.Reminders[i].Key() != b.Reminders[i].Key() {
-			return false
-		}
-	}
-	return true
-}
-
-func samePerRecord(a, b herald.PerRecordNotification) bool {
-	if a.FilterCond != b.FilterCond || a.Title != b.Title || len(a.Targets) != len(b.Targets) {
-		return false
-	}
-	for i := range a.Targets {
-		if a.Targets[i] != b.Targets[i] {
-			return false
-		}
-	}
-	return true
+	return a.Timezone == b.Timezone && reflect.DeepEqual(a.PerRecord, b.PerRecord) && reflect.DeepEqual(a.Reminders, b.Reminders)
 }

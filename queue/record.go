@@ -55,6 +55,7 @@ func (p *planner) planRecord(ctx context.Context, ev *herald.Event, src *herald.
 	}
 	loc := rn.Location()
 	now := p.e.now()
+	keys := rn.ReminderKeys()
 	for i := range rn.Reminders {
 		r := &rn.Reminders[i]
 		if !r.Match(er.Record, loc) {
@@ -63,7 +64,7 @@ func (p *planner) planRecord(ctx context.Context, ev *herald.Event, src *herald.
 		// A time already past is not reminded of, as Kintone sends a
 		// reminder only when its time comes.
 		if due, ok := r.Timing.Due(er.Record, loc); ok && due.After(now) {
-			rr.Due[r.Key()] = due
+			rr.Due[keys[i]] = due
 		}
 	}
 	var out []store.NewDelivery

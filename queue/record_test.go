@@ -169,7 +169,7 @@ func TestReminderNotifications(t *testing.T) {
 			rn.Timezone = "Asia/Tokyo"
 			rn.Reminders = []herald.ReminderNotification{{
 				Timing:     herald.ReminderTiming{Code: "期限", DaysLater: -1, Time: "09:00"},
-				FilterCond: `Status not in ("Done")`, Title: "Tomorrow is the deadline",
+				FilterCond: `Status not in ("Done")`, Title: "Due soon",
 				Targets: []herald.Recipient{{Type: herald.EntityFieldEntity, Code: "作成者"}, {Type: herald.EntityUser, Code: "dan"}}}}
 			return nil
 		})
@@ -222,6 +222,12 @@ func TestReminderNotifications(t *testing.T) {
 			t.Fatalf("reminded before the time: %q", got)
 		}
 
+		// A new title, deployed before the time, is the one sent: the
+		// reminder keeps its notification.
+		b.deployRecords(t, func(rn *herald.RecordNotifications) error {
+			rn.Reminders[0].Title = "Tomorrow is the deadline"
+			return nil
+		})
 		clock.Advance(due.Sub(clock.Now()) + time.Minute)
 		waitFor("the reminder sent", func() bool { return len(b.inbox(t, "ann")) > 0 })
 		for code, want := range map[string][]string{"ann": {"Tomorrow is the deadline"}, "dan": {"Tomorrow is the deadline"}, "bob": nil, "carl": nil} {

@@ -11,8 +11,9 @@ import (
 // reminderWorker sends a record's reminder at its due time: the job the
 // fan-out scheduled with it (store.ReminderArgs). A reminder moved since
 // (another seq), sent already or cancelled is left alone; one whose
-// reminder notification was changed or removed since is marked sent
-// without a message.
+// reminder notification's timing or condition was changed, or that was
+// removed, since is marked sent without a message
+// (herald.RecordNotifications.ReminderKeys).
 type reminderWorker struct {
 	river.WorkerDefaults[store.ReminderArgs]
 	e *Engine
@@ -58,8 +59,8 @@ func (w *reminderWorker) deliveries(ctx context.Context, rm *store.Reminder) ([]
 		return nil, err
 	}
 	var rule *herald.ReminderNotification
-	for i := range rn.Reminders {
-		if rn.Reminders[i].Key() == rm.RuleKey {
+	for i, key := range rn.ReminderKeys() {
+		if key == rm.RuleKey {
 			rule = &rn.Reminders[i]
 			break
 		}

@@ -105,8 +105,10 @@ func (db *DB) UpdateRecordNotifications(ctx context.Context, ref herald.Settings
 		if err != nil {
 			return err
 		}
-		if err := change(rn); err != nil {
-			return err
+		if change != nil {
+			if err := change(rn); err != nil {
+				return err
+			}
 		}
 		if err := rn.Validate(); err != nil {
 			return err

@@ -27,7 +27,8 @@ type Reminder struct {
 	ProjectID int64
 	SourceID  int64
 	RecordID  string
-	// RuleKey is the reminder notification's herald.ReminderNotification.Key.
+	// RuleKey is the reminder notification's key
+	// (herald.RecordNotifications.ReminderKeys).
 	RuleKey string
 	// EventID is the event that last set the reminder: its record is the
 	// one the reminder is about.
