@@ -138,7 +138,10 @@
 // (ensured by the first write that names a target). Kintone checks a
 // reminder's condition when it falls due; Herald checks it on the record's
 // latest event. A reminder notification deployed later reaches a record at
-// its next event.
+// its next event; a deployed change of a notification's title or targets
+// reaches the reminders already scheduled, one of its timing, condition or
+// the time zone drops them (they are scheduled again at the record's next
+// event).
 //
 // Deploys run synchronously in one transaction (all listed apps or none), so
 // the deploy status of an existing app is always SUCCESS: a deploy that
