@@ -40,6 +40,7 @@ type Services struct {
 	NotifierSender       herald.NotifierSender // set by Guard
 	Settings             herald.SettingsService
 	NotificationSettings herald.NotificationSettingsService
+	RecordNotifications  herald.RecordNotificationService
 	Directory            herald.DirectoryService
 	Events               herald.EventService
 	Deliveries           herald.DeliveryService
@@ -71,6 +72,9 @@ func Guard(raw Services) Services {
 	}
 	if raw.NotificationSettings != nil {
 		out.NotificationSettings = notificationSettings{g}
+	}
+	if raw.RecordNotifications != nil {
+		out.RecordNotifications = recordNotifications{g}
 	}
 	if raw.Pushes != nil {
 		out.Pushes = pushes{g}

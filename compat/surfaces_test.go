@@ -52,6 +52,8 @@ func TestSurfaces_AuthCheckFails(t *testing.T) {
 		{"codearts deploy", "/v2/projects/" + id32 + "/applications/" + id32 + "/messages", "X-Auth-Token", ""},
 		{"feishu", "/open-apis/helpdesk/v1/notifications/1", "Authorization", "Bearer "},
 		{"kintone", "/k/v1/app/notifications/general.json?app=1", "X-Cybozu-API-Token", ""},
+		{"kintone per-record", "/k/v1/preview/app/notifications/perRecord.json?app=1", "X-Cybozu-API-Token", ""},
+		{"kintone reminder", "/k/guest/7/v1/app/notifications/reminder.json?app=1", "X-Cybozu-API-Token", ""},
 		{"settings", "/api/settings/notifications", "Authorization", "Token "},
 	} {
 		for _, tc := range []struct {

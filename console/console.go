@@ -60,9 +60,12 @@ type Console struct {
 	// NotifierSender reads a notifier's credentials for a test message.
 	NotifierSender herald.NotifierSender
 	Settings       herald.SettingsService
-	Events         herald.EventService
-	Deliveries     herald.DeliveryService
-	Log            LogStore
+	// Records shows a Kintone app's per-record and reminder
+	// notifications on its settings page; nil leaves them out.
+	Records    herald.RecordNotificationService
+	Events     herald.EventService
+	Deliveries herald.DeliveryService
+	Log        LogStore
 	// Pushes serves the pushes page; nil leaves the page out.
 	Pushes herald.PushService
 

@@ -69,7 +69,7 @@ func setupOn(t *testing.T, dialect string) *testBundle {
 	clk := &clock{}
 	gs := storetest.Guard(db)
 	con := &console.Console{Tokens: gs.Tokens, Projects: gs.Projects, Sources: gs.Sources, Directory: gs.Directory, Notifiers: gs.Notifiers, Settings: gs.Settings,
-		Events: gs.Events, Deliveries: gs.Deliveries, Log: gs.Log, Pushes: gs.Pushes, NotifierSender: gs.NotifierSender, Sessions: db, SessionKey: storetest.Key(), Now: clk.Now, AllowPrivateTargets: true}
+		Records: gs.RecordNotifications, Events: gs.Events, Deliveries: gs.Deliveries, Log: gs.Log, Pushes: gs.Pushes, NotifierSender: gs.NotifierSender, Sessions: db, SessionKey: storetest.Key(), Now: clk.Now, AllowPrivateTargets: true}
 	h := (&api.Server{Tokens: gs.Tokens, Tenants: db, Projects: gs.Projects, Sources: gs.Sources, Directory: gs.Directory, Notifiers: gs.Notifiers, Settings: gs.Settings,
 		Events: gs.Events, Deliveries: gs.Deliveries, Inbox: gs.Inbox, Surfaces: []api.Surface{con}}).Handler()
 	srv := httptest.NewServer(h)

@@ -16,7 +16,16 @@ const (
 
 var catalogue = map[string]map[string]string{
 	langZH: {
-		"Herald console":                         "Herald 控制台",
+		"Herald console":           "Herald 控制台",
+		"Per-record notifications": "记录条件通知",
+		"Reminder notifications":   "提醒通知",
+		"Written through Kintone's API; deployed with these settings.": "通过 Kintone API 编写，随这些设置一起部署。",
+		"Condition":                              "条件",
+		"Title":                                  "标题",
+		"every record":                           "所有记录",
+		"None.":                                  "无。",
+		"Time zone":                              "时区",
+		"The draft differs from live: live has":  "草稿与线上不同：线上有",
 		"Sign in":                                "登录",
 		"Sign out":                               "退出登录",
 		"Token":                                  "令牌",

@@ -87,6 +87,8 @@ type matrixData struct {
 	Differs       bool
 	Conflict      *conflict
 	CanWrite      bool
+	// Records are a Kintone app's per-record and reminder notifications.
+	Records *recordsData
 }
 
 // eventTypes are the matrix rows: the native types and any custom type
@@ -152,7 +154,11 @@ func (c *Console) loadMatrix(r *http.Request) (*matrixData, error) {
 	if next != "" {
 		d.NextNotifiers = withQuery(r, "notifiers", next)
 	}
+	if d.Records, err = c.loadRecords(r, src, scope); err != nil {
+		return nil, err
+	}
 	d.Differs = d.Draft.InheritProject != d.Live.InheritProject || d.Draft.NotifyCommenters != d.Live.NotifyCommenters
+	d.Differs = d.Differs || (d.Records != nil && d.Records.Differs)
 	for _, n := range ns {
 		col := matrixCol{ID: n.ID, Name: n.Name, Type: n.Type}
 		if ch := d.Draft.Channel(n.ID); ch != nil {

@@ -61,6 +61,9 @@ type Config struct {
 	// NewStaffSweep is how often an active new-staff push looks for
 	// users created since its last run (default 1 min).
 	NewStaffSweep time.Duration
+	// Now is the clock reminders are scheduled and sent by, River's too
+	// (tests move it instead of waiting); nil means time.Now.
+	Now func() time.Time
 }
 
 // Engine works fan-out and deliver jobs.
@@ -117,7 +120,13 @@ func New(db *store.DB, cfg Config) (*Engine, error) {
 	river.AddWorker(workers, &pushWorker{e: e})
 	river.AddWorker(workers, &pushNewStaffWorker{e: e})
 	river.AddWorker(workers, &otpPurgeWorker{e: e})
+	river.AddWorker(workers, &reminderWorker{e: e})
+	var test river.TestConfig
+	if cfg.Now != nil {
+		test.Time = riverClock(cfg.Now)
+	}
 	client, err := river.NewClient(db.RiverDriver(), &river.Config{
+		Test:              test,
 		PeriodicJobs:      []*river.PeriodicJob{otpPurgeJob()},
 		ID:                cfg.ID,
 		Logger:            cfg.Logger,
@@ -208,4 +217,15 @@ func (e *Engine) backoff(n int) time.Duration {
 	d = min(d, e.cfg.BackoffMax)
 	jitter := time.Duration((rand.Float64()*0.4 - 0.2) * float64(d))
 	return d + jitter
+}
+
+// riverClock is Config.Now as River's clock: a scheduled job (a
+// reminder) becomes due when the engine's clock says so.
+type riverClock func() time.Time
+
+func (c riverClock) Now() time.Time { return c() }
+
+func (c riverClock) NowOrNil() *time.Time {
+	t := c()
+	return &t
 }

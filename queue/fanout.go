@@ -33,7 +33,11 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[store.FanoutArgs
 		if err != nil {
 			return fmt.Errorf("fan out event %d: %w", ev.ID, err)
 		}
-		fs = append(fs, store.Fanout{EventID: ev.ID, Deliveries: ds})
+		rds, reminders, err := p.planRecord(ctx, ev, sources[ev.SourceID])
+		if err != nil {
+			return fmt.Errorf("fan out event %d: record notifications: %w", ev.ID, err)
+		}
+		fs = append(fs, store.Fanout{EventID: ev.ID, Deliveries: append(ds, rds...), Reminders: reminders})
 	}
 	// One transaction for the whole job, so the pending deliveries of many
 	// events share deliver jobs.
@@ -49,10 +53,13 @@ type planner struct {
 	e         *Engine
 	settings  map[int64]*herald.Settings
 	notifiers map[int64]*herald.Notifier
+	// records are the sources' live record notifications (record.go).
+	records map[int64]*herald.RecordNotifications
 }
 
 func (e *Engine) newPlanner() *planner {
-	return &planner{e: e, settings: map[int64]*herald.Settings{}, notifiers: map[int64]*herald.Notifier{}}
+	return &planner{e: e, settings: map[int64]*herald.Settings{}, notifiers: map[int64]*herald.Notifier{},
+		records: map[int64]*herald.RecordNotifications{}}
 }
 
 // Plan returns the deliveries an event causes under its source's effective

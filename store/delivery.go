@@ -138,6 +138,9 @@ type Fanout struct {
 	EventID    int64
 	PushID     int64
 	Deliveries []NewDelivery
+	// Reminders, when the event carries a Kintone record, are the
+	// record's reminders from now on (see RecordReminders).
+	Reminders *RecordReminders
 }
 
 // RecordFanouts writes the deliveries of several events in one
@@ -176,6 +179,11 @@ func (db *DB) RecordFanouts(ctx context.Context, fs []Fanout) (int, error) {
 				continue
 			}
 			recorded++
+			if f.Reminders != nil {
+				if err := tx.setRecordReminders(f.Reminders); err != nil {
+					return err
+				}
+			}
 			for _, d := range f.Deliveries {
 				rows = append(rows, deliveryRow{eventID: f.EventID, pushID: f.PushID, NewDelivery: d})
 			}

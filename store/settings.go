@@ -231,6 +231,11 @@ func (db *DB) DeploySettings(ctx context.Context, refs []herald.SettingsRef, rev
 			if err != nil {
 				return err
 			}
+			// Kintone's per-record and reminder notifications deploy with
+			// the rest of the app's settings.
+			if err := tx.deployRecordNotifications(r, revert); err != nil {
+				return err
+			}
 			if err := tx.recordHistory(r, action, s); err != nil {
 				return err
 			}

@@ -1036,6 +1036,42 @@ func accessRoutes() []accessRoute {
 			req: func(x *ids) areq {
 				return areq{method: "POST", path: k.prefix + "/preview/app/notifications/general.json", body: map[string]any{"app": k.app(x)}, header: override}
 			}})
+		// Per-record and reminder notifications: read and written as the
+		// app's settings.
+		for _, doc := range []struct {
+			name string
+			body func(x *ids) map[string]any
+		}{
+			{"perRecord", func(x *ids) map[string]any {
+				return map[string]any{"notifications": []map[string]any{{"filterCond": f("Amount > %d", x.Seq),
+					"targets": []map[string]any{{"entity": map[string]any{"type": "USER", "code": "ann"}}}}}}
+			}},
+			{"reminder", func(x *ids) map[string]any {
+				return map[string]any{"timezone": "Asia/Tokyo", "notifications": []map[string]any{{
+					"timing":  map[string]any{"code": "Due", "daysLater": x.Seq % 100, "time": "09:00"},
+					"targets": []map[string]any{{"entity": map[string]any{"type": "USER", "code": "ann"}}}}}}
+			}},
+		} {
+			live, preview := "/app/notifications/"+doc.name+".json", "/preview/app/notifications/"+doc.name+".json"
+			add(R{surface: sKintone, pattern: "GET " + k.pattern + live, res: res.set, act: rd, bound: P,
+				req: func(x *ids) areq { return areq{method: "GET", path: k.prefix + live + "?app=" + k.app(x)} }})
+			add(R{surface: sKintone, pattern: "GET " + k.pattern + preview, res: res.set, act: rd, bound: P,
+				req: func(x *ids) areq { return areq{method: "GET", path: k.prefix + preview + "?app=" + k.app(x)} }})
+			add(R{surface: sKintone, pattern: "PUT " + k.pattern + preview, res: res.set, act: up, bound: P,
+				req: func(x *ids) areq {
+					body := doc.body(x)
+					body["app"] = k.app(x)
+					return areq{method: "PUT", path: k.prefix + preview, body: body}
+				}})
+			add(R{surface: sKintone, pattern: "POST " + k.pattern + live, res: res.set, act: rd, bound: P,
+				req: func(x *ids) areq {
+					return areq{method: "POST", path: k.prefix + live, body: map[string]any{"app": k.app(x)}, header: override}
+				}})
+			add(R{surface: sKintone, pattern: "POST " + k.pattern + preview, res: res.set, act: rd, bound: P,
+				req: func(x *ids) areq {
+					return areq{method: "POST", path: k.prefix + preview, body: map[string]any{"app": k.app(x)}, header: override}
+				}})
+		}
 	}
 
 	// ---- Feishu help desk notifications ----
@@ -1192,7 +1228,11 @@ var unguarded = map[string][]string{
 	// answer without looking at the token: they tell nothing.
 	sKintone: {"/k/v1/app/notifications/general.json", "/k/v1/preview/app/notifications/general.json", "/k/v1/preview/app/deploy.json",
 		"/k/guest/{spaceId}/v1/app/notifications/general.json", "/k/guest/{spaceId}/v1/preview/app/notifications/general.json",
-		"/k/guest/{spaceId}/v1/preview/app/deploy.json", "/k/v1/", "/k/guest/"},
+		"/k/guest/{spaceId}/v1/preview/app/deploy.json", "/k/v1/", "/k/guest/",
+		"/k/v1/app/notifications/perRecord.json", "/k/v1/preview/app/notifications/perRecord.json",
+		"/k/guest/{spaceId}/v1/app/notifications/perRecord.json", "/k/guest/{spaceId}/v1/preview/app/notifications/perRecord.json",
+		"/k/v1/app/notifications/reminder.json", "/k/v1/preview/app/notifications/reminder.json",
+		"/k/guest/{spaceId}/v1/app/notifications/reminder.json", "/k/guest/{spaceId}/v1/preview/app/notifications/reminder.json"},
 }
 
 // muxPatterns lists the patterns registered on mux. net/http offers no

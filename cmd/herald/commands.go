@@ -370,7 +370,7 @@ type surfaceOptions struct {
 // store itself. It is the one place that knows every surface.
 func newServer(db *store.DB, codes herald.OTPService, o surfaceOptions, logger *slog.Logger) *api.Server {
 	g := authz.Guard(authz.Services{
-		Projects: db, Sources: db, Notifiers: db, Settings: db, NotificationSettings: db, Directory: db,
+		Projects: db, Sources: db, Notifiers: db, Settings: db, NotificationSettings: db, RecordNotifications: db, Directory: db,
 		Events: db, Deliveries: db, Inbox: db, Pushes: db, PushDirectory: db, Tokens: db, OTP: codes, Log: db,
 	})
 	return &api.Server{
@@ -382,11 +382,11 @@ func newServer(db *store.DB, codes herald.OTPService, o surfaceOptions, logger *
 			&codeartsbuild.Surface{Sources: g.Sources, Notifiers: g.Notifiers, Settings: g.Settings, Logger: logger},
 			&codeartsdeploy.Surface{Projects: g.Projects, Sources: g.Sources, Notifiers: g.Notifiers, Settings: g.Settings, Logger: logger},
 			&feishu.Surface{Pushes: g.Pushes, Directory: g.PushDirectory, Logger: logger},
-			&kintone.Surface{Sources: g.Sources, Notifiers: g.Notifiers, Settings: g.Settings, Logger: logger},
+			&kintone.Surface{Sources: g.Sources, Notifiers: g.Notifiers, Settings: g.Settings, Records: g.RecordNotifications, Logger: logger},
 			&settings.Surface{Projects: g.Projects, Notifiers: g.Notifiers, NotificationSettings: g.NotificationSettings, OTP: g.OTP, Logger: logger},
 			&console.Console{
 				Tokens: g.Tokens, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers,
-				NotifierSender: g.NotifierSender, Settings: g.Settings,
+				NotifierSender: g.NotifierSender, Settings: g.Settings, Records: g.RecordNotifications,
 				Events: g.Events, Deliveries: g.Deliveries, Log: g.Log, Pushes: g.Pushes, Sessions: db,
 				SessionKey: o.SessionKey, PublicURL: o.PublicURL, TrustedProxies: o.TrustedProxies,
 				AllowPrivateTargets: o.AllowPrivateTargets, Senders: o.Senders, Logger: logger,

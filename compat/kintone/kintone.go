@@ -1,12 +1,18 @@
-// Package kintone serves Kintone's general notification settings API over
-// Herald's settings, so that a client of Kintone's REST API works against
-// Herald unchanged:
+// Package kintone serves Kintone's notification settings API (general,
+// per-record and reminder notifications) over Herald's settings, so that a
+// client of Kintone's REST API works against Herald unchanged:
 //
-//	GET  /k/v1/app/notifications/general.json?app=N          live settings
-//	GET  /k/v1/preview/app/notifications/general.json?app=N  pre-live settings
-//	PUT  /k/v1/preview/app/notifications/general.json        update pre-live
-//	POST /k/v1/preview/app/deploy.json                       deploy or revert
-//	GET  /k/v1/preview/app/deploy.json?apps[0]=N             deploy status
+//	GET  /k/v1/app/notifications/general.json?app=N            live settings
+//	GET  /k/v1/preview/app/notifications/general.json?app=N    pre-live settings
+//	PUT  /k/v1/preview/app/notifications/general.json          update pre-live
+//	GET  /k/v1/app/notifications/perRecord.json?app=N          live per-record notifications
+//	GET  /k/v1/preview/app/notifications/perRecord.json?app=N  pre-live per-record notifications
+//	PUT  /k/v1/preview/app/notifications/perRecord.json        update pre-live
+//	GET  /k/v1/app/notifications/reminder.json?app=N           live reminder notifications
+//	GET  /k/v1/preview/app/notifications/reminder.json?app=N   pre-live reminder notifications
+//	PUT  /k/v1/preview/app/notifications/reminder.json         update pre-live
+//	POST /k/v1/preview/app/deploy.json                         deploy or revert
+//	GET  /k/v1/preview/app/deploy.json?apps[0]=N               deploy status
 //
 // and every path again under /k/guest/{spaceId}/v1/… for apps of a guest
 // space. A GET may carry its parameters in a JSON body instead of the
@@ -68,6 +74,75 @@
 // build.owner …) stay valid, and an event's role may carry a field code
 // as its name, so a Japanese code reaches the users of that role.
 //
+// # Per-record and reminder notifications
+//
+// They are herald.RecordNotifications, a draft and a live document kept
+// beside the app's settings: they share the settings' one revision (an app
+// has one revision in Kintone, whichever of its settings a write changes:
+// a PUT to any of the three documents moves it, and a stale revision is
+// GAIA_CO02 on each), and one deploy.json deploys, or reverts, all three.
+// The readings made of Kintone's pages (Get/Update Per Record Notification
+// Settings, Get/Update Reminder Notification Settings on cybozu.dev, and
+// the help page "Reminder Notifications"):
+//
+//   - notifications absent (or null) leaves the list as it is; [] removes
+//     every entry. Entries are kept and answered in the order written.
+//   - filterCond is a Kintone query. Absent, null or "" is every record (the
+//     reminder page says so; the per-record page says it is required when
+//     notifications is sent, yet also that omitting it means every record:
+//     the lenient reading is taken for both). The query is evaluated by
+//     package kquery: =, !=, >, <, >=, <=, in, not in, like, not like, is
+//     empty, is not empty, and, or and parentheses. Anything else is CB_VA01
+//     on notifications[i].filterCond, its message naming the query's field:
+//     functions (LOGINUSER(), TODAY(), NOW() …: a notification has no viewer
+//     and its condition no moment) and order by, limit, offset (which the
+//     reminder page refuses too).
+//   - title is optional ("" when absent) and at most 100 characters, the
+//     reminder page's limit, taken for per-record titles too.
+//   - targets is required when notifications is sent ([] for none); each
+//     entity follows the general notifications' rules (field codes by
+//     Kintone's rules, includeSubs ignored for USER and GROUP); the same
+//     target twice in one entry is refused.
+//   - timing: code (a field code) and daysLater are required, and one of
+//     hoursLater or time; both at once is CB_VA01 on notifications[i].timing.
+//     daysLater and hoursLater are integers from -10000 to 10000, as numbers
+//     or strings; time is HH:mm in 10-minute steps (09:20). The Get page
+//     answers daysLater and hoursLater as strings, and only the one of
+//     hoursLater and time the entry has.
+//   - At most 10 reminder notifications per app (the help page's "up to 10
+//     notification triggers"); the pages name no limit on per-record
+//     notifications: Herald takes 100.
+//   - timezone is an IANA name (Asia/Tokyo); absent leaves it as it is, ""
+//     or an unknown name is CB_VA01. An app that never set one reads "UTC",
+//     Herald's default, as a Kintone app reads its domain's.
+//   - lang is accepted and ignored: Herald keeps no localized option names,
+//     so every language reads the conditions as written.
+//   - Errors are those of the general settings, with the same codes:
+//     CB_VA01 naming every invalid member at once, GAIA_CO02 for a stale
+//     revision, GAIA_AP01 for an unknown app or another space's.
+//
+// Herald knows an app's records only from its events: an event of the app
+// whose payload carries a record in Kintone's webhook shape ({"record":
+// {"$id": {"type": "__ID__", "value": "1"}, "field": {"type": …, "value":
+// …}}}) is checked against the live notifications. A per-record
+// notification is checked on record.added, record.edited and
+// status.changed events and tells its targets at once when the record
+// meets it; a FIELD_ENTITY target naming a user, department or group
+// selection field of the record (Created By, Updated By, the assignees …)
+// is the people the field holds. A reminder notification the record meets
+// is scheduled for the time its timing computes from the record's field,
+// in the app's time zone (a date is read at midnight; days are calendar
+// days); a later event of the record moves or cancels it, a payload
+// {"type": "DELETE_RECORD", "recordId": …} cancels them all, and a time
+// already past is not reminded of. Both are sent to the project's inbox
+// (ensured by the first write that names a target). Kintone checks a
+// reminder's condition when it falls due; Herald checks it on the record's
+// latest event. A reminder notification deployed later reaches a record at
+// its next event; a deployed change of a notification's title or targets
+// reaches the reminders already scheduled, one of its timing, condition or
+// the time zone drops them (they are scheduled again at the record's next
+// event).
+//
 // Deploys run synchronously in one transaction (all listed apps or none), so
 // the deploy status of an existing app is always SUCCESS: a deploy that
 // fails answers its error at once and changes nothing, and no deploy is
@@ -78,8 +153,8 @@
 // X-Cybozu-API-Token carries Herald tokens (several comma-separated are
 // tried in turn), as do the other headers api.Server accepts. Password
 // (X-Cybozu-Authorization) and session authentication are not supported
-// and answer CB_WA01. Reading needs settings:read, writing and deploying
-// settings:write.
+// and answer CB_WA01. Reading any of the three documents needs
+// settings:read, writing and deploying settings:write.
 //
 // # Errors
 //
@@ -122,25 +197,57 @@ import (
 	"github.com/heraldhq/herald"
 )
 
-// Surface is Kintone's general notification settings API. Set the services
-// (all implemented by *store.DB) and mount it with api.Server.Surfaces.
+// Surface is Kintone's notification settings API: general, per-record
+// and reminder notifications, and deploys. Set the services (all
+// implemented by *store.DB) and mount it with api.Server.Surfaces.
 type Surface struct {
 	Sources   herald.SourceService
 	Notifiers herald.NotifierService
 	Settings  herald.SettingsService
+	// Records serves the per-record and reminder notifications.
+	Records herald.RecordNotificationService
 	// Logger receives internal errors. Nil: discard.
 	Logger *slog.Logger
 }
 
-// endpoints are the API paths under a prefix and the methods each serves,
-// in the order Allow names them.
-var endpoints = []struct {
+// endpoint is an API path under a prefix and the methods it serves, in
+// the order Allow names them.
+type endpoint struct {
 	path    string
 	methods []string
-}{
-	{"/app/notifications/general.json", []string{http.MethodGet}},
-	{"/preview/app/notifications/general.json", []string{http.MethodGet, http.MethodPut}},
-	{"/preview/app/deploy.json", []string{http.MethodGet, http.MethodPost}},
+}
+
+var (
+	get, getPut, getPost = []string{http.MethodGet}, []string{http.MethodGet, http.MethodPut}, []string{http.MethodGet, http.MethodPost}
+	// documents are the notification settings documents: each has a live
+	// path (GET) and a preview path (GET, PUT).
+	documents = []struct{ live, preview string }{
+		{"/app/notifications/general.json", "/preview/app/notifications/general.json"},
+		{"/app/notifications/perRecord.json", "/preview/app/notifications/perRecord.json"},
+		{"/app/notifications/reminder.json", "/preview/app/notifications/reminder.json"},
+	}
+	deployPath = "/preview/app/deploy.json"
+)
+
+// endpoints lists every API path and its methods.
+func endpoints() []endpoint {
+	var out []endpoint
+	for _, d := range documents {
+		out = append(out, endpoint{d.live, get}, endpoint{d.preview, getPut})
+	}
+	return append(out, endpoint{deployPath, getPost})
+}
+
+// documentHandlers are the handlers of one notification settings
+// document: its GET of a version and its PUT.
+func (s *Surface) documentHandlers(live string) (func(version string) handlerFunc, handlerFunc) {
+	switch live {
+	case documents[1].live:
+		return s.handleGetPerRecord, s.handlePutPerRecord
+	case documents[2].live:
+		return s.handleGetReminder, s.handlePutReminder
+	}
+	return s.handleGetNotifications, s.handlePutNotifications
 }
 
 // Register mounts every endpoint, under /k/v1 and under
@@ -148,18 +255,23 @@ var endpoints = []struct {
 // other path under /k/v1/ and /k/guest/, in Kintone's envelope.
 func (s *Surface) Register(mux *http.ServeMux) {
 	for _, prefix := range []string{"/k/v1", "/k/guest/{spaceId}/v1"} {
-		live, preview, deploy := prefix+endpoints[0].path, prefix+endpoints[1].path, prefix+endpoints[2].path
-		mux.Handle("GET "+live, s.handle(s.handleGetNotifications(herald.VersionLive)))
-		mux.Handle("GET "+preview, s.handle(s.handleGetNotifications(herald.VersionDraft)))
-		mux.Handle("PUT "+preview, s.handle(s.handlePutNotifications))
-		mux.Handle("POST "+deploy, s.overridable(s.handle(s.handleDeployStatus), s.handle(s.handleDeploy), endpoints[2].methods))
+		for _, d := range documents {
+			getFn, put := s.documentHandlers(d.live)
+			live, preview := prefix+d.live, prefix+d.preview
+			mux.Handle("GET "+live, s.handle(getFn(herald.VersionLive)))
+			mux.Handle("GET "+preview, s.handle(getFn(herald.VersionDraft)))
+			mux.Handle("PUT "+preview, s.handle(put))
+			// A GET whose query would make the URL too long is sent as a
+			// POST with X-HTTP-Method-Override: GET (Kintone's REST API
+			// clients do).
+			mux.Handle("POST "+live, s.overridable(s.handle(getFn(herald.VersionLive)), nil, get))
+			mux.Handle("POST "+preview, s.overridable(s.handle(getFn(herald.VersionDraft)), nil, getPut))
+		}
+		deploy := prefix + deployPath
+		mux.Handle("POST "+deploy, s.overridable(s.handle(s.handleDeployStatus), s.handle(s.handleDeploy), getPost))
 		mux.Handle("GET "+deploy, s.handle(s.handleDeployStatus))
-		// A GET whose query would make the URL too long is sent as a POST
-		// with X-HTTP-Method-Override: GET (Kintone's REST API clients do).
-		mux.Handle("POST "+live, s.overridable(s.handle(s.handleGetNotifications(herald.VersionLive)), nil, endpoints[0].methods))
-		mux.Handle("POST "+preview, s.overridable(s.handle(s.handleGetNotifications(herald.VersionDraft)), nil, endpoints[1].methods))
 		// Any other method on an endpoint.
-		for _, e := range endpoints {
+		for _, e := range endpoints() {
 			mux.Handle(prefix+e.path, s.notAllowed(e.methods))
 		}
 	}

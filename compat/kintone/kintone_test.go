@@ -56,7 +56,7 @@ func setup(t *testing.T, db *store.DB) *testBundle {
 	b.token = b.newToken(t, herald.PermAdmin)
 	gs := storetest.Guard(db)
 	b.srv = httptest.NewServer((&api.Server{Tokens: gs.Tokens, Tenants: db, Projects: gs.Projects, Sources: gs.Sources, Directory: gs.Directory, Notifiers: gs.Notifiers, Settings: gs.Settings,
-		Surfaces: []api.Surface{&kintone.Surface{Sources: gs.Sources, Notifiers: gs.Notifiers, Settings: gs.Settings}}}).Handler())
+		Surfaces: []api.Surface{&kintone.Surface{Sources: gs.Sources, Notifiers: gs.Notifiers, Settings: gs.Settings, Records: gs.RecordNotifications}}}).Handler())
 	t.Cleanup(b.srv.Close)
 	return b
 }
@@ -600,7 +600,8 @@ func TestEvents(t *testing.T) {
 }
 
 // TestErrors_EveryMethodEveryPath sends every method to every Kintone path,
-// live, preview, deploy and an unknown one, with and without a guest
+// live and preview general, per-record and reminder notifications, deploy
+// and unknown ones, with and without a guest
 // space: whatever the answer, an error comes in Kintone's envelope as
 // JSON; a method a path does not serve is 405 CB_IL02 naming the methods
 // it does in Allow, and an unknown API path is 404 CB_IL02.
@@ -619,7 +620,12 @@ func TestErrors_EveryMethodEveryPath(t *testing.T) {
 			path{p.prefix + "/app/notifications/general.json?app=" + p.app, []string{"GET"}},
 			path{p.prefix + "/preview/app/notifications/general.json?app=" + p.app, []string{"GET", "PUT"}},
 			path{p.prefix + "/preview/app/deploy.json?apps[0]=" + p.app, []string{"GET", "POST"}},
-			path{p.prefix + "/app/notifications/perRecord.json?app=" + p.app, nil},
+			path{p.prefix + "/app/notifications/perRecord.json?app=" + p.app, []string{"GET"}},
+			path{p.prefix + "/preview/app/notifications/perRecord.json?app=" + p.app, []string{"GET", "PUT"}},
+			path{p.prefix + "/app/notifications/reminder.json?app=" + p.app, []string{"GET"}},
+			path{p.prefix + "/preview/app/notifications/reminder.json?app=" + p.app, []string{"GET", "PUT"}},
+			path{p.prefix + "/app/notifications/perRecord.jsonx?app=" + p.app, nil},
+			path{p.prefix + "/preview/app/notifications/reminders.json?app=" + p.app, nil},
 			path{p.prefix + "/preview/app/notifications/general.jsonx", nil},
 			path{p.prefix + "/", nil},
 			path{p.prefix + "/no/such/api.json", nil},
@@ -674,6 +680,16 @@ func TestErrors_OversizedBodyEveryEndpoint(t *testing.T) {
 			{"GET", "/app/notifications/general.json", nil},
 			{"GET", "/preview/app/notifications/general.json", nil},
 			{"PUT", "/preview/app/notifications/general.json", nil},
+			{"GET", "/app/notifications/perRecord.json", nil},
+			{"GET", "/preview/app/notifications/perRecord.json", nil},
+			{"PUT", "/preview/app/notifications/perRecord.json", nil},
+			{"POST", "/app/notifications/perRecord.json", override},
+			{"POST", "/preview/app/notifications/perRecord.json", override},
+			{"GET", "/app/notifications/reminder.json", nil},
+			{"GET", "/preview/app/notifications/reminder.json", nil},
+			{"PUT", "/preview/app/notifications/reminder.json", nil},
+			{"POST", "/app/notifications/reminder.json", override},
+			{"POST", "/preview/app/notifications/reminder.json", override},
 			{"POST", "/preview/app/deploy.json", nil},
 			{"GET", "/preview/app/deploy.json", nil},
 			{"POST", "/app/notifications/general.json", override},
