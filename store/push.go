@@ -177,12 +177,16 @@ func (c conn) pageCounts(rows []*pushRow) error {
 		args []any
 		set  func(r *pushRow, n int)
 	}{
-		{`SELECT push_id, COUNT(*) FROM push_recipients WHERE tenant_id = ? AND ` + in + ` GROUP BY push_id`,
-			nil, func(r *pushRow, n int) { r.TargetUserCount = n }},
-		{`SELECT push_id, COUNT(DISTINCT user_id) FROM deliveries WHERE tenant_id = ? AND ` + in + ` AND status = ? AND user_id IS NOT NULL GROUP BY push_id`,
-			[]any{herald.StatusDelivered}, func(r *pushRow, n int) { r.SentUserCount = n }},
+		// Read, then sent, then target: each query sees what committed
+		// before it, and a send records its recipients with its
+		// deliveries, so the counts never show read > sent > target
+		// (on PostgreSQL each statement has its own snapshot).
 		{`SELECT push_id, COUNT(DISTINCT user_id) FROM inbox_messages WHERE tenant_id = ? AND ` + in + ` AND read_at IS NOT NULL GROUP BY push_id`,
 			nil, func(r *pushRow, n int) { r.ReadUserCount = n }},
+		{`SELECT push_id, COUNT(DISTINCT user_id) FROM deliveries WHERE tenant_id = ? AND ` + in + ` AND status = ? AND user_id IS NOT NULL GROUP BY push_id`,
+			[]any{herald.StatusDelivered}, func(r *pushRow, n int) { r.SentUserCount = n }},
+		{`SELECT push_id, COUNT(*) FROM push_recipients WHERE tenant_id = ? AND ` + in + ` GROUP BY push_id`,
+			nil, func(r *pushRow, n int) { r.TargetUserCount = n }},
 	} {
 		args := append(append([]any{c.tenantID}, ids...), q.args...)
 		res, err := c.query(q.sql, args...)
