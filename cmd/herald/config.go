@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/netip"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/heraldhq/herald/internal/logging"
 	"github.com/heraldhq/herald/store"
 	"github.com/spf13/pflag"
 )
@@ -26,6 +28,7 @@ type Config struct {
 	DatabaseURL string // --database-url, HERALD_DATABASE_URL; empty: SQLite in DataDir
 	Addr        string // --addr, HERALD_ADDR (serve only)
 	LogLevel    string // --log-level, HERALD_LOG_LEVEL
+	LogFormat   string // --log-format, HERALD_LOG_FORMAT: text or json
 	// PublicURL is the URL people reach Herald at (serve only): https://…
 	// makes the console's session cookie Secure.
 	PublicURL string // --public-url, HERALD_PUBLIC_URL
@@ -46,6 +49,7 @@ func (c *Config) bindDatabaseFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data", envOr("HERALD_DATA_DIR", "herald-data"), "data directory: the SQLite database, the secret key, the admin token (env HERALD_DATA_DIR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", os.Getenv("HERALD_DATABASE_URL"), "postgres://… to use PostgreSQL instead of SQLite (env HERALD_DATABASE_URL)")
 	fs.StringVar(&c.LogLevel, "log-level", envOr("HERALD_LOG_LEVEL", "info"), "debug, info, warn or error (env HERALD_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", envOr("HERALD_LOG_FORMAT", "text"), "text or json lines (env HERALD_LOG_FORMAT)")
 }
 
 // bindProxyFlags adds the flags that say how people reach the server.
@@ -88,12 +92,17 @@ func (c *Config) trustedProxies() ([]netip.Prefix, error) {
 	return out, nil
 }
 
-func (c *Config) logger(w *os.File) (*slog.Logger, error) {
+// logger is the server's logger: --log-format lines at --log-level, each
+// with the request id of its context.
+func (c *Config) logger(w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), nil
+	if c.LogFormat != "" && c.LogFormat != logging.FormatText && c.LogFormat != logging.FormatJSON {
+		return nil, fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+	}
+	return logging.New(w, c.LogFormat, c.LogLevel)
 }
 
 // databaseURL is the PostgreSQL URL, or the SQLite file in the data dir.
