@@ -48,6 +48,9 @@ type Config struct {
 	// builds one over db's shared rate limiter.
 	Senders *senders.Factory
 	Logger  *slog.Logger
+	// Metrics records deliveries, attempts, rate-limit waits and fan-out
+	// sizes (package metrics); nil records nothing.
+	Metrics Metrics
 	// ID names this node among those sharing the database.
 	ID string
 	// Lease is how long a claimed delivery or event belongs to the node
@@ -70,6 +73,7 @@ type Engine struct {
 	client  *river.Client[*sql.Tx]
 	senders *senders.Factory
 	logger  *slog.Logger
+	metrics Metrics
 
 	stop chan struct{}
 	done chan struct{}
@@ -107,7 +111,10 @@ func New(db *store.DB, cfg Config) (*Engine, error) {
 	if cfg.DispatchGrace <= 0 {
 		cfg.DispatchGrace = 10 * time.Second
 	}
-	e := &Engine{db: db, cfg: cfg, logger: cfg.Logger, senders: cfg.Senders}
+	e := &Engine{db: db, cfg: cfg, logger: cfg.Logger, senders: cfg.Senders, metrics: cfg.Metrics}
+	if e.metrics == nil {
+		e.metrics = noMetrics{}
+	}
 	if e.senders == nil {
 		e.senders = senders.New(senders.Options{AllowPrivateTargets: cfg.AllowPrivateTargets, HTTPClient: cfg.HTTPClient, Limiter: db})
 	}
