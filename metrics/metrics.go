@@ -94,15 +94,18 @@ func (s *Set) Delivery(channel, outcome string) {
 	s.deliveries.WithLabelValues(channel, outcome).Inc()
 }
 
-// Attempt records one send attempt on channel: how long it took, whether
-// it failed, and whether a retry follows.
+// Attempt records one send attempt on channel: how long the send took
+// (zero when none was made), whether it failed, and whether a retry
+// follows.
 func (s *Set) Attempt(channel string, took time.Duration, failed, retry bool) {
 	result := "ok"
 	if failed {
 		result = "error"
 	}
 	s.attempts.WithLabelValues(channel, result).Inc()
-	s.attemptTime.WithLabelValues(channel).Observe(took.Seconds())
+	if took > 0 { // zero: no send was made (the notifier is gone)
+		s.attemptTime.WithLabelValues(channel).Observe(took.Seconds())
+	}
 	if retry {
 		s.retries.WithLabelValues(channel).Inc()
 	}

@@ -27,9 +27,11 @@ import (
 	"github.com/heraldhq/herald/compat/kintone"
 	"github.com/heraldhq/herald/compat/settings"
 	"github.com/heraldhq/herald/console"
+	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/otp"
 	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/store"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 )
 
@@ -110,10 +112,11 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 	}
 
 	allowPrivate := os.Getenv("HERALD_ALLOW_PRIVATE_TARGETS") == "true"
+	reg, stats := newMetrics(db, logger)
 	// One sender factory for the engine, OTP and the console's test-send:
 	// one outbound guard, one rate limiter shared through the database.
 	factory := senders.New(senders.Options{AllowPrivateTargets: allowPrivate, Limiter: db, Logger: logger})
-	engine, err := queue.New(db, queue.Config{AllowPrivateTargets: allowPrivate, Senders: factory, Logger: logger})
+	engine, err := queue.New(db, queue.Config{AllowPrivateTargets: allowPrivate, Senders: factory, Logger: logger, Metrics: stats})
 	if err != nil {
 		return err
 	}
@@ -137,13 +140,13 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 		logger.Warn("the secret key file is readable by group or others: chmod 600 it", "path", filepath.Join(c.DataDir, "secret.key"), "mode", mode.String())
 	}
 	codes, err := otp.New(otp.Config{Store: db, Settings: db, Notifiers: db, Projects: db, Key: key,
-		AllowPrivateTargets: allowPrivate, Senders: factory, DefaultRegion: os.Getenv("HERALD_OTP_DEFAULT_REGION"), Logger: logger})
+		AllowPrivateTargets: allowPrivate, Senders: factory, DefaultRegion: os.Getenv("HERALD_OTP_DEFAULT_REGION"), Logger: logger, Metrics: stats})
 	if err != nil {
 		return err
 	}
 
 	srv := newServer(db, codes, surfaceOptions{
-		SessionKey: key, PublicURL: publicURL, TrustedProxies: proxies, AllowPrivateTargets: allowPrivate, Senders: factory,
+		SessionKey: key, PublicURL: publicURL, TrustedProxies: proxies, AllowPrivateTargets: allowPrivate, Senders: factory, Registry: reg,
 	}, logger)
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -355,13 +358,26 @@ func permissionList() string {
 	return strings.Join(names, ", ")
 }
 
-// surfaceOptions are the settings newServer passes to the console.
+// surfaceOptions are the settings newServer passes to the console, and
+// the registry /metrics serves (nil: the server's own).
 type surfaceOptions struct {
 	SessionKey          []byte
 	PublicURL           string
 	TrustedProxies      []netip.Prefix
 	AllowPrivateTargets bool
 	Senders             *senders.Factory
+	Registry            *prometheus.Registry
+}
+
+// newMetrics returns the registry /metrics serves — the Go runtime's and
+// the process's series, the engine's and OTP's (recorded through stats),
+// the queue's depth read from db at each scrape, and the HTTP series the
+// server adds — and the set the engine and OTP record through.
+func newMetrics(db *store.DB, logger *slog.Logger) (*prometheus.Registry, *metrics.Set) {
+	reg := metrics.NewRegistry()
+	stats := metrics.New(reg)
+	reg.MustRegister(metrics.NewQueueCollector(db.QueueStats, logger))
+	return reg, stats
 }
 
 // newServer wires every entry point — the native API, each vendor surface
@@ -376,8 +392,9 @@ func newServer(db *store.DB, codes herald.OTPService, o surfaceOptions, logger *
 	return &api.Server{
 		Tokens: g.Tokens, Tenants: db, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers,
 		Settings: g.Settings, Events: g.Events, Deliveries: g.Deliveries, Inbox: g.Inbox, OTP: g.OTP, Pushes: g.Pushes, InboxSignals: db,
-		Ready:  db.Ping,
-		Logger: logger,
+		Ready:    db.Ping,
+		Logger:   logger,
+		Registry: o.Registry,
 		Surfaces: []api.Surface{
 			&codeartsbuild.Surface{Sources: g.Sources, Notifiers: g.Notifiers, Settings: g.Settings, Logger: logger},
 			&codeartsdeploy.Surface{Projects: g.Projects, Sources: g.Sources, Notifiers: g.Notifiers, Settings: g.Settings, Logger: logger},
