@@ -107,4 +107,3 @@ func (s *syncLog) lines() [][]byte {
 	defer s.mu.Unlock()
 	return bytes.Split(bytes.Clone(s.buf.Bytes()), []byte("\n"))
 }
-
