@@ -21,6 +21,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
+	otelcodes "go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/authn"
@@ -75,6 +80,9 @@ type Server struct {
 	Registry *prometheus.Registry
 	// Surfaces are the vendor-shaped APIs mounted on the same mux.
 	Surfaces []Surface
+	// Tracer makes a span of each request, continuing an incoming W3C
+	// traceparent (package tracing); nil makes none.
+	Tracer trace.TracerProvider
 
 	streams streamSet // the open inbox streams
 }
@@ -114,7 +122,11 @@ func (s *Server) Handler() http.Handler {
 	var h http.Handler = capturePattern(mux)
 	h = s.authenticate(h)
 	h = recoverer(h)
-	return observe(logger, m, h)
+	tp := s.Tracer
+	if tp == nil {
+		tp = noop.NewTracerProvider()
+	}
+	return observe(logger, m, tp.Tracer("github.com/heraldhq/herald/api"), h)
 }
 
 // logger is the server's logger, each line with the request id of its
@@ -306,9 +318,9 @@ func routeOf(pattern string) string {
 	return pattern
 }
 
-// observe gives every request its id, logs it and counts it in the
-// metrics.
-func observe(logger *slog.Logger, m *metrics, next http.Handler) http.Handler {
+// observe gives every request its id and its span, logs it and counts it
+// in the metrics.
+func observe(logger *slog.Logger, m *metrics, tracer trace.Tracer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := &reqInfo{}
@@ -318,7 +330,11 @@ func observe(logger *slog.Logger, m *metrics, next http.Handler) http.Handler {
 		}
 		w.Header().Set(RequestIDHeader, id)
 		sw := &statusWriter{ResponseWriter: w}
-		ctx := logging.WithRequestID(context.WithValue(r.Context(), reqInfoKey{}, info), id)
+		ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx, span := tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(
+			attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path), attribute.String("herald.request_id", id)))
+		defer span.End()
+		ctx = logging.WithRequestID(context.WithValue(ctx, reqInfoKey{}, info), id)
 		r = r.WithContext(ctx)
 		defer func() {
 			status := sw.status
@@ -326,6 +342,11 @@ func observe(logger *slog.Logger, m *metrics, next http.Handler) http.Handler {
 				status = http.StatusOK
 			}
 			route := routeOf(info.pattern)
+			span.SetName(r.Method + " " + route)
+			span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", status))
+			if status >= 500 {
+				span.SetStatus(otelcodes.Error, http.StatusText(status))
+			}
 			elapsed := time.Since(start)
 			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
 			m.duration.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())

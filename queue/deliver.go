@@ -14,6 +14,9 @@ import (
 	"github.com/heraldhq/herald/channel/senders"
 	"github.com/heraldhq/herald/store"
 	"github.com/riverqueue/river"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 type deliverWorker struct {
@@ -140,6 +143,10 @@ type senderOrErr struct {
 // send makes one attempt, classifies its outcome, and counts and logs it.
 func (e *Engine) send(ctx context.Context, d *store.ClaimedDelivery, sender func(int64) (channel.Sender, error)) store.DeliveryResult {
 	r := store.DeliveryResult{ID: d.ID, PaceKey: d.PaceKey, SlotAt: d.SlotAt}
+	ctx, span := e.tracer.Start(ctx, "herald.delivery.attempt", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.Int64("herald.delivery.id", d.ID), attribute.Int64("herald.event.id", d.EventID), attribute.Int64("herald.push.id", d.PushID),
+		attribute.Int64("herald.notifier.id", d.NotifierID), attribute.String("herald.channel", d.Channel), attribute.Int("herald.attempt", d.Attempts)))
+	defer span.End()
 	var took time.Duration
 	s, err := sender(d.NotifierID)
 	if err == nil {
@@ -180,6 +187,10 @@ func (e *Engine) send(ctx context.Context, d *store.ClaimedDelivery, sender func
 		r.PauseUntil = time.Now().Add(wait)
 	}
 	e.record(ctx, d, r, took, err)
+	span.SetAttributes(attribute.String("herald.delivery.status", r.Status))
+	if err != nil {
+		span.SetStatus(codes.Error, r.Error) // the text a tenant sees, no detail
+	}
 	return r
 }
 

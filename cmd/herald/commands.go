@@ -31,8 +31,10 @@ import (
 	"github.com/heraldhq/herald/otp"
 	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/tracing"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // NewRootCommand builds the herald command tree writing to out and errOut.
@@ -74,6 +76,7 @@ func newServeCommand() *cobra.Command {
 	c.bindDatabaseFlags(cmd.Flags())
 	cmd.Flags().StringVar(&c.Addr, "addr", envOr("HERALD_ADDR", "127.0.0.1:8080"), "address to listen on (env HERALD_ADDR)")
 	c.bindProxyFlags(cmd.Flags())
+	c.bindTracingFlags(cmd.Flags())
 	return cmd
 }
 
@@ -91,6 +94,18 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	tr, err := tracing.New(ctx, tracing.Config{Endpoint: c.OTelEndpoint, Version: herald.Version})
+	if err != nil {
+		return fmt.Errorf("--otel-endpoint: %w", err)
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tr.Shutdown(flushCtx); err != nil {
+			logger.Warn("flush the last traces", "err", err)
+		}
+	}()
+	c.riverMiddleware = tr.RiverMiddleware()
 	db, err := c.openStore(ctx, logger, true)
 	if err != nil {
 		return err
@@ -116,7 +131,7 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 	// One sender factory for the engine, OTP and the console's test-send:
 	// one outbound guard, one rate limiter shared through the database.
 	factory := senders.New(senders.Options{AllowPrivateTargets: allowPrivate, Limiter: db, Logger: logger})
-	engine, err := queue.New(db, queue.Config{AllowPrivateTargets: allowPrivate, Senders: factory, Logger: logger, Metrics: stats})
+	engine, err := queue.New(db, queue.Config{AllowPrivateTargets: allowPrivate, Senders: factory, Logger: logger, Metrics: stats, Tracer: tr.Provider})
 	if err != nil {
 		return err
 	}
@@ -146,7 +161,7 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 	}
 
 	srv := newServer(db, codes, surfaceOptions{
-		SessionKey: key, PublicURL: publicURL, TrustedProxies: proxies, AllowPrivateTargets: allowPrivate, Senders: factory, Registry: reg,
+		SessionKey: key, PublicURL: publicURL, TrustedProxies: proxies, AllowPrivateTargets: allowPrivate, Senders: factory, Registry: reg, Tracer: tr.Provider,
 	}, logger)
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -358,8 +373,9 @@ func permissionList() string {
 	return strings.Join(names, ", ")
 }
 
-// surfaceOptions are the settings newServer passes to the console, and
-// the registry /metrics serves (nil: the server's own).
+// surfaceOptions are the settings newServer passes to the console, the
+// registry /metrics serves (nil: the server's own) and the tracer of
+// requests.
 type surfaceOptions struct {
 	SessionKey          []byte
 	PublicURL           string
@@ -367,6 +383,7 @@ type surfaceOptions struct {
 	AllowPrivateTargets bool
 	Senders             *senders.Factory
 	Registry            *prometheus.Registry
+	Tracer              trace.TracerProvider // nil: no spans
 }
 
 // newMetrics returns the registry /metrics serves — the Go runtime's and
@@ -395,6 +412,7 @@ func newServer(db *store.DB, codes herald.OTPService, o surfaceOptions, logger *
 		Ready:    db.Ping,
 		Logger:   logger,
 		Registry: o.Registry,
+		Tracer:   o.Tracer,
 		Surfaces: []api.Surface{
 			&codeartsbuild.Surface{Sources: g.Sources, Notifiers: g.Notifiers, Settings: g.Settings, Logger: logger},
 			&codeartsdeploy.Surface{Projects: g.Projects, Sources: g.Sources, Notifiers: g.Notifiers, Settings: g.Settings, Logger: logger},

@@ -18,6 +18,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/logging"
 	"github.com/heraldhq/herald/store"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/spf13/pflag"
 )
 
@@ -35,6 +36,13 @@ type Config struct {
 	// TrustedProxies lists, comma-separated, the CIDRs or addresses of the
 	// proxies whose X-Forwarded-Proto is believed (serve only).
 	TrustedProxies string // --trusted-proxies, HERALD_TRUSTED_PROXIES
+	// OTelEndpoint is the OTLP/HTTP collector spans go to (serve only);
+	// empty: no tracing.
+	OTelEndpoint string // --otel-endpoint, OTEL_EXPORTER_OTLP_ENDPOINT
+
+	// riverMiddleware wraps every River client openStore's database makes
+	// (the tracing's, set by serve).
+	riverMiddleware []rivertype.Middleware
 }
 
 func envOr(name, def string) string {
@@ -56,6 +64,12 @@ func (c *Config) bindDatabaseFlags(fs *pflag.FlagSet) {
 func (c *Config) bindProxyFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.PublicURL, "public-url", os.Getenv("HERALD_PUBLIC_URL"), "URL people reach Herald at; https://… makes console cookies Secure (env HERALD_PUBLIC_URL)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", os.Getenv("HERALD_TRUSTED_PROXIES"), "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-Proto is believed (env HERALD_TRUSTED_PROXIES)")
+}
+
+// bindTracingFlags adds the flag that turns tracing on.
+func (c *Config) bindTracingFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.OTelEndpoint, "otel-endpoint", os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"),
+		"OTLP/HTTP collector URL (http://collector:4318) to send traces to; empty: no tracing (env OTEL_EXPORTER_OTLP_ENDPOINT)")
 }
 
 // publicURL returns PublicURL checked: empty, or an absolute http(s) URL.
@@ -186,7 +200,7 @@ func (c *Config) openStore(ctx context.Context, logger *slog.Logger, migrate boo
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(ctx, store.Config{URL: url, SecretKey: key, Logger: logger})
+	db, err := store.Open(ctx, store.Config{URL: url, SecretKey: key, Logger: logger, RiverMiddleware: c.riverMiddleware})
 	if err != nil {
 		return nil, err
 	}

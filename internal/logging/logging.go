@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Formats of New.
@@ -40,7 +42,8 @@ func New(w io.Writer, format, level string) (*slog.Logger, error) {
 }
 
 // ContextHandler wraps h so that a line logged with a context carrying a
-// request id (WithRequestID) gets a request_id attribute. Wrapping a
+// request id (WithRequestID) gets a request_id attribute, and one logged
+// inside a span (tracing) its trace_id and span_id. Wrapping a
 // handler already wrapped returns it as is.
 func ContextHandler(h slog.Handler) slog.Handler {
 	if _, ok := h.(contextHandler); ok {
@@ -54,6 +57,9 @@ type contextHandler struct{ slog.Handler }
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := RequestID(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
 	return h.Handler.Handle(ctx, r)
 }
