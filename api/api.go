@@ -21,9 +21,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
+	otelcodes "go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/authn"
+	"github.com/heraldhq/herald/internal/logging"
 )
 
 // Server is the HTTP server of the native API. Set the services and call
@@ -74,6 +80,9 @@ type Server struct {
 	Registry *prometheus.Registry
 	// Surfaces are the vendor-shaped APIs mounted on the same mux.
 	Surfaces []Surface
+	// Tracer makes a span of each request, continuing an incoming W3C
+	// traceparent (package tracing); nil makes none.
+	Tracer trace.TracerProvider
 
 	streams streamSet // the open inbox streams
 }
@@ -89,16 +98,17 @@ type Surface interface {
 // surfaces, behind request logging and metrics, panic recovery and
 // authentication.
 func (s *Server) Handler() http.Handler {
-	logger := s.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	logger := s.logger()
 	reg := s.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	m := newMetrics(reg)
+	register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "herald_sse_streams_open",
+		Help: "Inbox event streams (server-sent events) open on this node.",
+	}, func() float64 { return float64(s.streams.count()) }))
 
 	mux := http.NewServeMux()
 	rt := &router{mux: mux, s: s}
@@ -112,15 +122,20 @@ func (s *Server) Handler() http.Handler {
 	var h http.Handler = capturePattern(mux)
 	h = s.authenticate(h)
 	h = recoverer(h)
-	return observe(logger, m, h)
+	tp := s.Tracer
+	if tp == nil {
+		tp = noop.NewTracerProvider()
+	}
+	return observe(logger, m, tp.Tracer("github.com/heraldhq/herald/api"), h)
 }
 
-// logger is the server's logger, or one that discards.
+// logger is the server's logger, each line with the request id of its
+// context, or one that discards.
 func (s *Server) logger() *slog.Logger {
 	if s.Logger == nil {
 		return slog.New(slog.DiscardHandler)
 	}
-	return s.Logger
+	return slog.New(logging.ContextHandler(s.Logger.Handler()))
 }
 
 // handlerFunc is a handler that returns its error for Error to render.
@@ -260,11 +275,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return &metrics{
 		requests: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_http_requests_total",
-			Help: "HTTP requests by route pattern, method and status.",
+			Help: "HTTP requests by route pattern (without the method), method and status.",
 		}, []string{"route", "method", "status"})),
 		duration: register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "herald_http_request_duration_seconds",
-			Help:    "HTTP request duration by route pattern and method.",
+			Help:    "HTTP request duration by route pattern (without the method) and method.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route", "method"})),
 	}
@@ -285,21 +300,52 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 	return c
 }
 
-// observe logs every request and counts it in the metrics.
-func observe(logger *slog.Logger, m *metrics, next http.Handler) http.Handler {
+// RequestIDHeader carries a request's id both ways: a sane one the client
+// (or a proxy in front) sends is kept, else the server makes one; every
+// answer carries it, and so do the request's log lines and the native
+// API's problem documents.
+const RequestIDHeader = "X-Request-Id"
+
+// routeOf is the label of a matched pattern: its path, without the method
+// a pattern may start with (the method is a label of its own).
+func routeOf(pattern string) string {
+	if pattern == "" {
+		return "unmatched"
+	}
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		return strings.TrimLeft(pattern[i:], " \t")
+	}
+	return pattern
+}
+
+// observe gives every request its id and its span, logs it and counts it
+// in the metrics.
+func observe(logger *slog.Logger, m *metrics, tracer trace.Tracer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := &reqInfo{}
+		id := r.Header.Get(RequestIDHeader)
+		if !logging.SaneRequestID(id) {
+			id = logging.NewRequestID()
+		}
+		w.Header().Set(RequestIDHeader, id)
 		sw := &statusWriter{ResponseWriter: w}
-		r = r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, info))
+		ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx, span := tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(
+			attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path), attribute.String("herald.request_id", id)))
+		defer span.End()
+		ctx = logging.WithRequestID(context.WithValue(ctx, reqInfoKey{}, info), id)
+		r = r.WithContext(ctx)
 		defer func() {
 			status := sw.status
 			if status == 0 {
 				status = http.StatusOK
 			}
-			route := info.pattern
-			if route == "" {
-				route = "unmatched"
+			route := routeOf(info.pattern)
+			span.SetName(r.Method + " " + route)
+			span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", status))
+			if status >= 500 {
+				span.SetStatus(otelcodes.Error, http.StatusText(status))
 			}
 			elapsed := time.Since(start)
 			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()

@@ -34,14 +34,16 @@ func StatusFor(code string) int {
 }
 
 // Problem is an RFC 9457 problem details document with Herald's extension
-// members: the herald error code and the input field at fault.
+// members: the herald error code, the input field at fault, and the
+// request's id (the X-Request-Id header), to quote when reporting it.
 type Problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail"`
-	Code   string `json:"code"`
-	Field  string `json:"field,omitempty"`
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	Code      string `json:"code"`
+	Field     string `json:"field,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // Error renders err as application/problem+json. Internal errors are logged
@@ -75,5 +77,7 @@ func writeProblem(w http.ResponseWriter, status int, code, field, detail string)
 		Detail: detail,
 		Code:   code,
 		Field:  field,
+		// observe set the header before any handler ran.
+		RequestID: w.Header().Get(RequestIDHeader),
 	})
 }

@@ -123,11 +123,12 @@ func TestMetrics(t *testing.T) {
 	}
 	body := w.Body.String()
 	for _, want := range []string{
-		`herald_http_requests_total{method="GET",route="GET /healthz",status="200"} 1`,
-		// The route pattern, not the path: one series for every id.
-		`herald_http_requests_total{method="GET",route="GET /api/v1/projects/{id}",status="401"} 1`,
+		`herald_http_requests_total{method="GET",route="/healthz",status="200"} 1`,
+		// The route pattern, not the path: one series for every id; the
+		// method is a label of its own, not repeated in the route.
+		`herald_http_requests_total{method="GET",route="/api/v1/projects/{id}",status="401"} 1`,
 		`herald_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
-		`herald_http_request_duration_seconds_bucket{method="GET",route="GET /healthz",le="+Inf"} 1`,
+		`herald_http_request_duration_seconds_bucket{method="GET",route="/healthz",le="+Inf"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
@@ -135,6 +136,41 @@ func TestMetrics(t *testing.T) {
 	}
 	// A second handler on the same registry shares the collectors.
 	(&Server{Registry: u.reg}).Handler()
+}
+
+// Every answer carries an X-Request-Id: the client's own when it is
+// sane, a new one otherwise. The native API's problem documents repeat
+// it, the request's log line names it, and vendor surfaces get the header
+// with their bodies untouched.
+func TestRequestID(t *testing.T) {
+	t.Parallel()
+	u := newUnitServer(nil)
+	w := u.get("/api/v1/projects/7", "X-Request-Id", "edge-42")
+	var p Problem
+	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || w.Code != 401 {
+		t.Fatalf("answer %d %s", w.Code, w.Body)
+	}
+	if got := w.Header().Get("X-Request-Id"); got != "edge-42" || p.RequestID != "edge-42" {
+		t.Errorf("X-Request-Id %q, problem request_id %q; want the client's edge-42 in both", got, p.RequestID)
+	}
+	if logs := u.logs.String(); !strings.Contains(logs, "request_id=edge-42") {
+		t.Errorf("the request's log line lacks its id:\n%s", logs)
+	}
+
+	for _, bad := range []string{"", "two words", strings.Repeat("x", 200), "inject\"quote"} {
+		w := u.get("/api/v1/nothing", "X-Request-Id", bad)
+		var p Problem
+		_ = json.Unmarshal(w.Body.Bytes(), &p)
+		id := w.Header().Get("X-Request-Id")
+		if id == "" || id == bad || p.RequestID != id || len(id) > 128 {
+			t.Errorf("incoming %q: header %q, problem request_id %q; want a new id in both", bad, id, p.RequestID)
+		}
+	}
+
+	w = u.get("/vendor/whoami")
+	if w.Header().Get("X-Request-Id") == "" || w.Body.String() != `{"errcode":40001}` {
+		t.Errorf("vendor answer: X-Request-Id %q, body %s; want the header and the vendor's own body", w.Header().Get("X-Request-Id"), w.Body)
+	}
 }
 
 func TestRecoverPanic(t *testing.T) {

@@ -117,6 +117,9 @@ func (ts *testServer) do(method, path, token string, body any, headers ...string
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	// One request id for every request, so that tests comparing two
+	// answers (an existence oracle) compare what differs by the request.
+	req.Header.Set(RequestIDHeader, "test")
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}

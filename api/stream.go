@@ -38,6 +38,14 @@ type streamSet struct {
 	base   context.Context // cancelled by close: every stream ends
 	stop   context.CancelCauseFunc
 	tokens map[int64]*tokenStreams
+	open   int // streams open, all tokens together (a metric)
+}
+
+// count returns how many streams are open.
+func (st *streamSet) count() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.open
 }
 
 // tokenStreams are the open streams of one token.
@@ -74,11 +82,13 @@ func (st *streamSet) acquire(token int64, max int, watch func(ctx context.Contex
 		return nil, nil, false
 	}
 	ts.open++
+	st.open++
 	var once sync.Once
 	release := func() {
 		once.Do(func() {
 			st.mu.Lock()
 			defer st.mu.Unlock()
+			st.open--
 			if ts.open--; ts.open == 0 {
 				ts.cancel(errNoStreams)
 				delete(st.tokens, token)

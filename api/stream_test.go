@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,6 +151,11 @@ func TestInboxStream_CapsStreamsPerToken(t *testing.T) {
 		// The cap is per token: another token still opens one.
 		if s := openStream(t, hs, f.User, other); s.resp.StatusCode != http.StatusOK {
 			t.Fatalf("another token's stream answered %d", s.resp.StatusCode)
+		}
+		// The metric counts the streams open, not the one refused.
+		want := fmt.Sprintf("herald_sse_streams_open %d\n", DefaultStreamsPerToken+1)
+		if m := ts.do("GET", "/metrics", "", nil); !strings.Contains(string(m.Body), want) {
+			t.Errorf("metrics lack %q", want)
 		}
 
 		// A stream that ends gives its place back.

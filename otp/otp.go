@@ -84,7 +84,28 @@ type Config struct {
 	Now    func() time.Time
 	Rand   io.Reader
 	Logger *slog.Logger
+	// Metrics counts sends and verifications by outcome (package
+	// metrics); nil counts nothing.
+	Metrics Metrics
 }
+
+// Metrics receives the outcomes of sends and verifications, decided
+// here.
+type Metrics interface {
+	// OTPSend counts a send request on a channel (sms, email, or other
+	// for a channel not known): sent, failed (the notifier could not
+	// send), rate_limited, rejected (bad input, no notifier), or error.
+	OTPSend(channel, outcome string)
+	// OTPVerify counts a verification: verified, wrong, expired, locked,
+	// used, replaced, not_found, conflict (checked twice at once),
+	// rejected (bad input) or error.
+	OTPVerify(outcome string)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) OTPSend(string, string) {}
+func (noMetrics) OTPVerify(string)       {}
 
 // Service implements herald.OTPService.
 type Service struct {
@@ -131,6 +152,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
+	}
 	s := &Service{cfg: cfg, http: cfg.HTTPClient}
 	// A key of its own, so the install secret is never used directly for
 	// two purposes.
@@ -156,7 +180,14 @@ func (s *Service) hash(id, code string) []byte {
 
 // SendOTP generates a code, records its hash and sends it through the
 // project's notifier of the channel.
-func (s *Service) SendOTP(ctx context.Context, req herald.OTPSend) (*herald.OTP, error) {
+func (s *Service) SendOTP(ctx context.Context, req herald.OTPSend) (_ *herald.OTP, err error) {
+	outcome := "" // sent or failed once decided; else from err
+	defer func() {
+		if outcome == "" {
+			outcome = errorOutcome(err)
+		}
+		s.cfg.Metrics.OTPSend(channelLabel(req.Channel), outcome)
+	}()
 	projectID, err := herald.ProjectOf(ctx, s.cfg.Projects, req.ProjectID)
 	if err != nil {
 		return nil, err
@@ -218,9 +249,11 @@ func (s *Service) SendOTP(ctx context.Context, req herald.OTPSend) (*herald.OTP,
 		// Gateways may echo the request: the code never reaches the log.
 		reason := strings.ReplaceAll(channel.Detail(sendErr), code, "[code]")
 		s.cfg.Logger.WarnContext(ctx, "otp: send failed", "otp_id", id, "notifier_id", n.ID, "channel", req.Channel, "err", reason)
+		outcome = "failed"
 		return nil, herald.Errorf(herald.EINTERNAL, "", "The code could not be sent through the %s notifier %q; no code was issued. Try again later.", req.Channel, n.Name)
 	}
 	s.cfg.Logger.InfoContext(ctx, "otp: sent", "otp_id", id, "notifier_id", n.ID, "channel", req.Channel)
+	outcome = "sent"
 	o.CodeHash = ""
 	return o, nil
 }
@@ -228,21 +261,70 @@ func (s *Service) SendOTP(ctx context.Context, req herald.OTPSend) (*herald.OTP,
 // VerifyOTP checks a code; a right code is used up.
 func (s *Service) VerifyOTP(ctx context.Context, req herald.OTPVerify) (*herald.OTP, error) {
 	projectID, err := herald.ProjectOf(ctx, s.cfg.Projects, req.ProjectID)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		err = req.Validate(s.cfg.DefaultRegion)
 	}
-	if err := req.Validate(s.cfg.DefaultRegion); err != nil {
+	if err != nil {
+		s.cfg.Metrics.OTPVerify(errorOutcome(err))
 		return nil, err
 	}
 	req.ProjectID = projectID
+	asked, right := false, false
 	o, err := s.cfg.Store.CheckOTP(ctx, req, s.cfg.Now().UTC(), s.cfg.MaxAttempts, func(o *herald.OTP) bool {
 		stored, err := hex.DecodeString(o.CodeHash)
-		return err == nil && len(stored) == sha256.Size && hmac.Equal(stored, s.hash(o.ID, req.Code))
+		asked, right = true, err == nil && len(stored) == sha256.Size && hmac.Equal(stored, s.hash(o.ID, req.Code))
+		return right
 	})
+	s.cfg.Metrics.OTPVerify(verifyOutcome(o, err, asked, right, s.cfg.MaxAttempts))
 	if o != nil {
 		o.CodeHash = ""
 	}
 	return o, err
+}
+
+// channelLabel is a send's channel as a metric label: a known channel, or
+// "other" (the request's text never becomes a label).
+func channelLabel(ch string) string {
+	if ch == herald.OTPChannelSMS || ch == herald.OTPChannelEmail {
+		return ch
+	}
+	return "other"
+}
+
+// errorOutcome is the outcome of a request that failed before any code
+// was sent or compared.
+func errorOutcome(err error) string {
+	switch herald.ErrorCode(err) {
+	case herald.ERATELIMITED:
+		return "rate_limited"
+	case herald.EINTERNAL:
+		return "error"
+	}
+	return "rejected"
+}
+
+// verifyOutcome classifies a verification: asked and right say whether
+// the code was compared and matched (a code not usable is not compared).
+func verifyOutcome(o *herald.OTP, err error, asked, right bool, maxAttempts int) string {
+	switch {
+	case err == nil:
+		return "verified"
+	case o == nil && herald.ErrorCode(err) == herald.EINTERNAL:
+		return "error"
+	case o == nil:
+		return "not_found" // no such code id, or none sent to that destination
+	case asked && !right:
+		return "wrong"
+	case asked:
+		return "conflict"
+	case o.Status == herald.OTPUsed:
+		return "used"
+	case o.Status == herald.OTPReplaced:
+		return "replaced"
+	case o.Status == herald.OTPLocked, o.Attempts >= maxAttempts:
+		return "locked"
+	}
+	return "expired"
 }
 
 // Message is the text of a code: en, with the lifetime in words.

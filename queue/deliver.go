@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"sync"
 	"time"
 
@@ -13,6 +14,9 @@ import (
 	"github.com/heraldhq/herald/channel/senders"
 	"github.com/heraldhq/herald/store"
 	"github.com/riverqueue/river"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 type deliverWorker struct {
@@ -50,6 +54,10 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[store.DeliverAr
 				return store.Pace{}, err
 			}
 			return senders.Pace(n), nil
+		},
+		Deferred: func(d *store.ClaimedDelivery, until time.Time) {
+			w.e.metrics.Delivery(d.Channel, OutcomeDeferred)
+			w.e.metrics.RateLimitWait(d.Channel, d.NotifierID, time.Until(until))
 		},
 	})
 	if err != nil || len(claimed) == 0 {
@@ -132,9 +140,14 @@ type senderOrErr struct {
 	err    error
 }
 
-// send makes one attempt and classifies its outcome.
+// send makes one attempt, classifies its outcome, and counts and logs it.
 func (e *Engine) send(ctx context.Context, d *store.ClaimedDelivery, sender func(int64) (channel.Sender, error)) store.DeliveryResult {
 	r := store.DeliveryResult{ID: d.ID, PaceKey: d.PaceKey, SlotAt: d.SlotAt}
+	ctx, span := e.tracer.Start(ctx, "herald.delivery.attempt", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.Int64("herald.delivery.id", d.ID), attribute.Int64("herald.event.id", d.EventID), attribute.Int64("herald.push.id", d.PushID),
+		attribute.Int64("herald.notifier.id", d.NotifierID), attribute.String("herald.channel", d.Channel), attribute.Int("herald.attempt", d.Attempts)))
+	defer span.End()
+	var took time.Duration
 	s, err := sender(d.NotifierID)
 	if err == nil {
 		var m channel.Message
@@ -150,7 +163,9 @@ func (e *Engine) send(ctx context.Context, d *store.ClaimedDelivery, sender func
 				// A delivery whose message could not be rendered, retried.
 				err = channel.Permanent(errors.New("there is no message to send: it could not be rendered"))
 			} else {
+				start := time.Now()
 				_, err = s.Send(ctx, m)
+				took = time.Since(start)
 			}
 		}
 	}
@@ -171,8 +186,51 @@ func (e *Engine) send(ctx context.Context, d *store.ClaimedDelivery, sender func
 		// The robot answered that it is rate limited: every node holds off.
 		r.PauseUntil = time.Now().Add(wait)
 	}
+	e.record(ctx, d, r, took, err)
+	span.SetAttributes(attribute.String("herald.delivery.status", r.Status))
 	if err != nil {
-		e.logger.Info("delivery attempt failed", "delivery", d.ID, "attempt", d.Attempts, "status", r.Status, "err", err)
+		span.SetStatus(codes.Error, r.Error) // the text a tenant sees, no detail
 	}
 	return r
+}
+
+// record counts an attempt's outcome where it is decided, and logs a
+// failure: at WARN when the delivery is failed or dead for good, at INFO
+// when it is tried again.
+func (e *Engine) record(ctx context.Context, d *store.ClaimedDelivery, r store.DeliveryResult, took time.Duration, err error) {
+	retry := r.Status == herald.StatusPending
+	e.metrics.Attempt(d.Channel, took, err != nil, retry)
+	if !retry {
+		e.metrics.Delivery(d.Channel, r.Status)
+	}
+	if r.Status == herald.StatusDelivered && !d.EventAt.IsZero() {
+		e.metrics.Latency(d.Channel, time.Since(d.EventAt))
+	}
+	if err == nil {
+		return
+	}
+	attrs := []any{"delivery", d.ID, "notifier", d.NotifierID, "channel", d.Channel, "attempt", d.Attempts, "status", r.Status,
+		// The peer's answer as the channel reports it for the log: URLs
+		// come masked (herald.RedactURL); any left in the text are masked
+		// here too.
+		"answer", redactURLs(channel.Detail(err))}
+	if d.EventID != 0 {
+		attrs = append([]any{"event", d.EventID}, attrs...)
+	} else if d.PushID != 0 {
+		attrs = append([]any{"push", d.PushID}, attrs...)
+	}
+	if retry {
+		e.logger.InfoContext(ctx, "delivery attempt failed; retrying", append(attrs, "retry_at", r.RetryAt)...)
+		return
+	}
+	e.logger.WarnContext(ctx, "delivery "+r.Status, attrs...)
+}
+
+// reURL finds URLs in free text.
+var reURL = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.\-]*://[^\s"'<>()]+`)
+
+// redactURLs masks the credentials of every URL in s as every read shows
+// them (herald.RedactURL).
+func redactURLs(s string) string {
+	return reURL.ReplaceAllStringFunc(s, herald.RedactURL)
 }

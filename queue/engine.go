@@ -19,6 +19,8 @@ import (
 	"github.com/heraldhq/herald/channel/senders"
 	"github.com/heraldhq/herald/store"
 	"github.com/riverqueue/river"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // Config tunes the engine; zero values take the defaults.
@@ -48,6 +50,12 @@ type Config struct {
 	// builds one over db's shared rate limiter.
 	Senders *senders.Factory
 	Logger  *slog.Logger
+	// Metrics records deliveries, attempts, rate-limit waits and fan-out
+	// sizes (package metrics); nil records nothing.
+	Metrics Metrics
+	// Tracer makes a span of each delivery attempt, under the deliver
+	// job's (package tracing); nil makes none.
+	Tracer trace.TracerProvider
 	// ID names this node among those sharing the database.
 	ID string
 	// Lease is how long a claimed delivery or event belongs to the node
@@ -73,6 +81,8 @@ type Engine struct {
 	client  *river.Client[*sql.Tx]
 	senders *senders.Factory
 	logger  *slog.Logger
+	metrics Metrics
+	tracer  trace.Tracer
 
 	stop chan struct{}
 	done chan struct{}
@@ -110,7 +120,15 @@ func New(db *store.DB, cfg Config) (*Engine, error) {
 	if cfg.DispatchGrace <= 0 {
 		cfg.DispatchGrace = 10 * time.Second
 	}
-	e := &Engine{db: db, cfg: cfg, logger: cfg.Logger, senders: cfg.Senders}
+	e := &Engine{db: db, cfg: cfg, logger: cfg.Logger, senders: cfg.Senders, metrics: cfg.Metrics}
+	if e.metrics == nil {
+		e.metrics = noMetrics{}
+	}
+	tp := cfg.Tracer
+	if tp == nil {
+		tp = noop.NewTracerProvider()
+	}
+	e.tracer = tp.Tracer("github.com/heraldhq/herald/queue")
 	if e.senders == nil {
 		e.senders = senders.New(senders.Options{AllowPrivateTargets: cfg.AllowPrivateTargets, HTTPClient: cfg.HTTPClient, Limiter: db})
 	}
@@ -128,6 +146,7 @@ func New(db *store.DB, cfg Config) (*Engine, error) {
 	client, err := river.NewClient(db.RiverDriver(), &river.Config{
 		Test:              test,
 		PeriodicJobs:      []*river.PeriodicJob{otpPurgeJob()},
+		Middleware:        db.RiverMiddleware(),
 		ID:                cfg.ID,
 		Logger:            cfg.Logger,
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},

@@ -41,8 +41,17 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[store.FanoutArgs
 	}
 	// One transaction for the whole job, so the pending deliveries of many
 	// events share deliver jobs.
-	if _, err := w.e.db.RecordFanouts(ctx, fs); err != nil {
+	recorded, err := w.e.db.RecordFanouts(ctx, fs)
+	if err != nil {
 		return fmt.Errorf("record fan-out: %w", err)
+	}
+	// Another run of the job that recorded these events first counted
+	// them; two runs racing on a part of the events each (which run
+	// recorded which is not known here) go uncounted.
+	if recorded == len(fs) {
+		for i, f := range fs {
+			w.e.countCreated("event", events[i].CreatedAt, f.Deliveries)
+		}
 	}
 	return nil
 }

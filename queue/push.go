@@ -48,7 +48,11 @@ func (w *pushWorker) Work(ctx context.Context, job *river.Job[store.PushArgs]) e
 		return err
 	}
 	recipients, inbox := pushInbox(p, users)
-	recorded, err := w.e.db.RecordPushSend(ctx, p.ID, recipients, append(inbox, ds...), finish)
+	all := append(inbox, ds...)
+	recorded, err := w.e.db.RecordPushSend(ctx, p.ID, recipients, all, finish)
+	if recorded && err == nil {
+		w.e.countCreated("push", time.Time{}, all)
+	}
 	if err != nil || !recorded || finish {
 		return err
 	}
@@ -84,6 +88,9 @@ func (w *pushNewStaffWorker) Work(ctx context.Context, job *river.Job[store.Push
 	recorded, err := w.e.db.RecordPushSend(ctx, p.ID, recipients, inbox, false)
 	if err != nil || !recorded {
 		return err
+	}
+	if len(inbox) > 0 { // a sweep that found nobody new fans out nothing
+		w.e.countCreated("push", time.Time{}, inbox)
 	}
 	return w.e.db.ScheduleNewStaffSweep(ctx, p.ID, time.Now().Add(w.e.cfg.NewStaffSweep))
 }

@@ -301,6 +301,10 @@ type ClaimedDelivery struct {
 	Target     string
 	Attempts   int // including this one
 	Message    json.RawMessage
+	// EventID or PushID is what the delivery belongs to; EventAt is when
+	// its event was accepted (zero for a push), for the metrics and logs.
+	EventID, PushID int64
+	EventAt         time.Time
 	// PaceKey is the rate-limited target the send took a slot of, if any,
 	// at SlotAt.
 	PaceKey string
@@ -325,20 +329,25 @@ func (db *DB) ClaimDeliveries(ctx context.Context, ids []int64, o ClaimOptions) 
 					WHEN ? THEN next_attempt_at IS NULL OR next_attempt_at <= ?
 					WHEN ? THEN lease_until IS NULL OR lease_until <= ?
 					ELSE false END
-				RETURNING id, message_id, notifier_id, channel, target, attempts, message`, args...)
+				RETURNING id, message_id, notifier_id, channel, target, attempts, message, COALESCE(event_id, 0), COALESCE(push_id, 0),
+					COALESCE((SELECT e.created_at FROM events e WHERE e.id = deliveries.event_id), 0)`, args...)
 			if err != nil {
 				return err
 			}
 			for rows.Next() {
 				var (
-					d   ClaimedDelivery
-					msg string
+					d       ClaimedDelivery
+					msg     string
+					eventAt int64
 				)
-				if err := rows.Scan(&d.ID, &d.MessageID, &d.NotifierID, &d.Channel, &d.Target, &d.Attempts, &msg); err != nil {
+				if err := rows.Scan(&d.ID, &d.MessageID, &d.NotifierID, &d.Channel, &d.Target, &d.Attempts, &msg, &d.EventID, &d.PushID, &eventAt); err != nil {
 					rows.Close()
 					return err
 				}
 				d.Message = json.RawMessage(msg)
+				if eventAt != 0 {
+					d.EventAt = fromMS(eventAt)
+				}
 				out = append(out, &d)
 			}
 			rows.Close()

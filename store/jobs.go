@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // FanoutArgs is the job that turns accepted events into deliveries.
@@ -46,10 +47,14 @@ func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
 	return riversqlite.New(db.write)
 }
 
+// RiverMiddleware is the middleware every River client over db uses (the
+// engine's too): the store's Config.RiverMiddleware.
+func (db *DB) RiverMiddleware() []rivertype.Middleware { return db.riverMiddleware }
+
 // jobs returns the insert-only River client the store enqueues through.
 func (db *DB) jobs() (*river.Client[*sql.Tx], error) {
 	db.jobsOnce.Do(func() {
-		db.jobClient, db.jobErr = river.NewClient(db.RiverDriver(), &river.Config{Logger: db.logger})
+		db.jobClient, db.jobErr = river.NewClient(db.RiverDriver(), &river.Config{Logger: db.logger, Middleware: db.riverMiddleware})
 	})
 	return db.jobClient, db.jobErr
 }

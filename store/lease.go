@@ -31,6 +31,10 @@ type ClaimOptions struct {
 	// no free slot goes back to pending until the slot frees, its attempt
 	// uncounted, holding no worker. Nil paces nothing.
 	Pace func(notifierID int64) (Pace, error)
+	// Deferred, if set, is told of each claimed delivery sent back to
+	// pending for want of a slot, and until when, once the claim commits
+	// (the engine's metrics count rate-limit waits there).
+	Deferred func(d *ClaimedDelivery, until time.Time)
 }
 
 func (o ClaimOptions) lease() time.Duration {
@@ -79,6 +83,9 @@ func (tx *Tx) pace(claimed []*ClaimedDelivery, o ClaimOptions) ([]*ClaimedDelive
 		if _, err := tx.conn().exec(`UPDATE deliveries SET status = ?, attempts = attempts - 1, next_attempt_at = ?, lease_until = ?, updated_at = ?
 			WHERE tenant_id = ? AND id = ?`, herald.StatusPending, ms(until), ms(until), ms(tx.now), tx.tenantID, d.ID); err != nil {
 			return nil, err
+		}
+		if o.Deferred != nil {
+			tx.committed = append(tx.committed, func() { o.Deferred(d, until) })
 		}
 	}
 	return kept, nil

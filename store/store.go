@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -43,6 +44,9 @@ type Config struct {
 	Logger    *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// RiverMiddleware wraps the inserting and working of every job (the
+	// tracing's, when it is on); see DB.RiverMiddleware.
+	RiverMiddleware []rivertype.Middleware
 }
 
 // DB is Herald's database. It implements every storage-backed service of
@@ -59,6 +63,8 @@ type DB struct {
 	box     *secretBox
 	logger  *slog.Logger
 	now     func() time.Time
+
+	riverMiddleware []rivertype.Middleware
 
 	jobsOnce  sync.Once
 	jobClient *river.Client[*sql.Tx]
@@ -102,7 +108,7 @@ func (db *DB) readStmt(ctx context.Context, q string) *sql.Stmt {
 
 // Open connects to the database; call Migrate before use.
 func Open(ctx context.Context, c Config) (*DB, error) {
-	db := &DB{logger: c.Logger, now: c.Now}
+	db := &DB{logger: c.Logger, now: c.Now, riverMiddleware: c.RiverMiddleware}
 	if db.logger == nil {
 		db.logger = slog.New(slog.DiscardHandler)
 	}

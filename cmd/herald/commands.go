@@ -27,10 +27,14 @@ import (
 	"github.com/heraldhq/herald/compat/kintone"
 	"github.com/heraldhq/herald/compat/settings"
 	"github.com/heraldhq/herald/console"
+	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/otp"
 	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/tracing"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // NewRootCommand builds the herald command tree writing to out and errOut.
@@ -72,6 +76,7 @@ func newServeCommand() *cobra.Command {
 	c.bindDatabaseFlags(cmd.Flags())
 	cmd.Flags().StringVar(&c.Addr, "addr", envOr("HERALD_ADDR", "127.0.0.1:8080"), "address to listen on (env HERALD_ADDR)")
 	c.bindProxyFlags(cmd.Flags())
+	c.bindTracingFlags(cmd.Flags())
 	return cmd
 }
 
@@ -89,6 +94,18 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	tr, err := tracing.New(ctx, tracing.Config{Endpoint: c.OTelEndpoint, Version: herald.Version})
+	if err != nil {
+		return fmt.Errorf("--otel-endpoint: %w", err)
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tr.Shutdown(flushCtx); err != nil {
+			logger.Warn("flush the last traces", "err", err)
+		}
+	}()
+	c.riverMiddleware = tr.RiverMiddleware()
 	db, err := c.openStore(ctx, logger, true)
 	if err != nil {
 		return err
@@ -110,10 +127,11 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 	}
 
 	allowPrivate := os.Getenv("HERALD_ALLOW_PRIVATE_TARGETS") == "true"
+	reg, stats := newMetrics(db, logger)
 	// One sender factory for the engine, OTP and the console's test-send:
 	// one outbound guard, one rate limiter shared through the database.
 	factory := senders.New(senders.Options{AllowPrivateTargets: allowPrivate, Limiter: db, Logger: logger})
-	engine, err := queue.New(db, queue.Config{AllowPrivateTargets: allowPrivate, Senders: factory, Logger: logger})
+	engine, err := queue.New(db, queue.Config{AllowPrivateTargets: allowPrivate, Senders: factory, Logger: logger, Metrics: stats, Tracer: tr.Provider})
 	if err != nil {
 		return err
 	}
@@ -137,13 +155,13 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 		logger.Warn("the secret key file is readable by group or others: chmod 600 it", "path", filepath.Join(c.DataDir, "secret.key"), "mode", mode.String())
 	}
 	codes, err := otp.New(otp.Config{Store: db, Settings: db, Notifiers: db, Projects: db, Key: key,
-		AllowPrivateTargets: allowPrivate, Senders: factory, DefaultRegion: os.Getenv("HERALD_OTP_DEFAULT_REGION"), Logger: logger})
+		AllowPrivateTargets: allowPrivate, Senders: factory, DefaultRegion: os.Getenv("HERALD_OTP_DEFAULT_REGION"), Logger: logger, Metrics: stats})
 	if err != nil {
 		return err
 	}
 
 	srv := newServer(db, codes, surfaceOptions{
-		SessionKey: key, PublicURL: publicURL, TrustedProxies: proxies, AllowPrivateTargets: allowPrivate, Senders: factory,
+		SessionKey: key, PublicURL: publicURL, TrustedProxies: proxies, AllowPrivateTargets: allowPrivate, Senders: factory, Registry: reg, Tracer: tr.Provider,
 	}, logger)
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -355,13 +373,28 @@ func permissionList() string {
 	return strings.Join(names, ", ")
 }
 
-// surfaceOptions are the settings newServer passes to the console.
+// surfaceOptions are the settings newServer passes to the console, the
+// registry /metrics serves (nil: the server's own) and the tracer of
+// requests.
 type surfaceOptions struct {
 	SessionKey          []byte
 	PublicURL           string
 	TrustedProxies      []netip.Prefix
 	AllowPrivateTargets bool
 	Senders             *senders.Factory
+	Registry            *prometheus.Registry
+	Tracer              trace.TracerProvider // nil: no spans
+}
+
+// newMetrics returns the registry /metrics serves — the Go runtime's and
+// the process's series, the engine's and OTP's (recorded through stats),
+// the queue's depth read from db at each scrape, and the HTTP series the
+// server adds — and the set the engine and OTP record through.
+func newMetrics(db *store.DB, logger *slog.Logger) (*prometheus.Registry, *metrics.Set) {
+	reg := metrics.NewRegistry()
+	stats := metrics.New(reg)
+	reg.MustRegister(metrics.NewQueueCollector(db.QueueStats, logger))
+	return reg, stats
 }
 
 // newServer wires every entry point — the native API, each vendor surface
@@ -376,8 +409,10 @@ func newServer(db *store.DB, codes herald.OTPService, o surfaceOptions, logger *
 	return &api.Server{
 		Tokens: g.Tokens, Tenants: db, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers,
 		Settings: g.Settings, Events: g.Events, Deliveries: g.Deliveries, Inbox: g.Inbox, OTP: g.OTP, Pushes: g.Pushes, InboxSignals: db,
-		Ready:  db.Ping,
-		Logger: logger,
+		Ready:    db.Ping,
+		Logger:   logger,
+		Registry: o.Registry,
+		Tracer:   o.Tracer,
 		Surfaces: []api.Surface{
 			&codeartsbuild.Surface{Sources: g.Sources, Notifiers: g.Notifiers, Settings: g.Settings, Logger: logger},
 			&codeartsdeploy.Surface{Projects: g.Projects, Sources: g.Sources, Notifiers: g.Notifiers, Settings: g.Settings, Logger: logger},

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/netip"
@@ -15,7 +16,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/heraldhq/herald/internal/logging"
 	"github.com/heraldhq/herald/store"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/spf13/pflag"
 )
 
@@ -26,12 +29,20 @@ type Config struct {
 	DatabaseURL string // --database-url, HERALD_DATABASE_URL; empty: SQLite in DataDir
 	Addr        string // --addr, HERALD_ADDR (serve only)
 	LogLevel    string // --log-level, HERALD_LOG_LEVEL
+	LogFormat   string // --log-format, HERALD_LOG_FORMAT: text or json
 	// PublicURL is the URL people reach Herald at (serve only): https://…
 	// makes the console's session cookie Secure.
 	PublicURL string // --public-url, HERALD_PUBLIC_URL
 	// TrustedProxies lists, comma-separated, the CIDRs or addresses of the
 	// proxies whose X-Forwarded-Proto is believed (serve only).
 	TrustedProxies string // --trusted-proxies, HERALD_TRUSTED_PROXIES
+	// OTelEndpoint is the OTLP/HTTP collector spans go to (serve only);
+	// empty: no tracing.
+	OTelEndpoint string // --otel-endpoint, OTEL_EXPORTER_OTLP_ENDPOINT
+
+	// riverMiddleware wraps every River client openStore's database makes
+	// (the tracing's, set by serve).
+	riverMiddleware []rivertype.Middleware
 }
 
 func envOr(name, def string) string {
@@ -46,12 +57,19 @@ func (c *Config) bindDatabaseFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data", envOr("HERALD_DATA_DIR", "herald-data"), "data directory: the SQLite database, the secret key, the admin token (env HERALD_DATA_DIR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", os.Getenv("HERALD_DATABASE_URL"), "postgres://… to use PostgreSQL instead of SQLite (env HERALD_DATABASE_URL)")
 	fs.StringVar(&c.LogLevel, "log-level", envOr("HERALD_LOG_LEVEL", "info"), "debug, info, warn or error (env HERALD_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", envOr("HERALD_LOG_FORMAT", "text"), "text or json lines (env HERALD_LOG_FORMAT)")
 }
 
 // bindProxyFlags adds the flags that say how people reach the server.
 func (c *Config) bindProxyFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.PublicURL, "public-url", os.Getenv("HERALD_PUBLIC_URL"), "URL people reach Herald at; https://… makes console cookies Secure (env HERALD_PUBLIC_URL)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", os.Getenv("HERALD_TRUSTED_PROXIES"), "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-Proto is believed (env HERALD_TRUSTED_PROXIES)")
+}
+
+// bindTracingFlags adds the flag that turns tracing on.
+func (c *Config) bindTracingFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.OTelEndpoint, "otel-endpoint", os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"),
+		"OTLP/HTTP collector URL (http://collector:4318) to send traces to; empty: no tracing (env OTEL_EXPORTER_OTLP_ENDPOINT)")
 }
 
 // publicURL returns PublicURL checked: empty, or an absolute http(s) URL.
@@ -88,12 +106,17 @@ func (c *Config) trustedProxies() ([]netip.Prefix, error) {
 	return out, nil
 }
 
-func (c *Config) logger(w *os.File) (*slog.Logger, error) {
+// logger is the server's logger: --log-format lines at --log-level, each
+// with the request id of its context.
+func (c *Config) logger(w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), nil
+	if c.LogFormat != "" && c.LogFormat != logging.FormatText && c.LogFormat != logging.FormatJSON {
+		return nil, fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+	}
+	return logging.New(w, c.LogFormat, c.LogLevel)
 }
 
 // databaseURL is the PostgreSQL URL, or the SQLite file in the data dir.
@@ -177,7 +200,7 @@ func (c *Config) openStore(ctx context.Context, logger *slog.Logger, migrate boo
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(ctx, store.Config{URL: url, SecretKey: key, Logger: logger})
+	db, err := store.Open(ctx, store.Config{URL: url, SecretKey: key, Logger: logger, RiverMiddleware: c.riverMiddleware})
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 func TestConfig_ProxySettings(t *testing.T) {
@@ -38,5 +43,50 @@ func TestConfig_ProxySettings(t *testing.T) {
 				t.Fatalf("got %q, %v; want %q, %v", u, got, tc.publicURL, tc.want)
 			}
 		})
+	}
+}
+
+// --log-format json writes one JSON object a line; text stays the
+// default; anything else is refused before the server starts.
+func TestConfig_LogFormat(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	l, err := (&Config{LogLevel: "info", LogFormat: "json"}).logger(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Warn("delivery failed", "delivery", 7)
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil || line["msg"] != "delivery failed" || line["delivery"] != float64(7) {
+		t.Fatalf("json line %q: %v", buf.String(), err)
+	}
+	buf.Reset()
+	l, err = (&Config{LogLevel: "info", LogFormat: "text"}).logger(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Info("hello")
+	if !strings.HasPrefix(buf.String(), "time=") || !strings.Contains(buf.String(), "msg=hello") {
+		t.Fatalf("text line %q", buf.String())
+	}
+	if _, err := (&Config{LogLevel: "info", LogFormat: "xml"}).logger(&buf); err == nil || !strings.Contains(err.Error(), "--log-format") {
+		t.Fatalf("--log-format xml: %v", err)
+	}
+	if _, err := (&Config{LogLevel: "loud", LogFormat: "json"}).logger(&buf); err == nil || !strings.Contains(err.Error(), "--log-level") {
+		t.Fatalf("--log-level loud: %v", err)
+	}
+}
+
+// HERALD_LOG_FORMAT is the default of --log-format; the flag wins.
+func TestConfig_LogFormatFromEnv(t *testing.T) {
+	t.Setenv("HERALD_LOG_FORMAT", "json")
+	var c Config
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	c.bindDatabaseFlags(fs)
+	if err := fs.Parse(nil); err != nil || c.LogFormat != "json" {
+		t.Fatalf("from the environment: %q %v", c.LogFormat, err)
+	}
+	if err := fs.Parse([]string{"--log-format", "text"}); err != nil || c.LogFormat != "text" {
+		t.Fatalf("the flag: %q %v", c.LogFormat, err)
 	}
 }
