@@ -4,7 +4,8 @@
 // also verifies such a tarball (what CI runs).
 //
 //	go run ./deploy/image -o herald-image.tar            # build ./cmd/herald and the image
-//	go run ./deploy/image -verify herald-image.tar       # check its config and files, run its binary
+//	go run ./deploy/image -verify herald-image.tar       # check its config and files, run its binary;
+//	                                                     # as root, start it chrooted as its user
 //
 // The image is reproducible: the binary is built with -trimpath, and every
 // time in the image is the commit's time (or SOURCE_DATE_EPOCH).
@@ -164,6 +165,14 @@ func verifyFile(ctx context.Context, file string) error {
 		return fmt.Errorf("the image's binary does not name the revision %s its label does:\n%s", rev, out)
 	}
 	fmt.Printf("  %s version: %s\n", binaryPath, strings.ReplaceAll(strings.TrimSpace(out), "\n", "; "))
+	if os.Geteuid() != 0 {
+		fmt.Println("  (not started: starting it chrooted as its user needs root)")
+		return nil
+	}
+	if err := runImage(ctx, img); err != nil {
+		return fmt.Errorf("the image does not serve: %w", err)
+	}
+	fmt.Printf("  started as %s: %q answered its health check and /readyz, wrote %s, stopped cleanly on SIGTERM\n", c.User, append(c.Entrypoint, c.Cmd...), dataDir)
 	return nil
 }
 
