@@ -44,23 +44,18 @@ func NewRootCommand(out, errOut io.Writer) *cobra.Command {
 		Short:         "Herald: self-hosted notification settings and delivery",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Settings left off the command line come from the environment
+		// and the config file (settings.go).
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return applySettings(cmd, os.Environ())
+		},
 	}
 	root.SetOut(out)
 	root.SetErr(errOut)
-	root.AddCommand(newServeCommand(), newMigrateCommand(), newTokenCommand(), newVersionCommand(), newBenchCommand(), newEventCommand())
+	bindConfigFlag(root.PersistentFlags())
+	root.AddCommand(newServeCommand(), newMigrateCommand(), newTokenCommand(), newVersionCommand(), newBenchCommand(), newEventCommand(),
+		newHealthcheckCommand())
 	return root
-}
-
-func newVersionCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "herald %s\n", herald.Version)
-			return err
-		},
-	}
 }
 
 func newServeCommand() *cobra.Command {
@@ -74,8 +69,7 @@ func newServeCommand() *cobra.Command {
 		},
 	}
 	c.bindDatabaseFlags(cmd.Flags())
-	cmd.Flags().StringVar(&c.Addr, "addr", envOr("HERALD_ADDR", "127.0.0.1:8080"), "address to listen on (env HERALD_ADDR)")
-	c.bindProxyFlags(cmd.Flags())
+	c.bindServeFlags(cmd.Flags())
 	c.bindTracingFlags(cmd.Flags())
 	return cmd
 }
@@ -126,7 +120,7 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 		fmt.Fprintf(out, "Created tenant %q with an admin token (shown once, also in %s):\n\n    %s\n\n", store.DefaultTenant, path, secret)
 	}
 
-	allowPrivate := os.Getenv("HERALD_ALLOW_PRIVATE_TARGETS") == "true"
+	allowPrivate := c.AllowPrivateTargets
 	reg, stats := newMetrics(db, logger)
 	// One sender factory for the engine, OTP and the console's test-send:
 	// one outbound guard, one rate limiter shared through the database.
@@ -155,7 +149,7 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 		logger.Warn("the secret key file is readable by group or others: chmod 600 it", "path", filepath.Join(c.DataDir, "secret.key"), "mode", mode.String())
 	}
 	codes, err := otp.New(otp.Config{Store: db, Settings: db, Notifiers: db, Projects: db, Key: key,
-		AllowPrivateTargets: allowPrivate, Senders: factory, DefaultRegion: os.Getenv("HERALD_OTP_DEFAULT_REGION"), Logger: logger, Metrics: stats})
+		AllowPrivateTargets: allowPrivate, Senders: factory, DefaultRegion: c.OTPDefaultRegion, Logger: logger, Metrics: stats})
 	if err != nil {
 		return err
 	}
@@ -178,7 +172,7 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 	// requests finish (a base context cancelled at the signal would abort
 	// them too).
 	hs.RegisterOnShutdown(srv.CloseStreams)
-	fmt.Fprintf(out, "Herald %s listening on http://%s (database: %s)\n", herald.Version, ln.Addr(), db.Dialect())
+	fmt.Fprintf(out, "Herald %s listening on http://%s (database: %s)\n", readVersion().Version, ln.Addr(), db.Dialect())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

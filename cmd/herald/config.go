@@ -16,60 +16,83 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/logging"
 	"github.com/heraldhq/herald/store"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/spf13/pflag"
 )
 
-// Config is what every subcommand needs to reach the database. Flags win
-// over the environment, which wins over the defaults.
+// Config is what every subcommand needs to reach the database and serve.
+// Each field is a setting: a flag, an environment variable and a key of the
+// config file by the one rule in settings.go, documented in
+// docs/CONFIGURATION.md.
 type Config struct {
-	DataDir     string // --data, HERALD_DATA_DIR
-	DatabaseURL string // --database-url, HERALD_DATABASE_URL; empty: SQLite in DataDir
-	Addr        string // --addr, HERALD_ADDR (serve only)
-	LogLevel    string // --log-level, HERALD_LOG_LEVEL
-	LogFormat   string // --log-format, HERALD_LOG_FORMAT: text or json
+	DataDir     string // --data: the SQLite file, the secret key, the admin token
+	DatabaseURL string // --database-url; empty: SQLite in DataDir
+	LogLevel    string // --log-level
+	LogFormat   string // --log-format: text or json
+	// SecretKey seals notifier secrets: 32 bytes as hex or base64; empty:
+	// secret.key in DataDir, generated on first use.
+	SecretKey string // --secret-key
+
+	Addr string // --addr (serve only)
 	// PublicURL is the URL people reach Herald at (serve only): https://…
 	// makes the console's session cookie Secure.
-	PublicURL string // --public-url, HERALD_PUBLIC_URL
+	PublicURL string // --public-url
 	// TrustedProxies lists, comma-separated, the CIDRs or addresses of the
 	// proxies whose X-Forwarded-Proto is believed (serve only).
-	TrustedProxies string // --trusted-proxies, HERALD_TRUSTED_PROXIES
+	TrustedProxies string // --trusted-proxies
+	// AllowPrivateTargets lets webhooks and robots reach loopback and
+	// private addresses (serve only).
+	AllowPrivateTargets bool // --allow-private-targets
+	// OTPDefaultRegion is the region a mobile number without its country
+	// code is read in (serve only).
+	OTPDefaultRegion string // --otp-default-region
 	// OTelEndpoint is the OTLP/HTTP collector spans go to (serve only);
 	// empty: no tracing.
-	OTelEndpoint string // --otel-endpoint, OTEL_EXPORTER_OTLP_ENDPOINT
+	OTelEndpoint string // --otel-endpoint
 
 	// riverMiddleware wraps every River client openStore's database makes
 	// (the tracing's, set by serve).
 	riverMiddleware []rivertype.Middleware
 }
 
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-// bindDatabaseFlags adds the flags that say where the data is.
+// bindDatabaseFlags adds the settings that say where the data is.
 func (c *Config) bindDatabaseFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&c.DataDir, "data", envOr("HERALD_DATA_DIR", "herald-data"), "data directory: the SQLite database, the secret key, the admin token (env HERALD_DATA_DIR)")
-	fs.StringVar(&c.DatabaseURL, "database-url", os.Getenv("HERALD_DATABASE_URL"), "postgres://… to use PostgreSQL instead of SQLite (env HERALD_DATABASE_URL)")
-	fs.StringVar(&c.LogLevel, "log-level", envOr("HERALD_LOG_LEVEL", "info"), "debug, info, warn or error (env HERALD_LOG_LEVEL)")
-	fs.StringVar(&c.LogFormat, "log-format", envOr("HERALD_LOG_FORMAT", "text"), "text or json lines (env HERALD_LOG_FORMAT)")
+	bindSettings(fs, func(fs *pflag.FlagSet) {
+		fs.StringVar(&c.DataDir, "data", "herald-data", "data directory: the SQLite database, the secret key, the admin token")
+		fs.StringVar(&c.DatabaseURL, "database-url", "", "postgres://… to use PostgreSQL instead of SQLite")
+		fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+		fs.StringVar(&c.LogFormat, "log-format", "text", "text or json lines")
+		fs.StringVar(&c.SecretKey, "secret-key", "", "32-byte key sealing notifier secrets, as 64 hex digits or base64 (default: secret.key in the data directory); prefer the environment or the config file, a command line is visible to other users")
+	})
 }
 
-// bindProxyFlags adds the flags that say how people reach the server.
-func (c *Config) bindProxyFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&c.PublicURL, "public-url", os.Getenv("HERALD_PUBLIC_URL"), "URL people reach Herald at; https://… makes console cookies Secure (env HERALD_PUBLIC_URL)")
-	fs.StringVar(&c.TrustedProxies, "trusted-proxies", os.Getenv("HERALD_TRUSTED_PROXIES"), "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-Proto is believed (env HERALD_TRUSTED_PROXIES)")
+// bindAddrFlag adds the address the server listens on, which the
+// healthcheck command asks too.
+func (c *Config) bindAddrFlag(fs *pflag.FlagSet) {
+	bindSettings(fs, func(fs *pflag.FlagSet) {
+		fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	})
+}
+
+// bindServeFlags adds the settings only the server reads.
+func (c *Config) bindServeFlags(fs *pflag.FlagSet) {
+	c.bindAddrFlag(fs)
+	bindSettings(fs, func(fs *pflag.FlagSet) {
+		fs.StringVar(&c.PublicURL, "public-url", "", "URL people reach Herald at; https://… makes console cookies Secure")
+		fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-Proto is believed")
+		fs.BoolVar(&c.AllowPrivateTargets, "allow-private-targets", false, "let webhooks and robots reach loopback and private addresses")
+		fs.StringVar(&c.OTPDefaultRegion, "otp-default-region", herald.DefaultOTPRegion, "region (ISO 3166 code) a one-time code's mobile number without country code is read in")
+	})
 }
 
 // bindTracingFlags adds the flag that turns tracing on.
 func (c *Config) bindTracingFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&c.OTelEndpoint, "otel-endpoint", os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"),
-		"OTLP/HTTP collector URL (http://collector:4318) to send traces to; empty: no tracing (env OTEL_EXPORTER_OTLP_ENDPOINT)")
+	bindSettings(fs, func(fs *pflag.FlagSet) {
+		fs.StringVar(&c.OTelEndpoint, "otel-endpoint", "", "OTLP/HTTP collector URL (http://collector:4318) to send traces to; empty: no tracing")
+	})
 }
 
 // publicURL returns PublicURL checked: empty, or an absolute http(s) URL.
@@ -135,17 +158,17 @@ func (c *Config) databaseURL() (string, error) {
 }
 
 // secretKey returns the 32-byte key notifier secrets are sealed with: from
-// HERALD_SECRET_KEY (64 hex digits or base64), else from secret.key in the
+// the secret-key setting (64 hex digits or base64), else from secret.key in the
 // data dir, generated on first use with mode 0600.
 func (c *Config) secretKey() ([]byte, error) {
-	if v := os.Getenv("HERALD_SECRET_KEY"); v != "" {
+	if v := c.SecretKey; v != "" {
 		if k, err := hex.DecodeString(v); err == nil && len(k) == 32 {
 			return k, nil
 		}
 		if k, err := base64.StdEncoding.DecodeString(v); err == nil && len(k) == 32 {
 			return k, nil
 		}
-		return nil, errors.New("HERALD_SECRET_KEY must be 32 bytes as 64 hex digits or base64")
+		return nil, errors.New("--secret-key (HERALD_SECRET_KEY) must be 32 bytes as 64 hex digits or base64")
 	}
 	path := filepath.Join(c.DataDir, "secret.key")
 	raw, err := os.ReadFile(path)
@@ -178,9 +201,10 @@ func (c *Config) secretKey() ([]byte, error) {
 }
 
 // keyFileExposed reports whether the data dir's secret.key (in use when
-// HERALD_SECRET_KEY is unset) is readable by group or others, with its mode.
+// the secret-key setting is empty) is readable by group or others, with its
+// mode.
 func (c *Config) keyFileExposed() (fs.FileMode, bool) {
-	if os.Getenv("HERALD_SECRET_KEY") != "" {
+	if c.SecretKey != "" {
 		return 0, false
 	}
 	fi, err := os.Stat(filepath.Join(c.DataDir, "secret.key"))

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/pflag"
 )
 
 func TestConfig_ProxySettings(t *testing.T) {
@@ -77,16 +76,3 @@ func TestConfig_LogFormat(t *testing.T) {
 	}
 }
 
-// HERALD_LOG_FORMAT is the default of --log-format; the flag wins.
-func TestConfig_LogFormatFromEnv(t *testing.T) {
-	t.Setenv("HERALD_LOG_FORMAT", "json")
-	var c Config
-	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
-	c.bindDatabaseFlags(fs)
-	if err := fs.Parse(nil); err != nil || c.LogFormat != "json" {
-		t.Fatalf("from the environment: %q %v", c.LogFormat, err)
-	}
-	if err := fs.Parse([]string{"--log-format", "text"}); err != nil || c.LogFormat != "text" {
-		t.Fatalf("the flag: %q %v", c.LogFormat, err)
-	}
-}
