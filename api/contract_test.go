@@ -35,11 +35,14 @@ var contractRouter = sync.OnceValues(func() (routers.Router, error) {
 	if err := doc.Validate(context.Background()); err != nil {
 		return nil, err
 	}
-	// An inbox stream is text: its schema is a string.
-	openapi3filter.RegisterBodyDecoder("text/event-stream", func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+	// An inbox stream and the reference page are text: their schema is a
+	// string.
+	text := func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
 		b, err := io.ReadAll(r)
 		return string(b), err
-	})
+	}
+	openapi3filter.RegisterBodyDecoder("text/event-stream", text)
+	openapi3filter.RegisterBodyDecoder("text/html", text)
 	return legacy.NewRouter(doc)
 })
 

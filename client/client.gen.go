@@ -2159,6 +2159,13 @@ type ClientInterface interface {
 	// Corresponds with PATCH /departments/{id} (the `UpdateDepartment` operationId).
 	UpdateDepartment(ctx context.Context, id Id, body UpdateDepartmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetReference This API's reference, as one HTML page
+	//
+	// Rendered on the server from this document: no script and nothing loaded from elsewhere.
+	//
+	// Corresponds with GET /docs (the `GetReference` operationId).
+	GetReference(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateEventsWithBody Post one event, or a batch as {"events": [...]}
 	//
 	// Needs `events:write`. The events and their fan-out are stored in one transaction before the 202: an accepted event is never lost. A repeated idempotency key (body or `Idempotency-Key` header) answers the first event with `duplicate: true` and causes no new deliveries.
@@ -3153,6 +3160,23 @@ func (c *Client) UpdateDepartmentWithBody(ctx context.Context, id Id, contentTyp
 // Corresponds with PATCH /departments/{id} (the `UpdateDepartment` operationId).
 func (c *Client) UpdateDepartment(ctx context.Context, id Id, body UpdateDepartmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateDepartmentRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReference This API's reference, as one HTML page
+//
+// Rendered on the server from this document: no script and nothing loaded from elsewhere.
+//
+// Corresponds with GET /docs (the `GetReference` operationId).
+func (c *Client) GetReference(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReferenceRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -5341,6 +5365,33 @@ func NewUpdateDepartmentRequestWithBody(server string, id Id, contentType string
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetReferenceRequest constructs an http.Request for the GetReference method
+func NewGetReferenceRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/docs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -8363,6 +8414,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /departments/{id} (the `UpdateDepartment` operationId).
 	UpdateDepartmentWithResponse(ctx context.Context, id Id, body UpdateDepartmentJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateDepartmentResponse, error)
 
+	// GetReferenceWithResponse This API's reference, as one HTML page
+	//
+	// Rendered on the server from this document: no script and nothing loaded from elsewhere.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /docs (the `GetReference` operationId).
+	GetReferenceWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReferenceResponse, error)
+
 	// CreateEventsWithBodyWithResponse Post one event, or a batch as {"events": [...]}
 	//
 	// Needs `events:write`. The events and their fan-out are stored in one transaction before the 202: an accepted event is never lost. A repeated idempotency key (body or `Idempotency-Key` header) answers the first event with `duplicate: true` and causes no new deliveries.
@@ -10140,6 +10200,40 @@ func (r UpdateDepartmentResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateDepartmentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetReferenceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReferenceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReferenceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReferenceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReferenceResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15190,6 +15284,21 @@ func (c *ClientWithResponses) UpdateDepartmentWithResponse(ctx context.Context, 
 	return ParseUpdateDepartmentResponse(rsp)
 }
 
+// GetReferenceWithResponse This API's reference, as one HTML page
+//
+// Rendered on the server from this document: no script and nothing loaded from elsewhere.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /docs (the `GetReference` operationId).
+func (c *ClientWithResponses) GetReferenceWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReferenceResponse, error) {
+	rsp, err := c.GetReference(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReferenceResponse(rsp)
+}
+
 // CreateEventsWithBodyWithResponse Post one event, or a batch as {"events": [...]}
 //
 // Needs `events:write`. The events and their fan-out are stored in one transaction before the 202: an accepted event is never lost. A repeated idempotency key (body or `Idempotency-Key` header) answers the first event with `duplicate: true` and causes no new deliveries.
@@ -17294,6 +17403,22 @@ func ParseUpdateDepartmentResponse(rsp *http.Response) (*UpdateDepartmentRespons
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseGetReferenceResponse parses an HTTP response from a GetReferenceWithResponse call
+func ParseGetReferenceResponse(rsp *http.Response) (*GetReferenceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReferenceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
 	}
 
 	return response, nil
