@@ -112,6 +112,10 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /console", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/console/", http.StatusSeeOther)
 	})
+	// Someone who opens the server's address lands on the console.
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/console/", http.StatusSeeOther)
+	})
 	mux.Handle("GET /console/signin", c.public(c.handleSignInForm))
 	mux.Handle("POST /console/signin", c.public(c.handleSignIn))
 	mux.Handle("GET /console/lang/{lang}", c.public(c.handleLang))

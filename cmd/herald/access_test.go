@@ -1179,7 +1179,7 @@ func freshDelivery(e *accessEnv, x *ids) {
 // package.
 var unguarded = map[string][]string{
 	sAPI: {"GET /healthz", "GET /readyz", "GET /metrics", "GET /api/v1/openapi.json", "GET /api/v1/docs"},
-	sConsole: {"GET /console/static/", "GET /console", "GET /console/signin", "POST /console/signin", "GET /console/lang/{lang}",
+	sConsole: {"GET /{$}", "GET /console/static/", "GET /console", "GET /console/signin", "POST /console/signin", "GET /console/lang/{lang}",
 		"POST /console/signout"},
 	sSettings: {settings.PathNotifications, settings.PathNotifiers, settings.PathOTPSend, settings.PathOTPVerify, "/api/settings/"},
 	// The CodeArts surfaces' gateway answers (APIG.0101: no such API or
