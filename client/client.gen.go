@@ -1636,6 +1636,12 @@ type ListProjectsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// DeleteProjectParams defines parameters for DeleteProject.
+type DeleteProjectParams struct {
+	// Force Delete a project that has events, erasing its events and deliveries too.
+	Force *bool `form:"force,omitempty" json:"force,omitempty"`
+}
+
 // ListNotifiersParams defines parameters for ListNotifiers.
 type ListNotifiersParams struct {
 	Type  *ListNotifiersParamsType `form:"type,omitempty" json:"type,omitempty"`
@@ -2348,10 +2354,10 @@ type ClientInterface interface {
 
 	// DeleteProject Delete a project
 	//
-	// Needs the `settings:write` permission.
+	// Needs the `settings:write` permission. Deletes the project's sources, notifiers and settings with it. A project with events answers 409 (`field` is `force`) unless `force=true`: its events and their deliveries are erased too.
 	//
 	// Corresponds with DELETE /projects/{id} (the `DeleteProject` operationId).
-	DeleteProject(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteProject(ctx context.Context, id Id, params *DeleteProjectParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetProject Get a project
 	//
@@ -3589,11 +3595,11 @@ func (c *Client) CreateProject(ctx context.Context, body CreateProjectJSONReques
 
 // DeleteProject Delete a project
 //
-// Needs the `settings:write` permission.
+// Needs the `settings:write` permission. Deletes the project's sources, notifiers and settings with it. A project with events answers 409 (`field` is `force`) unless `force=true`: its events and their deliveries are erased too.
 //
 // Corresponds with DELETE /projects/{id} (the `DeleteProject` operationId).
-func (c *Client) DeleteProject(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteProjectRequest(c.Server, id)
+func (c *Client) DeleteProject(ctx context.Context, id Id, params *DeleteProjectParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteProjectRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6035,7 +6041,7 @@ func NewCreateProjectRequestWithBody(server string, contentType string, body io.
 }
 
 // NewDeleteProjectRequest constructs an http.Request for the DeleteProject method
-func NewDeleteProjectRequest(server string, id Id) (*http.Request, error) {
+func NewDeleteProjectRequest(server string, id Id, params *DeleteProjectParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6058,6 +6064,33 @@ func NewDeleteProjectRequest(server string, id Id) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Force != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "force", *params.Force, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
@@ -8621,12 +8654,12 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteProjectWithResponse Delete a project
 	//
-	// Needs the `settings:write` permission.
+	// Needs the `settings:write` permission. Deletes the project's sources, notifiers and settings with it. A project with events answers 409 (`field` is `force`) unless `force=true`: its events and their deliveries are erased too.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /projects/{id} (the `DeleteProject` operationId).
-	DeleteProjectWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteProjectResponse, error)
+	DeleteProjectWithResponse(ctx context.Context, id Id, params *DeleteProjectParams, reqEditors ...RequestEditorFn) (*DeleteProjectResponse, error)
 
 	// GetProjectWithResponse Get a project
 	//
@@ -15629,13 +15662,13 @@ func (c *ClientWithResponses) CreateProjectWithResponse(ctx context.Context, bod
 
 // DeleteProjectWithResponse Delete a project
 //
-// Needs the `settings:write` permission.
+// Needs the `settings:write` permission. Deletes the project's sources, notifiers and settings with it. A project with events answers 409 (`field` is `force`) unless `force=true`: its events and their deliveries are erased too.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /projects/{id} (the `DeleteProject` operationId).
-func (c *ClientWithResponses) DeleteProjectWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteProjectResponse, error) {
-	rsp, err := c.DeleteProject(ctx, id, reqEditors...)
+func (c *ClientWithResponses) DeleteProjectWithResponse(ctx context.Context, id Id, params *DeleteProjectParams, reqEditors ...RequestEditorFn) (*DeleteProjectResponse, error) {
+	rsp, err := c.DeleteProject(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
