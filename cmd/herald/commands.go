@@ -43,7 +43,8 @@ func NewRootCommand(out, errOut io.Writer) *cobra.Command {
 	}
 	root.SetOut(out)
 	root.SetErr(errOut)
-	root.AddCommand(newServeCommand(), newMigrateCommand(), newTokenCommand(), newVersionCommand(), newBenchCommand(), newEventCommand())
+	root.AddCommand(newServeCommand(), newMigrateCommand(), newTokenCommand(), newVersionCommand(), newBenchCommand(), newEventCommand(),
+		newProjectCommand(), newSourceCommand(), newNotifierCommand(), newUserCommand(), newSettingsCommand(), newPushCommand())
 	return root
 }
 
@@ -354,8 +355,14 @@ func newTokenCommand() *cobra.Command {
 	return cmd
 }
 
-// withTenant opens the store and runs fn acting as an admin of the tenant.
+// withTenant opens the store and runs fn acting as an admin of the
+// tenant. The database must exist: these commands never create one (a
+// typo in --data, or the wrong folder, would otherwise leave a new empty
+// data dir behind and answer "not found").
 func (c *Config) withTenant(cmd *cobra.Command, tenant string, fn func(ctx context.Context, db *store.DB) error) error {
+	if err := c.requireDatabase(); err != nil {
+		return err
+	}
 	db, err := c.openStore(cmd.Context(), nil, true)
 	if err != nil {
 		return err

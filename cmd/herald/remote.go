@@ -74,7 +74,15 @@ func answerErr(cmd *cobra.Command, a answer, err error, flags map[string]string)
 	detail := p.Detail
 	if p.Field != nil && *p.Field != "" {
 		if flag := flagOf(cmd, *p.Field, flags); flag != "" {
-			return fmt.Errorf("%s: %s", flag, renameMembers(cmd, detail, flags))
+			msg := renameMembers(cmd, detail, flags)
+			if strings.Contains(msg, flag) {
+				return errors.New(msg)
+			}
+			return fmt.Errorf("%s: %s", flag, msg)
+		}
+		if !strings.Contains(detail, *p.Field) {
+			// A member of a document the user wrote (settings set --file).
+			return fmt.Errorf("%s: %s", *p.Field, detail)
 		}
 	}
 	return errors.New(renameMembers(cmd, detail, flags))
