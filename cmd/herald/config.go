@@ -176,7 +176,7 @@ func (c *Config) requireDatabase() error {
 	path := filepath.Join(c.DataDir, "herald.db")
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		abs, _ := filepath.Abs(c.DataDir)
-		return fmt.Errorf("no Herald database found in %s: run the command where herald serve runs, or give its data dir with --data (env HERALD_DATA_DIR)", abs)
+		return fmt.Errorf("Herald database not found in %s: run the command where herald serve runs, or give its data dir with --data (env HERALD_DATA_DIR)", abs)
 	} else if err != nil {
 		return err
 	}

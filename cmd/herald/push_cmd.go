@@ -71,12 +71,13 @@ now or at --send-at.`,
 		},
 	}
 	f := create.Flags()
-	f.StringVar(&name, "name", "", "the push's name, for the list")
+	f.StringVar(&name, "name", "", "the push's name, for the list (required)")
 	f.StringVar(&content, "content", "", "plain text, or a Feishu/Lark card as JSON (required)")
 	f.BoolVar(&all, "all", false, "send to every user")
 	f.Int64SliceVar(&users, "user-id", nil, "a user's id, repeatable")
 	f.Int64SliceVar(&depts, "department-id", nil, "a department's id (with its sub-departments), repeatable")
 	f.Int64SliceVar(&chats, "chat-id", nil, "a chat's id, repeatable")
+	_ = create.MarkFlagRequired("name")
 	_ = create.MarkFlagRequired("content")
 
 	list := &cobra.Command{

@@ -105,11 +105,20 @@ func flagOf(cmd *cobra.Command, member string, flags map[string]string) string {
 	return ""
 }
 
-var reMember = regexp.MustCompile(`\b[a-z][a-z0-9]*(?:[._][a-z0-9]+)+\b`)
+var (
+	reMember = regexp.MustCompile(`\b[a-z][a-z0-9]*(?:[._][a-z0-9]+)+\b`)
+	reQuery  = regexp.MustCompile(`\?([a-z_]+)=true\b`)
+)
 
-// renameMembers rewrites the API members a message names into the flags
-// the user typed.
+// renameMembers rewrites the API members a message names (and a query
+// parameter it suggests, ?force=true) into the flags the user typed.
 func renameMembers(cmd *cobra.Command, msg string, flags map[string]string) string {
+	msg = reQuery.ReplaceAllStringFunc(msg, func(m string) string {
+		if f := flagOf(cmd, reQuery.FindStringSubmatch(m)[1], flags); f != "" {
+			return f
+		}
+		return m
+	})
 	return reMember.ReplaceAllStringFunc(msg, func(m string) string {
 		if f := flagOf(cmd, m, flags); f != "" && (strings.Contains(m, "_") || flags[m] != "" || strings.Contains(m, ".")) {
 			return f
