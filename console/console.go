@@ -125,6 +125,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /console/projects", c.private(c.handleCreateProject))
 	mux.Handle("GET /console/projects/{pid}", c.private(c.handleProject))
 	mux.Handle("POST /console/projects/{pid}/sources", c.private(c.handleCreateSource))
+	mux.Handle("POST /console/projects/{pid}/delete", c.private(c.handleDeleteProject))
 
 	mux.Handle("GET /console/projects/{pid}/sources/{sid}", c.private(c.handleMatrix))
 	mux.Handle("POST /console/projects/{pid}/sources/{sid}/settings", c.private(c.handleSaveMatrix))
@@ -331,7 +332,7 @@ func (c *Console) page(w http.ResponseWriter, name, title string, v *view, data 
 var flashes = map[string]bool{
 	"Project created.": true, "Source created.": true, "Draft saved.": true, "Deployed.": true,
 	"Draft discarded.": true, "Notifier saved.": true, "Delivery queued for retry.": true,
-	"Push created.": true, "Push updated.": true,
+	"Push created.": true, "Push updated.": true, "Project deleted.": true,
 }
 
 // redirect answers a POST with 303 to target, with an optional flash
