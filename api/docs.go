@@ -260,7 +260,7 @@ func newDocsView(raw []byte) (*docsView, error) {
 					}
 				}
 			}
-			for _, status := range op.Responses.keys {
+			for _, status := range slices.Sorted(slices.Values(op.Responses.keys)) {
 				r := op.response(status, d.Components.Responses)
 				dr := docsResponse{Status: status, Description: prose(r.Description)}
 				for _, ct := range sortedKeys(r.Content) {
