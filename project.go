@@ -42,5 +42,9 @@ type ProjectService interface {
 	CreateProject(ctx context.Context, p *Project) error
 	// UpdateProject saves p's mutable fields (name, description, external id).
 	UpdateProject(ctx context.Context, p *Project) error
-	DeleteProject(ctx context.Context, id int64) error
+	// DeleteProject deletes a project with its sources, notifiers and
+	// settings. A project with history (events, and so deliveries) is
+	// refused with a conflict on the field "force" unless force is set:
+	// its events and deliveries would go with it.
+	DeleteProject(ctx context.Context, id int64, force bool) error
 }

@@ -156,7 +156,7 @@ func infoFrom(r *http.Request) *reqInfo {
 }
 
 // publicPaths need no token, so they are not worth a token lookup.
-var publicPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/api/v1/openapi.json": true}
+var publicPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/api/v1/openapi.json": true, "/api/v1/docs": true}
 
 // authenticate puts the principal of a valid token into the context of
 // every request that carries one, native or vendor. Native handlers that

@@ -58,7 +58,7 @@ type unitServer struct {
 	reg  *prometheus.Registry
 }
 
-func newUnitServer(ready func(context.Context) error) *unitServer {
+func newUnitServer(t testing.TB, ready func(context.Context) error) *unitServer {
 	logs := &syncBuffer{}
 	reg := prometheus.NewRegistry()
 	s := &Server{
@@ -69,7 +69,7 @@ func newUnitServer(ready func(context.Context) error) *unitServer {
 		Registry: reg,
 		Surfaces: []Surface{vendorSurface{}},
 	}
-	return &unitServer{h: s.Handler(), logs: logs, reg: reg}
+	return &unitServer{h: contractHandler(t, s.Handler()), logs: logs, reg: reg}
 }
 
 func (u *unitServer) get(path string, headers ...string) *httptest.ResponseRecorder {
@@ -88,7 +88,7 @@ func (u *unitServer) serve(method, path string, headers ...string) *httptest.Res
 
 func TestHealthz(t *testing.T) {
 	t.Parallel()
-	u := newUnitServer(func(context.Context) error { return errors.New("db down") })
+	u := newUnitServer(t, func(context.Context) error { return errors.New("db down") })
 	w := u.get("/healthz")
 	if w.Code != 200 || strings.TrimSpace(w.Body.String()) != `{"status":"ok"}` {
 		t.Fatalf("healthz = %d %s", w.Code, w.Body)
@@ -97,11 +97,11 @@ func TestHealthz(t *testing.T) {
 
 func TestReadyz(t *testing.T) {
 	t.Parallel()
-	up := newUnitServer(func(context.Context) error { return nil })
+	up := newUnitServer(t, func(context.Context) error { return nil })
 	if w := up.get("/readyz"); w.Code != 200 {
 		t.Fatalf("readyz with the database up = %d %s", w.Code, w.Body)
 	}
-	down := newUnitServer(func(context.Context) error { return errors.New("connection refused") })
+	down := newUnitServer(t, func(context.Context) error { return errors.New("connection refused") })
 	w := down.get("/readyz")
 	if w.Code != 503 || strings.Contains(w.Body.String(), "refused") {
 		t.Fatalf("readyz with the database down = %d %s, want 503 without the cause", w.Code, w.Body)
@@ -113,7 +113,7 @@ func TestReadyz(t *testing.T) {
 
 func TestMetrics(t *testing.T) {
 	t.Parallel()
-	u := newUnitServer(nil)
+	u := newUnitServer(t, nil)
 	u.get("/healthz")
 	u.get("/api/v1/projects/7")
 	u.get("/no/such/thing")
@@ -175,7 +175,7 @@ func TestRequestID(t *testing.T) {
 
 func TestRecoverPanic(t *testing.T) {
 	t.Parallel()
-	u := newUnitServer(nil)
+	u := newUnitServer(t, nil)
 	w := u.get("/vendor/panic")
 	if w.Code != 500 || w.Header().Get("Content-Type") != "application/problem+json" || strings.Contains(w.Body.String(), "vendor bug") {
 		t.Fatalf("panic answered %d %s", w.Code, w.Body)
@@ -191,7 +191,7 @@ func TestRecoverPanic(t *testing.T) {
 
 func TestInternalErrorNotLeaked(t *testing.T) {
 	t.Parallel()
-	u := newUnitServer(nil)
+	u := newUnitServer(t, nil)
 	w := u.get("/api/v1/projects", "Authorization", "Bearer good")
 	var p Problem
 	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || w.Code != 500 {
@@ -207,7 +207,7 @@ func TestInternalErrorNotLeaked(t *testing.T) {
 
 func TestSurfaceSeesPrincipal(t *testing.T) {
 	t.Parallel()
-	u := newUnitServer(nil)
+	u := newUnitServer(t, nil)
 	if w := u.get("/vendor/whoami", "X-Cybozu-API-Token", "good"); w.Code != 200 || w.Body.String() != "good" {
 		t.Fatalf("surface with a valid token = %d %s", w.Code, w.Body)
 	}
@@ -221,7 +221,7 @@ func TestSurfaceSeesPrincipal(t *testing.T) {
 
 func TestNoRoute(t *testing.T) {
 	t.Parallel()
-	u := newUnitServer(nil)
+	u := newUnitServer(t, nil)
 	w := u.get("/api/v1/nothing/here")
 	if w.Code != 404 || w.Header().Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("unknown path = %d %s", w.Code, w.Body)

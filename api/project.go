@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -48,8 +49,24 @@ func (s *Server) handleUpdateProject(w http.ResponseWriter, r *http.Request) err
 	}, s.Projects.UpdateProject)(w, r)
 }
 
+// handleDeleteProject deletes a project; one with events needs
+// ?force=true, since its events and deliveries go with it.
 func (s *Server) handleDeleteProject(w http.ResponseWriter, r *http.Request) error {
-	return handleDelete(s.Projects.FindProjectByID, s.Projects.DeleteProject)(w, r)
+	var force bool
+	switch v := r.URL.Query().Get("force"); v {
+	case "", "false":
+	case "true":
+		force = true
+	default:
+		return herald.Errorf(herald.EINVALID, "force", "force must be true or false, not %q", v)
+	}
+	return handleDelete(s.Projects.FindProjectByID, func(ctx context.Context, id int64) error {
+		err := s.Projects.DeleteProject(ctx, id, force)
+		if herald.ErrorCode(err) == herald.ECONFLICT && herald.ErrorField(err) == "force" {
+			return herald.Errorf(herald.ECONFLICT, "force", "%s (repeat with ?force=true)", herald.ErrorMessage(err))
+		}
+		return err
+	})(w, r)
 }
 
 func (s *Server) handleListSources(w http.ResponseWriter, r *http.Request) error {

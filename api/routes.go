@@ -12,6 +12,7 @@ func (s *Server) routes(r *router, metrics http.Handler) {
 	r.public("GET /readyz", s.handleReadyz)
 	r.publicHTTP("GET /metrics", metrics)
 	r.public("GET /api/v1/openapi.json", s.handleOpenAPI)
+	r.public("GET /api/v1/docs", s.handleDocs)
 
 	r.handle("GET /api/v1/projects", s.handleListProjects)
 	r.handle("POST /api/v1/projects", s.handleCreateProject)

@@ -67,7 +67,7 @@ func newTestServer(t *testing.T, db *store.DB, opts ...func(*Server)) *testServe
 	for _, o := range opts {
 		o(s)
 	}
-	return &testServer{t: t, db: db, h: s.Handler(), admin: secret, logs: logs}
+	return &testServer{t: t, db: db, h: contractHandler(t, s.Handler()), admin: secret, logs: logs}
 }
 
 // response is a recorded answer.

@@ -313,7 +313,7 @@ func twoNodes(t *testing.T, opts ...func(*Server)) (*testServer, *store.DB, *htt
 	for _, o := range opts {
 		o(s)
 	}
-	hs := httptest.NewServer(s.Handler())
+	hs := httptest.NewServer(contractHandler(t, s.Handler()))
 	t.Cleanup(hs.Close)
 	return ts, b, hs
 }

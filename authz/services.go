@@ -66,11 +66,11 @@ func (s projects) UpdateProject(ctx context.Context, p *herald.Project) error {
 	return s.g.raw.Projects.UpdateProject(ctx, p)
 }
 
-func (s projects) DeleteProject(ctx context.Context, id int64) error {
+func (s projects) DeleteProject(ctx context.Context, id int64, force bool) error {
 	if _, err := herald.Authorize(ctx, herald.ResProject, herald.ActDelete); err != nil {
 		return err
 	}
-	return s.g.raw.Projects.DeleteProject(ctx, id)
+	return s.g.raw.Projects.DeleteProject(ctx, id, force)
 }
 
 type sources struct{ g *guard }

@@ -115,6 +115,10 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /console", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/console/", http.StatusSeeOther)
 	})
+	// Someone who opens the server's address lands on the console.
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/console/", http.StatusSeeOther)
+	})
 	mux.Handle("GET /console/signin", c.public(c.handleSignInForm))
 	mux.Handle("POST /console/signin", c.public(c.handleSignIn))
 	mux.Handle("GET /console/lang/{lang}", c.public(c.handleLang))
@@ -124,6 +128,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /console/projects", c.private(c.handleCreateProject))
 	mux.Handle("GET /console/projects/{pid}", c.private(c.handleProject))
 	mux.Handle("POST /console/projects/{pid}/sources", c.private(c.handleCreateSource))
+	mux.Handle("POST /console/projects/{pid}/delete", c.private(c.handleDeleteProject))
 
 	mux.Handle("GET /console/projects/{pid}/sources/{sid}", c.private(c.handleMatrix))
 	mux.Handle("POST /console/projects/{pid}/sources/{sid}/settings", c.private(c.handleSaveMatrix))
@@ -330,7 +335,7 @@ func (c *Console) page(w http.ResponseWriter, name, title string, v *view, data 
 var flashes = map[string]bool{
 	"Project created.": true, "Source created.": true, "Draft saved.": true, "Deployed.": true,
 	"Draft discarded.": true, "Notifier saved.": true, "Delivery queued for retry.": true,
-	"Push created.": true, "Push updated.": true,
+	"Push created.": true, "Push updated.": true, "Project deleted.": true,
 }
 
 // redirect answers a POST with 303 to target, with an optional flash

@@ -78,6 +78,7 @@ type projectData struct {
 	Kinds        []string
 	CanWrite     bool
 	CanNotifiers bool
+	CanDelete    bool
 }
 
 func (c *Console) handleProject(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -91,7 +92,8 @@ func (c *Console) handleProject(w http.ResponseWriter, r *http.Request, v *view)
 		return err
 	}
 	d := projectData{Project: pr, Kinds: []string{herald.SourceGeneric, herald.SourceBuildJob, herald.SourceApplication, herald.SourceApp},
-		CanWrite: can(ctx, herald.ResSettings, herald.ActUpdate), CanNotifiers: can(ctx, herald.ResNotifier, herald.ActCreate)}
+		CanWrite: can(ctx, herald.ResSettings, herald.ActUpdate), CanNotifiers: can(ctx, herald.ResNotifier, herald.ActCreate),
+		CanDelete: can(ctx, herald.ResProject, herald.ActDelete)}
 	var next string
 	if d.Sources, next, err = c.Sources.FindSources(ctx, herald.SourceFilter{ProjectID: pid}, pageOf(r, "sources")); err != nil {
 		return err
@@ -122,6 +124,27 @@ func (c *Console) handleCreateSource(w http.ResponseWriter, r *http.Request, v *
 		return err
 	}
 	return redirect(w, r, sourcePath(pid, s.ID), "Source created.")
+}
+
+// handleDeleteProject deletes a project, with its events and deliveries,
+// once the person has typed its name: the typed name is the confirmation
+// the API asks for with ?force=true.
+func (c *Console) handleDeleteProject(w http.ResponseWriter, r *http.Request, v *view) error {
+	pid, err := pathID(r, "pid", false)
+	if err != nil {
+		return err
+	}
+	pr, err := c.findProject(r.Context(), pid)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(r.PostForm.Get("confirm")) != pr.Name {
+		return herald.Errorf(herald.EINVALID, "", "To delete the project, type its name exactly as shown.")
+	}
+	if err := c.Projects.DeleteProject(r.Context(), pid, true); err != nil {
+		return err
+	}
+	return redirect(w, r, "/console/", "Project deleted.")
 }
 
 // sourcePath is the matrix page of a source (sid 0: the project default).

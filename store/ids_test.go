@@ -86,7 +86,7 @@ func TestIDs_NotReusedAfterDelete(t *testing.T) {
 				p := &herald.Project{Name: "Spare"}
 				must(t, db.CreateProject(ctx, p))
 				return p.ID
-			}, func(id int64) error { return db.DeleteProject(ctx, id) }},
+			}, func(id int64) error { return db.DeleteProject(ctx, id, false) }},
 			{"notifier", func() int64 {
 				n := &herald.Notifier{ProjectID: f.project.ID, Type: herald.NotifierInbox, Name: "inbox"}
 				must(t, db.CreateNotifier(ctx, n))

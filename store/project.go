@@ -100,9 +100,20 @@ func (db *DB) UpdateProject(ctx context.Context, p *herald.Project) error {
 	})
 }
 
-// DeleteProject deletes a project with its sources, notifiers and settings.
-func (db *DB) DeleteProject(ctx context.Context, id int64) error {
+// DeleteProject deletes a project with its sources, notifiers and
+// settings; with force, also one with events, which go with their
+// deliveries.
+func (db *DB) DeleteProject(ctx context.Context, id int64, force bool) error {
 	return db.update(ctx, func(tx *Tx) error {
+		if !force {
+			var n int64
+			if err := tx.conn().queryRow(`SELECT COUNT(*) FROM events WHERE tenant_id = ? AND project_id = ?`, tx.tenantID, id).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return herald.Errorf(herald.ECONFLICT, "force", "project %d has %d events; deleting it erases them and their deliveries too: confirm to delete anyway", id, n)
+			}
+		}
 		return tx.deleteRow("projects", "project", id)
 	})
 }

@@ -1138,6 +1138,11 @@ func accessRoutes() []accessRoute {
 	add(R{surface: sConsole, pattern: "POST /console/projects", res: res.proj, act: cr, bound: boundNone,
 		req: form("POST", lit("/console/projects"), func(x *ids) url.Values { return url.Values{"name": {f("console %d", x.Seq)}} })})
 	add(R{surface: sConsole, pattern: "GET /console/projects/{pid}", res: res.src, act: rd, bound: P, req: form("GET", cp("/console/projects/%d", pid), nil)})
+	add(R{surface: sConsole, pattern: "POST /console/projects/{pid}/delete", res: res.proj, act: del, bound: P,
+		prep: func(e *accessEnv, x *ids) {
+			x.P = e.create(e.adminA, "/api/v1/projects", map[string]any{"name": "doomed"})
+		},
+		req: form("POST", cp("/console/projects/%d/delete", pid), func(*ids) url.Values { return url.Values{"confirm": {"doomed"}} })})
 	add(R{surface: sConsole, pattern: "POST /console/projects/{pid}/sources", res: res.src, act: cr, bound: P,
 		req: form("POST", cp("/console/projects/%d/sources", pid), func(x *ids) url.Values {
 			return url.Values{"kind": {"generic"}, "name": {"from console"}, "external_id": {f("cons-%d", x.Seq)}}
@@ -1214,8 +1219,8 @@ func freshDelivery(e *accessEnv, x *ids) {
 // Feishu's and Kintone's), each tested on every method and path in its
 // package.
 var unguarded = map[string][]string{
-	sAPI: {"GET /healthz", "GET /readyz", "GET /metrics", "GET /api/v1/openapi.json"},
-	sConsole: {"GET /console/static/", "GET /console", "GET /console/signin", "POST /console/signin", "GET /console/lang/{lang}",
+	sAPI: {"GET /healthz", "GET /readyz", "GET /metrics", "GET /api/v1/openapi.json", "GET /api/v1/docs"},
+	sConsole: {"GET /{$}", "GET /console/static/", "GET /console", "GET /console/signin", "POST /console/signin", "GET /console/lang/{lang}",
 		"POST /console/signout"},
 	sSettings: {settings.PathNotifications, settings.PathNotifiers, settings.PathOTPSend, settings.PathOTPVerify, "/api/settings/"},
 	// The CodeArts surfaces' gateway answers (APIG.0101: no such API or

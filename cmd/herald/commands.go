@@ -54,7 +54,7 @@ func NewRootCommand(out, errOut io.Writer) *cobra.Command {
 	root.SetErr(errOut)
 	bindConfigFlag(root.PersistentFlags())
 	root.AddCommand(newServeCommand(), newMigrateCommand(), newTokenCommand(), newVersionCommand(), newBenchCommand(), newEventCommand(),
-		newHealthcheckCommand())
+		newHealthcheckCommand(), newProjectCommand(), newSourceCommand(), newNotifierCommand(), newUserCommand(), newSettingsCommand(), newPushCommand())
 	return root
 }
 
@@ -88,6 +88,13 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Bind first: a busy port fails before anything is created or shown
+	// (it once printed a "shown once" token, then exited).
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("--addr %s: %w", c.Addr, err)
+	}
+	defer ln.Close()
 	tr, err := tracing.New(ctx, tracing.Config{Endpoint: c.OTelEndpoint, Version: herald.Version})
 	if err != nil {
 		return fmt.Errorf("--otel-endpoint: %w", err)
@@ -109,15 +116,14 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
+	tokenPath := filepath.Join(c.DataDir, "admin.token")
 	if secret != "" {
-		path := filepath.Join(c.DataDir, "admin.token")
 		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 			return err
 		}
-		if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
+		if err := os.WriteFile(tokenPath, []byte(secret+"\n"), 0o600); err != nil {
+			return fmt.Errorf("write %s: %w", tokenPath, err)
 		}
-		fmt.Fprintf(out, "Created tenant %q with an admin token (shown once, also in %s):\n\n    %s\n\n", store.DefaultTenant, path, secret)
 	}
 
 	allowPrivate := c.AllowPrivateTargets
@@ -157,10 +163,6 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 	srv := newServer(db, codes, surfaceOptions{
 		SessionKey: key, PublicURL: publicURL, TrustedProxies: proxies, AllowPrivateTargets: allowPrivate, Senders: factory, Registry: reg, Tracer: tr.Provider,
 	}, logger)
-	ln, err := net.Listen("tcp", c.Addr)
-	if err != nil {
-		return err
-	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -172,7 +174,12 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 	// requests finish (a base context cancelled at the signal would abort
 	// them too).
 	hs.RegisterOnShutdown(srv.CloseStreams)
+	base := baseURL(ln.Addr(), publicURL)
 	fmt.Fprintf(out, "Herald %s listening on http://%s (database: %s)\n", readVersion().Version, ln.Addr(), db.Dialect())
+	fmt.Fprintf(out, "Console:       %s/console\nAPI reference: %s/api/v1/docs\n", base, base)
+	if secret != "" {
+		fmt.Fprintf(out, "\nCreated tenant %q with an admin token (shown once, also in %s):\n\n    %s\n\n", store.DefaultTenant, tokenPath, secret)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -191,6 +198,22 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 	}
 	fmt.Fprintln(out, "Herald stopped")
 	return nil
+}
+
+// baseURL is where people reach the server: the public URL when set, else
+// the bound address (127.0.0.1 for an address bound on every interface).
+func baseURL(addr net.Addr, publicURL string) string {
+	if publicURL != "" {
+		return strings.TrimSuffix(publicURL, "/")
+	}
+	ap, err := netip.ParseAddrPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ap.Addr().IsUnspecified() {
+		ap = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), ap.Port())
+	}
+	return "http://" + ap.String()
 }
 
 func newMigrateCommand() *cobra.Command {
@@ -343,8 +366,14 @@ func newTokenCommand() *cobra.Command {
 	return cmd
 }
 
-// withTenant opens the store and runs fn acting as an admin of the tenant.
+// withTenant opens the store and runs fn acting as an admin of the
+// tenant. The database must exist: these commands never create one (a
+// typo in --data, or the wrong folder, would otherwise leave a new empty
+// data dir behind and answer "not found").
 func (c *Config) withTenant(cmd *cobra.Command, tenant string, fn func(ctx context.Context, db *store.DB) error) error {
+	if err := c.requireDatabase(); err != nil {
+		return err
+	}
 	db, err := c.openStore(cmd.Context(), nil, true)
 	if err != nil {
 		return err

@@ -214,6 +214,22 @@ func (c *Config) keyFileExposed() (fs.FileMode, bool) {
 	return fi.Mode().Perm(), fi.Mode().Perm()&0o077 != 0
 }
 
+// requireDatabase fails, creating nothing, when the SQLite database of the
+// data dir does not exist (with PostgreSQL there is nothing to check here).
+func (c *Config) requireDatabase() error {
+	if c.DatabaseURL != "" {
+		return nil
+	}
+	path := filepath.Join(c.DataDir, "herald.db")
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		abs, _ := filepath.Abs(c.DataDir)
+		return fmt.Errorf("Herald database not found in %s: run the command where herald serve runs, or give its data dir with --data (env HERALD_DATA_DIR)", abs)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
 // openStore opens the database and, with migrate, applies pending migrations.
 func (c *Config) openStore(ctx context.Context, logger *slog.Logger, migrate bool) (*store.DB, error) {
 	url, err := c.databaseURL()

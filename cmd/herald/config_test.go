@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
 )
 
 func TestConfig_ProxySettings(t *testing.T) {
@@ -75,4 +74,3 @@ func TestConfig_LogFormat(t *testing.T) {
 		t.Fatalf("--log-level loud: %v", err)
 	}
 }
-

@@ -87,7 +87,10 @@ func startServe(t *testing.T, env ...string) (string, string, *exec.Cmd) {
 		}
 		close(lines)
 	}()
-	var token string
+	var (
+		token     string
+		listening bool
+	)
 	deadline := time.After(30 * time.Second)
 	for {
 		select {
@@ -95,13 +98,14 @@ func startServe(t *testing.T, env ...string) (string, string, *exec.Cmd) {
 			if !ok {
 				t.Fatalf("herald serve exited early:\n%s", stderr.String())
 			}
-			if m := reToken.FindString(line); m != "" {
-				token = m
-			}
 			if strings.Contains(line, "listening on") {
-				if token == "" {
-					t.Fatal("herald serve did not print an admin token on an empty database")
+				listening = true
+			}
+			if m := reToken.FindString(line); m != "" {
+				if !listening {
+					t.Fatal("herald serve printed its admin token before it listened")
 				}
+				token = m
 				go func() {
 					for range lines {
 					}

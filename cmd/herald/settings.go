@@ -39,7 +39,12 @@ const (
 // envNames holds the environment names that break the rule: one that
 // predates it, kept so that existing deployments go on working, and
 // OpenTelemetry's standard name for the collector.
-var envNames = map[string]string{"data": "HERALD_DATA_DIR", "otel-endpoint": "OTEL_EXPORTER_OTLP_ENDPOINT"}
+var envNames = map[string]string{
+	"data":          "HERALD_DATA_DIR",
+	"otel-endpoint": "OTEL_EXPORTER_OTLP_ENDPOINT",
+	"server":        "HERALD_URL",
+	"token":         "HERALD_TOKEN",
+}
 
 // envName is the environment variable of the setting named flag.
 func envName(flag string) string {
@@ -119,8 +124,9 @@ func applySettings(cmd *cobra.Command, environ []string) error {
 	// The environment overrides the file: an empty variable counts as
 	// unset, and HERALD_ names that are no setting are left alone (the
 	// tests' HERALD_TEST_POSTGRES_URL, say).
+	// Every variable is looked at (not only HERALD_…: OpenTelemetry's
+	// name is kept), and those that name no setting are dropped.
 	err := k.Load(env.Provider(".", env.Opt{
-		Prefix:      envPrefix,
 		EnvironFunc: func() []string { return environ },
 		TransformFunc: func(key, v string) (string, any) {
 			if v == "" {
