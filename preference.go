@@ -257,6 +257,9 @@ func (p *PreferencePolicy) Validate() error {
 	if err := checkText(p); err != nil {
 		return err
 	}
+	if p.Revision < NoRevisionCheck {
+		return Errorf(EINVALID, "revision", "revision must be -1 (no check) or a revision number")
+	}
 	if len(p.Categories) > maxCategories {
 		return Errorf(EINVALID, "categories", "at most %d categories", maxCategories)
 	}
@@ -318,6 +321,9 @@ func (p *PreferencePolicy) Validate() error {
 func (u *UserPreferences) Validate() error {
 	if err := checkText(u); err != nil {
 		return err
+	}
+	if u.Revision < NoRevisionCheck {
+		return Errorf(EINVALID, "revision", "revision must be -1 (no check) or a revision number")
 	}
 	if err := validateRules("rules", u.Rules); err != nil {
 		return err

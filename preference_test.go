@@ -6,97 +6,25 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/preftest"
 )
-
-// ResolutionCase is one row of the preference resolution table, shared
-// with the store's test, which runs the same rows on what each database
-// reads back.
-type resolutionCase struct {
-	name      string
-	channel   string
-	eventType string
-	want      bool
-	by        string
-}
-
-func rule(channel, typ, cat string, on bool) herald.PreferenceRule {
-	return herald.PreferenceRule{Channel: channel, EventType: typ, Category: cat, Enabled: on}
-}
-
-// resolutionScope is the table's fixture: a tenant default, a project
-// default, and a person's choices.
-func resolutionScope() herald.PreferenceScope {
-	tenant := &herald.PreferencePolicy{
-		Categories: []herald.Category{{Key: "deploys", Name: "Deployments", EventTypes: []string{"deploy.failed", "deploy.succeeded"}}},
-		Required:   []string{"custom.security"},
-		Defaults: []herald.PreferenceRule{
-			rule("sms", "", "", false),                      // no SMS unless someone says so
-			rule("email", "", "deploys", false),             // deployments off by email
-			rule("lark", "record.added", "", false),         // tenant's, overridden by the project
-			rule("wecom", "comment.added", "", false),       // tenant only
-			rule("email", "custom.security", "", false),     // required wins
-			rule("dingtalk", "", "", false),                 // every event type
-			rule("dingtalk", "", "builds", true),            // the project's category, matched by key
-			rule("inbox", "job.deleted", "", false),         // the person turns it on again
-			rule("email", "custom.digest", "", false),       // off for everyone
-			rule("email", "", "", true),                     // explicitly on
-			rule("inbox", "custom.nightly", "", false),      // off
-			rule("inbox", "", "maintenance", false),         // a category nobody defines
-			rule("sms", "custom.security-notice", "", true), // a specific type beats the channel-wide rule
-		},
-	}
-	project := &herald.PreferencePolicy{
-		Categories: []herald.Category{{Key: "builds", Name: "Builds", EventTypes: []string{"build.failed", "build.succeeded"}}},
-		Defaults: []herald.PreferenceRule{
-			rule("lark", "record.added", "", true),
-			rule("email", "", "builds", false), // builds off by email by default
-		},
-	}
-	person := &herald.UserPreferences{Rules: []herald.PreferenceRule{
-		rule("email", "build.failed", "", true),     // the one build email the person wants
-		rule("inbox", "job.deleted", "", true),      // on again
-		rule("email", "custom.security", "", false), // cannot: required
-		rule("sms", "", "builds", true),             // a category beats the tenant's channel-wide rule
-	}}
-	return herald.PreferenceScope{Person: person, Project: project, Tenant: tenant}
-}
-
-var resolutionCases = []resolutionCase{
-	{"required beats the person", "email", "custom.security", true, herald.ByRequired},
-	{"required on every channel", "sms", "custom.security", true, herald.ByRequired},
-	{"the person's event type beats the project's category", "email", "build.failed", true, herald.ByPerson},
-	{"the project's category default", "email", "build.succeeded", false, herald.ByProject},
-	{"the person turns on what the tenant turned off", "inbox", "job.deleted", true, herald.ByPerson},
-	{"the person's category beats the tenant's channel rule", "sms", "build.succeeded", true, herald.ByPerson},
-	{"the project beats the tenant", "lark", "record.added", true, herald.ByProject},
-	{"the tenant's event type", "wecom", "comment.added", false, herald.ByTenant},
-	{"the tenant's category", "email", "deploy.failed", false, herald.ByTenant},
-	{"the tenant's channel-wide rule", "sms", "record.added", false, herald.ByTenant},
-	{"a specific type beats the channel-wide rule", "sms", "custom.security-notice", true, herald.ByTenant},
-	{"the tenant's rule names the project's category", "dingtalk", "build.failed", true, herald.ByTenant},
-	{"the tenant's channel-wide off", "dingtalk", "record.added", false, herald.ByTenant},
-	{"the tenant's explicit on", "email", "record.added", true, herald.ByTenant},
-	{"a type of a category nobody defines", "inbox", "status.changed", true, herald.ByDefault},
-	{"nobody said anything", "lark", "app.updated", true, herald.ByDefault},
-	{"an event type off for everyone", "email", "custom.digest", false, herald.ByTenant},
-}
 
 // TestResolvePreference is the resolution order as a table: required >
 // the person's choice > the project's default > the tenant's default > on,
 // and within a level event type > category > channel.
 func TestResolvePreference(t *testing.T) {
 	t.Parallel()
-	s := resolutionScope()
+	s := preftest.ResolutionScope()
 	for _, doc := range []interface{ Validate() error }{s.Tenant, s.Project, s.Person} {
 		if err := doc.Validate(); err != nil {
 			t.Fatalf("fixture: %v", err)
 		}
 	}
-	for _, tc := range resolutionCases {
-		t.Run(tc.name, func(t *testing.T) {
-			got := herald.ResolvePreference(s, tc.channel, tc.eventType)
-			if got.Enabled != tc.want || got.By != tc.by {
-				t.Fatalf("%s × %s = %v by %s, want %v by %s", tc.channel, tc.eventType, got.Enabled, got.By, tc.want, tc.by)
+	for _, tc := range preftest.Resolutions {
+		t.Run(tc.Name, func(t *testing.T) {
+			got := herald.ResolvePreference(s, tc.Channel, tc.EventType)
+			if got.Enabled != tc.Enabled || got.By != tc.By {
+				t.Fatalf("%s × %s = %v by %s, want %v by %s", tc.Channel, tc.EventType, got.Enabled, got.By, tc.Enabled, tc.By)
 			}
 		})
 	}
@@ -170,43 +98,12 @@ func TestQuietUntil(t *testing.T) {
 // clock given.
 func TestDecide(t *testing.T) {
 	t.Parallel()
-	night := []herald.QuietWindow{{Start: "22:00", End: "08:00"}}
-	s := herald.PreferenceScope{
-		Person: &herald.UserPreferences{
-			Rules:      []herald.PreferenceRule{rule("email", "build.succeeded", "", false)},
-			QuietHours: []herald.QuietHours{{Channel: "sms", Windows: []herald.QuietWindow{}}}, // the person wants SMS at night
-		},
-		Project: &herald.PreferencePolicy{
-			Urgent:     []string{"deploy.failed"},
-			QuietHours: []herald.QuietHours{{Channel: "email", Windows: night}, {Channel: "sms", Windows: night}, {Channel: "inbox", Windows: night}},
-		},
-		Tenant: &herald.PreferencePolicy{QuietHours: []herald.QuietHours{{Channel: "lark", Windows: night}}},
-	}
-	late := time.Date(2026, 3, 2, 23, 0, 0, 0, time.UTC) // 07:00 in Shanghai
-	morning := time.Date(2026, 3, 3, 8, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		name    string
-		channel string
-		typ     string
-		now     time.Time
-		zone    string
-		send    bool
-		due     time.Time
-	}{
-		{"opted out", "email", "build.succeeded", late, "", false, time.Time{}},
-		{"quiet hours defer", "email", "build.failed", late, "", true, morning},
-		{"urgent bypasses", "email", "deploy.failed", late, "", true, time.Time{}},
-		{"the inbox receives at once", "inbox", "build.failed", late, "", true, time.Time{}},
-		{"the person's empty quiet hours replace the project's", "sms", "build.failed", late, "", true, time.Time{}},
-		{"the tenant's quiet hours", "lark", "build.failed", late, "", true, morning},
-		{"in the person's zone it is 07:00", "email", "build.failed", late, "Asia/Shanghai", true, time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC)},
-		{"in Los Angeles it is 15:00", "email", "build.failed", late, "America/Los_Angeles", true, time.Time{}},
-		{"daytime", "email", "build.failed", morning, "", true, time.Time{}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			v := herald.Decide(s, tc.channel, tc.typ, tc.now, tc.zone)
-			if v.Send != tc.send || !v.DueAt.Equal(tc.due) {
-				t.Fatalf("Decide = send %v due %s; want send %v due %s", v.Send, v.DueAt, tc.send, tc.due)
+	s := preftest.DeferralScope()
+	for _, tc := range preftest.Deferrals {
+		t.Run(tc.Name, func(t *testing.T) {
+			v := herald.Decide(s, tc.Channel, tc.EventType, tc.Now, tc.Zone)
+			if v.Send != tc.Send || !v.DueAt.Equal(tc.Due) {
+				t.Fatalf("Decide = send %v due %s; want send %v due %s", v.Send, v.DueAt, tc.Send, tc.Due)
 			}
 		})
 	}
