@@ -28,6 +28,11 @@ import (
 // so can switch: a webhook tells a system, not a person.
 var PreferenceChannels = []string{NotifierInbox, NotifierEmail, NotifierSMS, NotifierDingTalk, NotifierLark, NotifierWeCom}
 
+// QuietChannels are the channels quiet hours hold: those that reach one
+// person's phone. The inbox always receives at once, and a robot's post
+// is its chat's, not one person's.
+var QuietChannels = []string{NotifierEmail, NotifierSMS}
+
 // Why a delivery was skipped or held (Delivery.Reason).
 const (
 	ReasonPreference = "preference"  // the person turned this channel × event type off
@@ -214,8 +219,8 @@ func validateQuietHours(field string, qs []QuietHours) error {
 	for i := range qs {
 		q := &qs[i]
 		f := indexField(field, i)
-		if !slices.Contains(PreferenceChannels, q.Channel) {
-			return Errorf(EINVALID, f+".channel", "channel must be one of %s", strings.Join(PreferenceChannels, ", "))
+		if !slices.Contains(QuietChannels, q.Channel) {
+			return Errorf(EINVALID, f+".channel", "quiet hours apply to %s only", strings.Join(QuietChannels, ", "))
 		}
 		if seen[q.Channel] {
 			return Errorf(EINVALID, f+".channel", "channel %s appears twice", q.Channel)
@@ -473,9 +478,10 @@ func ResolvePreference(s PreferenceScope, channel, t string) Resolution {
 
 // QuietWindows returns the quiet windows of channel for the person: their
 // own for the channel if they set any (even none), else the project's,
-// else the tenant's. The inbox has none: it always receives at once.
+// else the tenant's. Channels other than QuietChannels have none: the
+// inbox always receives at once.
 func (s PreferenceScope) QuietWindows(channel string) []QuietWindow {
-	if channel == NotifierInbox {
+	if !slices.Contains(QuietChannels, channel) {
 		return nil
 	}
 	var levels [][]QuietHours

@@ -14,7 +14,7 @@ import (
 // and within a level event type > category > channel.
 func TestResolvePreference(t *testing.T) {
 	t.Parallel()
-	s := preftest.ResolutionScope()
+	s := preftest.ResolutionFixture().Scope("ann")
 	for _, doc := range []interface{ Validate() error }{s.Tenant, s.Project, s.Person} {
 		if err := doc.Validate(); err != nil {
 			t.Fatalf("fixture: %v", err)
@@ -98,10 +98,10 @@ func TestQuietUntil(t *testing.T) {
 // clock given.
 func TestDecide(t *testing.T) {
 	t.Parallel()
-	s := preftest.DeferralScope()
+	f := preftest.DeferralFixture()
 	for _, tc := range preftest.Deferrals {
 		t.Run(tc.Name, func(t *testing.T) {
-			v := herald.Decide(s, tc.Channel, tc.EventType, tc.Now, tc.Zone)
+			v := herald.Decide(f.Scope(tc.Person), tc.Channel, tc.EventType, tc.Now, tc.Zone)
 			if v.Send != tc.Send || !v.DueAt.Equal(tc.Due) {
 				t.Fatalf("Decide = send %v due %s; want send %v due %s", v.Send, v.DueAt, tc.Send, tc.Due)
 			}

@@ -121,27 +121,38 @@ func TestPreferenceService(t *testing.T) {
 	})
 }
 
-// storeScope writes a fixture's documents to db (the tenant's policy, a
-// new project's, a new person's preferences) and reads them back as the
+// storeFixture writes a fixture's documents to db (the tenant's policy, a
+// new project's, each person's preferences) and reads them back as the
 // engine does.
-func storeScope(t *testing.T, db *store.DB, name string, s herald.PreferenceScope) herald.PreferenceScope {
+func storeFixture(t *testing.T, db *store.DB, name string, f preftest.Fixture) preftest.Fixture {
 	t.Helper()
 	ctx := storetest.NewTenant(t, db, name)
 	proj := &herald.Project{Name: name}
 	must(t, db.CreateProject(ctx, proj))
-	u := &herald.User{Code: "u-" + name, Name: name}
-	must(t, db.CreateUser(ctx, u))
-	tenant, project, person := *s.Tenant, *s.Project, *s.Person
-	tenant.Revision, project.Revision, project.ProjectID, person.Revision, person.UserID = -1, -1, proj.ID, -1, u.ID
+	tenant, project := *f.Tenant, *f.Project
+	tenant.Revision, project.Revision, project.ProjectID = -1, -1, proj.ID
 	_, err := db.UpdatePreferencePolicy(ctx, &tenant)
 	must(t, err)
 	_, err = db.UpdatePreferencePolicy(ctx, &project)
 	must(t, err)
-	_, err = db.UpdateUserPreferences(ctx, &person)
-	must(t, err)
-	scopes, err := db.PreferenceScopes(ctx, proj.ID, []int64{u.ID})
-	must(t, err)
-	return scopes[u.ID]
+	ids := map[string]int64{}
+	for code, prefs := range f.Persons {
+		u := &herald.User{Code: code, Name: code}
+		must(t, db.CreateUser(ctx, u))
+		p := *prefs
+		p.Revision, p.UserID = -1, u.ID
+		_, err = db.UpdateUserPreferences(ctx, &p)
+		must(t, err)
+		ids[code] = u.ID
+	}
+	out := preftest.Fixture{Persons: map[string]*herald.UserPreferences{}}
+	for code, id := range ids {
+		scopes, err := db.PreferenceScopes(ctx, proj.ID, []int64{id})
+		must(t, err)
+		s := scopes[id]
+		out.Tenant, out.Project, out.Persons[code] = s.Tenant, s.Project, s.Person
+	}
+	return out
 }
 
 // The resolution table and the quiet-hours table, with the clock given,
@@ -149,15 +160,15 @@ func storeScope(t *testing.T, db *store.DB, name string, s herald.PreferenceScop
 func TestPreferenceTables_OnBothDatabases(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		s := storeScope(t, db, "resolution", preftest.ResolutionScope())
+		s := storeFixture(t, db, "resolution", preftest.ResolutionFixture()).Scope("ann")
 		for _, tc := range preftest.Resolutions {
 			if got := herald.ResolvePreference(s, tc.Channel, tc.EventType); got.Enabled != tc.Enabled || got.By != tc.By {
 				t.Errorf("%s: %s × %s = %v by %s, want %v by %s", tc.Name, tc.Channel, tc.EventType, got.Enabled, got.By, tc.Enabled, tc.By)
 			}
 		}
-		s = storeScope(t, db, "deferral", preftest.DeferralScope())
+		f := storeFixture(t, db, "deferral", preftest.DeferralFixture())
 		for _, tc := range preftest.Deferrals {
-			if v := herald.Decide(s, tc.Channel, tc.EventType, tc.Now, tc.Zone); v.Send != tc.Send || !v.DueAt.Equal(tc.Due) {
+			if v := herald.Decide(f.Scope(tc.Person), tc.Channel, tc.EventType, tc.Now, tc.Zone); v.Send != tc.Send || !v.DueAt.Equal(tc.Due) {
 				t.Errorf("%s: send %v due %s; want send %v due %s", tc.Name, v.Send, v.DueAt, tc.Send, tc.Due)
 			}
 		}

@@ -16,7 +16,19 @@ func rule(channel, typ, cat string, on bool) herald.PreferenceRule {
 	return herald.PreferenceRule{Channel: channel, EventType: typ, Category: cat, Enabled: on}
 }
 
-// Resolution is one row of the resolution table.
+// Fixture is what a table's resolutions are made from: the tenant's and
+// the project's policies, and persons by name.
+type Fixture struct {
+	Tenant, Project *herald.PreferencePolicy
+	Persons         map[string]*herald.UserPreferences
+}
+
+// Scope is the resolution scope of one person of the fixture.
+func (f Fixture) Scope(person string) herald.PreferenceScope {
+	return herald.PreferenceScope{Person: f.Persons[person], Project: f.Project, Tenant: f.Tenant}
+}
+
+// Resolution is one row of the resolution table, for the person "ann".
 type Resolution struct {
 	Name      string
 	Channel   string
@@ -25,9 +37,9 @@ type Resolution struct {
 	By        string
 }
 
-// ResolutionScope is the resolution table's fixture: a tenant default, a
-// project default, and a person's choices.
-func ResolutionScope() herald.PreferenceScope {
+// ResolutionFixture is the resolution table's fixture: a tenant default, a
+// project default, and ann's choices.
+func ResolutionFixture() Fixture {
 	tenant := &herald.PreferencePolicy{
 		Categories: []herald.Category{{Key: "deploys", Name: "Deployments", EventTypes: []string{"deploy.failed", "deploy.succeeded"}}},
 		Required:   []string{"custom.security"},
@@ -54,16 +66,16 @@ func ResolutionScope() herald.PreferenceScope {
 			rule("email", "", "builds", false), // builds off by email by default
 		},
 	}
-	person := &herald.UserPreferences{Rules: []herald.PreferenceRule{
+	ann := &herald.UserPreferences{Rules: []herald.PreferenceRule{
 		rule("email", "build.failed", "", true),     // the one build email the person wants
 		rule("inbox", "job.deleted", "", true),      // on again
 		rule("email", "custom.security", "", false), // cannot: required
 		rule("sms", "", "builds", true),             // a category beats the tenant's channel-wide rule
 	}}
-	return herald.PreferenceScope{Person: person, Project: project, Tenant: tenant}
+	return Fixture{Tenant: tenant, Project: project, Persons: map[string]*herald.UserPreferences{"ann": ann}}
 }
 
-// Resolutions is the resolution table over ResolutionScope.
+// Resolutions is the resolution table over ResolutionFixture, for ann.
 var Resolutions = []Resolution{
 	{"required beats the person", "email", "custom.security", true, herald.ByRequired},
 	{"required on every channel", "sms", "custom.security", true, herald.ByRequired},
@@ -85,9 +97,10 @@ var Resolutions = []Resolution{
 }
 
 // Deferral is one row of the quiet-hours table: what Decide answers at
-// Now for a person in Zone.
+// Now for Person in Zone.
 type Deferral struct {
 	Name      string
+	Person    string
 	Channel   string
 	EventType string
 	Now       time.Time
@@ -96,22 +109,31 @@ type Deferral struct {
 	Due       time.Time // zero: at once
 }
 
-var night = []herald.QuietWindow{{Days: []string{}, Start: "22:00", End: "08:00"}}
+func nightly(start, end string) []herald.QuietWindow {
+	return []herald.QuietWindow{{Days: []string{}, Start: start, End: end}}
+}
 
-// DeferralScope is the quiet-hours table's fixture.
-func DeferralScope() herald.PreferenceScope {
-	return herald.PreferenceScope{
-		Person: &herald.UserPreferences{
-			Rules: []herald.PreferenceRule{rule("email", "build.succeeded", "", false)},
-			// The person wants SMS at night: an empty list replaces the
-			// project's windows.
-			QuietHours: []herald.QuietHours{{Channel: "sms", Windows: []herald.QuietWindow{}}},
-		},
+// DeferralFixture is the quiet-hours table's fixture: the project holds
+// email at night, the tenant email longer and SMS at night; ann wants SMS
+// at night and no build successes by email; bob said nothing.
+func DeferralFixture() Fixture {
+	return Fixture{
 		Project: &herald.PreferencePolicy{
 			Urgent:     []string{"deploy.failed"},
-			QuietHours: []herald.QuietHours{{Channel: "email", Windows: night}, {Channel: "sms", Windows: night}, {Channel: "inbox", Windows: night}},
+			QuietHours: []herald.QuietHours{{Channel: "email", Windows: nightly("22:00", "08:00")}},
 		},
-		Tenant: &herald.PreferencePolicy{QuietHours: []herald.QuietHours{{Channel: "lark", Windows: night}}},
+		Tenant: &herald.PreferencePolicy{QuietHours: []herald.QuietHours{
+			{Channel: "email", Windows: nightly("20:00", "09:00")}, // the project's replace them
+			{Channel: "sms", Windows: nightly("22:00", "08:00")},
+		}},
+		Persons: map[string]*herald.UserPreferences{
+			"ann": {
+				Rules: []herald.PreferenceRule{rule("email", "build.succeeded", "", false)},
+				// An empty list replaces the tenant's windows: SMS at night.
+				QuietHours: []herald.QuietHours{{Channel: "sms", Windows: []herald.QuietWindow{}}},
+			},
+			"bob": {},
+		},
 	}
 }
 
@@ -120,15 +142,16 @@ var (
 	morning = time.Date(2026, 3, 3, 8, 0, 0, 0, time.UTC)
 )
 
-// Deferrals is the quiet-hours table over DeferralScope.
+// Deferrals is the quiet-hours table over DeferralFixture.
 var Deferrals = []Deferral{
-	{"opted out", "email", "build.succeeded", late, "", false, time.Time{}},
-	{"quiet hours defer", "email", "build.failed", late, "", true, morning},
-	{"urgent bypasses", "email", "deploy.failed", late, "", true, time.Time{}},
-	{"the inbox receives at once", "inbox", "build.failed", late, "", true, time.Time{}},
-	{"the person's empty quiet hours replace the project's", "sms", "build.failed", late, "", true, time.Time{}},
-	{"the tenant's quiet hours", "lark", "build.failed", late, "", true, morning},
-	{"in the person's zone it is 07:00", "email", "build.failed", late, "Asia/Shanghai", true, time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC)},
-	{"in Los Angeles it is 15:00", "email", "build.failed", late, "America/Los_Angeles", true, time.Time{}},
-	{"daytime", "email", "build.failed", morning, "", true, time.Time{}},
+	{"opted out", "ann", "email", "build.succeeded", late, "", false, time.Time{}},
+	{"the project's quiet hours defer", "ann", "email", "build.failed", late, "", true, morning},
+	{"urgent bypasses", "ann", "email", "deploy.failed", late, "", true, time.Time{}},
+	{"the inbox receives at once", "ann", "inbox", "build.failed", late, "", true, time.Time{}},
+	{"a robot's post is its chat's", "ann", "lark", "build.failed", late, "", true, time.Time{}},
+	{"the person's empty quiet hours replace the tenant's", "ann", "sms", "build.failed", late, "", true, time.Time{}},
+	{"the tenant's quiet hours", "bob", "sms", "build.failed", late, "", true, morning},
+	{"in the person's zone it is 07:00", "ann", "email", "build.failed", late, "Asia/Shanghai", true, time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC)},
+	{"in Los Angeles it is 15:00", "bob", "email", "build.failed", late, "America/Los_Angeles", true, time.Time{}},
+	{"daytime", "bob", "email", "build.failed", morning, "", true, time.Time{}},
 }
