@@ -61,6 +61,12 @@ type Config struct {
 	// NewStaffSweep is how often an active new-staff push looks for
 	// users created since its last run (default 1 min).
 	NewStaffSweep time.Duration
+	// PublicURL is where people reach Herald (--public-url). With
+	// UnsubscribeKey (herald.DeriveKey of the secret key, "unsubscribe"),
+	// every email carries its recipient's one-click unsubscribe link
+	// under it (RFC 8058); without either, no such link.
+	PublicURL      string
+	UnsubscribeKey []byte
 }
 
 // Engine works fan-out and deliver jobs.

@@ -262,15 +262,38 @@ func (db *DB) UpdatePreferencePolicy(ctx context.Context, p *herald.PreferencePo
 // in a project are made from: the project's and the tenant's policies,
 // and each user's preferences (nil for one who set none).
 func (db *DB) PreferenceScopes(ctx context.Context, projectID int64, userIDs []int64) (map[int64]herald.PreferenceScope, error) {
+	project, tenant, err := db.PreferencePolicies(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	persons, err := db.UserPreferencesOf(ctx, userIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]herald.PreferenceScope, len(userIDs))
+	for _, id := range userIDs {
+		out[id] = herald.PreferenceScope{Person: persons[id], Project: project, Tenant: tenant}
+	}
+	return out, nil
+}
+
+// PreferencePolicies reads a project's policy and its tenant's.
+func (db *DB) PreferencePolicies(ctx context.Context, projectID int64) (project, tenant *herald.PreferencePolicy, err error) {
 	c, err := db.reader(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	project, err := c.preferencePolicy(projectID)
-	if err != nil {
-		return nil, err
+	if project, err = c.preferencePolicy(projectID); err != nil {
+		return nil, nil, err
 	}
-	tenant, err := c.preferencePolicy(0)
+	tenant, err = c.preferencePolicy(0)
+	return project, tenant, err
+}
+
+// UserPreferencesOf reads the preferences of users, by id; a user who set
+// none is absent.
+func (db *DB) UserPreferencesOf(ctx context.Context, userIDs []int64) (map[int64]*herald.UserPreferences, error) {
+	c, err := db.reader(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -303,11 +326,7 @@ func (db *DB) PreferenceScopes(ctx context.Context, projectID int64, userIDs []i
 			return nil, err
 		}
 	}
-	out := make(map[int64]herald.PreferenceScope, len(ids))
-	for _, id := range ids {
-		out[id] = herald.PreferenceScope{Person: persons[id], Project: project, Tenant: tenant}
-	}
-	return out, nil
+	return persons, nil
 }
 
 // RotateEndUserKey gives a project a new end-user key.

@@ -109,11 +109,26 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 		fmt.Fprintf(out, "Created tenant %q with an admin token (shown once, also in %s):\n\n    %s\n\n", store.DefaultTenant, path, secret)
 	}
 
+	key, err := c.secretKey()
+	if err != nil {
+		return err
+	}
+	if mode, exposed := c.keyFileExposed(); exposed {
+		logger.Warn("the secret key file is readable by group or others: chmod 600 it", "path", filepath.Join(c.DataDir, "secret.key"), "mode", mode.String())
+	}
+	// One-click unsubscribe links are signed with a key of their own,
+	// derived from the secret key every node shares.
+	unsubscribeKey := herald.DeriveKey(key, "unsubscribe")
+	if publicURL == "" {
+		logger.Info("no --public-url: emails carry no one-click unsubscribe link")
+	}
+
 	allowPrivate := os.Getenv("HERALD_ALLOW_PRIVATE_TARGETS") == "true"
 	// One sender factory for the engine, OTP and the console's test-send:
 	// one outbound guard, one rate limiter shared through the database.
 	factory := senders.New(senders.Options{AllowPrivateTargets: allowPrivate, Limiter: db, Logger: logger})
-	engine, err := queue.New(db, queue.Config{AllowPrivateTargets: allowPrivate, Senders: factory, Logger: logger})
+	engine, err := queue.New(db, queue.Config{AllowPrivateTargets: allowPrivate, Senders: factory, Logger: logger,
+		PublicURL: publicURL, UnsubscribeKey: unsubscribeKey})
 	if err != nil {
 		return err
 	}
@@ -129,13 +144,6 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 		}
 	}()
 
-	key, err := c.secretKey()
-	if err != nil {
-		return err
-	}
-	if mode, exposed := c.keyFileExposed(); exposed {
-		logger.Warn("the secret key file is readable by group or others: chmod 600 it", "path", filepath.Join(c.DataDir, "secret.key"), "mode", mode.String())
-	}
 	codes, err := otp.New(otp.Config{Store: db, Settings: db, Notifiers: db, Projects: db, Key: key,
 		AllowPrivateTargets: allowPrivate, Senders: factory, DefaultRegion: os.Getenv("HERALD_OTP_DEFAULT_REGION"), Logger: logger})
 	if err != nil {
@@ -144,6 +152,7 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 
 	srv := newServer(db, codes, surfaceOptions{
 		SessionKey: key, PublicURL: publicURL, TrustedProxies: proxies, AllowPrivateTargets: allowPrivate, Senders: factory,
+		UnsubscribeKey: unsubscribeKey,
 	}, logger)
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -362,6 +371,8 @@ type surfaceOptions struct {
 	TrustedProxies      []netip.Prefix
 	AllowPrivateTargets bool
 	Senders             *senders.Factory
+	// UnsubscribeKey verifies one-click unsubscribe links (the engine's).
+	UnsubscribeKey []byte
 }
 
 // newServer wires every entry point — the native API, each vendor surface
@@ -372,10 +383,12 @@ func newServer(db *store.DB, codes herald.OTPService, o surfaceOptions, logger *
 	g := authz.Guard(authz.Services{
 		Projects: db, Sources: db, Notifiers: db, Settings: db, NotificationSettings: db, Directory: db,
 		Events: db, Deliveries: db, Inbox: db, Pushes: db, PushDirectory: db, Tokens: db, OTP: codes, Log: db,
+		Preferences: db, EndUserKeys: db,
 	})
 	return &api.Server{
 		Tokens: g.Tokens, Tenants: db, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers,
 		Settings: g.Settings, Events: g.Events, Deliveries: g.Deliveries, Inbox: g.Inbox, OTP: g.OTP, Pushes: g.Pushes, InboxSignals: db,
+		Preferences: g.Preferences, EndUserKeys: g.EndUserKeys, UnsubscribeKey: o.UnsubscribeKey,
 		Ready:  db.Ping,
 		Logger: logger,
 		Surfaces: []api.Surface{
