@@ -1571,6 +1571,12 @@ func TestAccess_ServicesCheckThemselves(t *testing.T) {
 				}
 				return err
 			}, false},
+			// Reached only through one-click unsubscribe links, which
+			// the HTTP walk does not take.
+			{"Preferences.SetUserPreference", herald.ResPreferences, herald.ActUpdate, func(ctx context.Context, _ herald.SettingsScope, id int64) error {
+				_, err := e.srv.Preferences.SetUserPreference(ctx, id, herald.PreferenceRule{Channel: "email", EventType: "build.failed"})
+				return err
+			}, false},
 			dirCase("PushDirectory.FindUsersByIMIDs", func(ctx context.Context) error {
 				_, err := dir.FindUsersByIMIDs(ctx, "open_id", []string{"ou_1"})
 				return err
@@ -1597,7 +1603,7 @@ func TestAccess_ServicesCheckThemselves(t *testing.T) {
 			}),
 		}
 		known := map[herald.Resource]int64{herald.ResSettings: x.Source, herald.ResSource: x.Source, herald.ResNotifier: x.Webhook,
-			herald.ResEvent: x.Event, herald.ResDelivery: x.Delivery, herald.ResPush: x.Push}
+			herald.ResEvent: x.Event, herald.ResDelivery: x.Delivery, herald.ResPush: x.Push, herald.ResPreferences: x.User}
 		for _, c := range cases { // every token made before the dump
 			rule := herald.Policy[c.res][c.act]
 			if rule.Perm != "" {
