@@ -58,14 +58,22 @@ func ParsePermission(s string) (Permission, error) {
 }
 
 // Principal is who a request acts as: a token of one tenant, optionally
-// scoped to one project.
+// scoped to one project, or an end-user token acting for one person.
 type Principal struct {
 	TenantID    int64
 	TokenID     int64
 	TokenName   string
 	ProjectID   int64 // 0: every project of the tenant
 	Permissions []Permission
+	// UserID, when set, makes the principal an end-user token of that
+	// person (of project ProjectID): it holds no permission and may do
+	// only what Policy admits for oneself (Rule.Self), on that person's
+	// data (AuthorizeUser).
+	UserID int64
 }
+
+// EndUser reports whether the principal is an end-user token.
+func (p *Principal) EndUser() bool { return p != nil && p.UserID != 0 }
 
 // implied lists what each permission brings with it: a writer may read
 // what it writes, and whoever reads settings may read the directory their
@@ -82,7 +90,7 @@ var implied = map[Permission][]Permission{
 // Has reports whether the principal holds perm: itself, admin (which holds
 // every one) or a permission that implies it.
 func (p *Principal) Has(perm Permission) bool {
-	if p == nil {
+	if p == nil || p.EndUser() {
 		return false
 	}
 	for _, q := range p.Permissions {

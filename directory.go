@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/mail"
 	"regexp"
+	"strings"
 	"time"
+	_ "time/tzdata" // the zone database, whatever the host has
 )
 
 var reMobile = regexp.MustCompile(`^\+?[0-9][0-9 \-]{4,20}$`)
@@ -19,12 +21,16 @@ const (
 // refer to (Kintone's entity code, event role fields); the IM ids are the
 // addresses robots and the Feishu surface use.
 type User struct {
-	ID            int64     `json:"id"`
-	Code          string    `json:"code"`
-	Name          string    `json:"name"`
-	Email         string    `json:"email"`
-	Mobile        string    `json:"mobile"`
-	Locale        string    `json:"locale"`
+	ID     int64  `json:"id"`
+	Code   string `json:"code"`
+	Name   string `json:"name"`
+	Email  string `json:"email"`
+	Mobile string `json:"mobile"`
+	Locale string `json:"locale"`
+	// TimeZone is the person's IANA time zone ("Asia/Shanghai"): their
+	// quiet hours and the times in their messages are read in it. Empty
+	// is UTC.
+	TimeZone      string    `json:"time_zone"`
 	AvatarURL     string    `json:"avatar_url"`
 	OpenID        string    `json:"open_id"`        // Feishu open_id
 	UnionID       string    `json:"union_id"`       // Feishu union_id
@@ -62,6 +68,9 @@ func (u *User) Validate() error {
 	default:
 		return Errorf(EINVALID, "locale", "locale must be en or zh")
 	}
+	if err := ValidateTimeZone("time_zone", u.TimeZone); err != nil {
+		return err
+	}
 	for f, v := range map[string]string{"avatar_url": u.AvatarURL, "open_id": u.OpenID, "union_id": u.UnionID,
 		"lark_user_id": u.LarkUserID, "dingtalk_id": u.DingTalkID, "wecom_id": u.WeComID} {
 		if err := validateOptional(f, v, 500); err != nil {
@@ -73,6 +82,22 @@ func (u *User) Validate() error {
 	}
 	if u.DepartmentIDs == nil {
 		u.DepartmentIDs = []int64{}
+	}
+	return nil
+}
+
+// ValidateTimeZone checks an IANA time zone name ("" is allowed: UTC).
+// Names the zone database does not know, and "Local" (the server's own
+// zone, which means nothing to a person), are EINVALID naming field.
+func ValidateTimeZone(field, name string) error {
+	if name == "" {
+		return nil
+	}
+	if len(name) > 64 || name == "Local" || strings.HasPrefix(name, "/") || strings.Contains(name, "..") {
+		return Errorf(EINVALID, field, "%s must be an IANA time zone such as Asia/Shanghai", field)
+	}
+	if _, err := time.LoadLocation(name); err != nil {
+		return Errorf(EINVALID, field, "%s must be an IANA time zone such as Asia/Shanghai", field)
 	}
 	return nil
 }

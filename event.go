@@ -100,12 +100,15 @@ const (
 	StatusSending   = "sending"
 	StatusDelivered = "delivered"
 	StatusFailed    = "failed"  // a permanent error: retrying cannot help
-	StatusSkipped   = "skipped" // the recipient lacks the channel's address
+	StatusSkipped   = "skipped" // not sent: Reason says why (no address, the person's preferences)
 	StatusDead      = "dead"    // every attempt failed
+	// StatusDeferred is held until NextAttemptAt (the end of the person's
+	// quiet hours), then sent as a pending delivery.
+	StatusDeferred = "deferred"
 )
 
 // DeliveryStatuses lists every delivery status.
-var DeliveryStatuses = []string{StatusPending, StatusSending, StatusDelivered, StatusFailed, StatusSkipped, StatusDead}
+var DeliveryStatuses = []string{StatusPending, StatusSending, StatusDelivered, StatusFailed, StatusSkipped, StatusDead, StatusDeferred}
 
 // Delivery is one message to one target over one notifier: the unit of
 // retry and of the delivery log.
@@ -116,16 +119,21 @@ type Delivery struct {
 	// it as webhook-id, email as Message-ID, so a receiver can drop a
 	// resend it already has. Deliveries older than message ids keep the
 	// "dlv_<id>" they were first sent with.
-	MessageID     string     `json:"message_id"`
-	EventID       int64      `json:"event_id,omitempty"`
-	PushID        int64      `json:"push_id,omitempty"`
-	NotifierID    int64      `json:"notifier_id"`
-	Channel       string     `json:"channel"` // the notifier's type
-	UserID        int64      `json:"user_id,omitempty"`
-	Target        string     `json:"target"` // address, chat or robot
-	Status        string     `json:"status"`
-	Attempts      int        `json:"attempts"`
-	LastError     string     `json:"last_error,omitempty"`
+	MessageID  string `json:"message_id"`
+	EventID    int64  `json:"event_id,omitempty"`
+	PushID     int64  `json:"push_id,omitempty"`
+	NotifierID int64  `json:"notifier_id"`
+	Channel    string `json:"channel"` // the notifier's type
+	UserID     int64  `json:"user_id,omitempty"`
+	Target     string `json:"target"` // address, chat or robot
+	Status     string `json:"status"`
+	Attempts   int    `json:"attempts"`
+	LastError  string `json:"last_error,omitempty"`
+	// Reason says, as a code, why a delivery was skipped or held:
+	// ReasonPreference, ReasonQuietHours, ReasonNoAddress.
+	Reason string `json:"reason,omitempty"`
+	// NextAttemptAt is when a pending delivery is tried again, and when a
+	// deferred one is due.
 	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`

@@ -22,6 +22,14 @@ const (
 	ResPush                 Resource = "push"
 	ResToken                Resource = "token"
 	ResOTP                  Resource = "otp"
+	// ResPreferences are one person's preferences.
+	ResPreferences Resource = "preferences"
+	// ResPreferencePolicy is a project's preference policy, and
+	// ResTenantPreferencePolicy the tenant's (every project's default).
+	ResPreferencePolicy       Resource = "preference_policy"
+	ResTenantPreferencePolicy Resource = "tenant_preference_policy"
+	// ResEndUserKey is the key a project's end-user tokens are signed with.
+	ResEndUserKey Resource = "end_user_key"
 )
 
 // Action is what a request does to a resource.
@@ -47,6 +55,9 @@ type Rule struct {
 	// directory, pushes, tokens, projects themselves): a token scoped to
 	// one project may not do the action.
 	TenantWide bool
+	// Self admits an end-user token too, for its own person's data only
+	// (AuthorizeUser); every other rule refuses end-user tokens.
+	Self bool
 }
 
 // Policy is Herald's one access table: resource × action → what it needs.
@@ -124,12 +135,38 @@ var Policy = map[Resource]map[Action]Rule{
 	ResOTP: {
 		ActSend: {Perm: PermOTPSend},
 	},
+	// A person's preferences are directory data (the person is the
+	// tenant's); the person may read and change their own with an
+	// end-user token.
+	ResPreferences: {
+		ActRead:   {Perm: PermDirectoryRead, Self: true},
+		ActUpdate: {Perm: PermDirectoryWrite, TenantWide: true, Self: true},
+	},
+	// The administrator's side of preferences is part of the settings: a
+	// project's with its settings, the tenant's (every project's default)
+	// with an unscoped token.
+	ResPreferencePolicy: {
+		ActRead:   {Perm: PermSettingsRead},
+		ActUpdate: {Perm: PermSettingsWrite},
+	},
+	ResTenantPreferencePolicy: {
+		ActRead:   {Perm: PermSettingsRead},
+		ActUpdate: {Perm: PermSettingsWrite, TenantWide: true},
+	},
+	// The end-user key signs tokens acting for any person of the tenant:
+	// only an admin token (it may be scoped to the project) sets it.
+	ResEndUserKey: {
+		ActCreate: {Perm: PermAdmin},
+		ActDelete: {Perm: PermAdmin},
+	},
 }
 
 // Authorize checks that ctx's principal may do act on res, whatever the
 // project: it is authenticated, holds the rule's permission, and is not
 // scoped to one project when the rule is tenant-wide. A resource × action
 // missing from Policy is refused (a forgotten row must not open a door).
+// An end-user token is refused: only AuthorizeUser, which checks whose
+// data it is, admits one.
 func Authorize(ctx context.Context, res Resource, act Action) (*Principal, error) {
 	p := PrincipalFromContext(ctx)
 	if p == nil || p.TenantID == 0 {
@@ -138,6 +175,9 @@ func Authorize(ctx context.Context, res Resource, act Action) (*Principal, error
 	rule, ok := Policy[res][act]
 	if !ok {
 		return nil, Errorf(EFORBIDDEN, "", "%s %s is not allowed", act, res)
+	}
+	if p.EndUser() {
+		return nil, Errorf(EFORBIDDEN, "", "an end-user token may not %s %s", act, res)
 	}
 	if rule.Perm != "" {
 		if err := p.Require(rule.Perm); err != nil {
@@ -164,6 +204,28 @@ func AuthorizeProject(ctx context.Context, res Resource, act Action, projectID i
 	return nil
 }
 
+// AuthorizeUser is Authorize for one person's data: an end-user token is
+// admitted where the rule says Self, for its own person only (another
+// person answers notFound, as an unknown id); any other token as
+// Authorize decides.
+func AuthorizeUser(ctx context.Context, res Resource, act Action, userID int64, notFound error) error {
+	p := PrincipalFromContext(ctx)
+	if !p.EndUser() {
+		_, err := Authorize(ctx, res, act)
+		return err
+	}
+	rule, ok := Policy[res][act]
+	switch {
+	case p.TenantID == 0:
+		return Errorf(EUNAUTHORIZED, "", "authentication required")
+	case !ok || !rule.Self:
+		return Errorf(EFORBIDDEN, "", "an end-user token may not %s %s", act, res)
+	case userID != p.UserID:
+		return notFound
+	}
+	return nil
+}
+
 // NotFound is the error every service answers for an unknown id of what,
 // and for one outside the caller's project scope.
 func NotFound(what string, id int64) error {
@@ -177,7 +239,10 @@ func (r Rule) String() string {
 		perm = "any valid token"
 	}
 	if r.TenantWide {
-		return fmt.Sprintf("%s, unscoped token", perm)
+		perm = fmt.Sprintf("%s, unscoped token", perm)
+	}
+	if r.Self {
+		perm += "; or the person's own end-user token"
 	}
 	return perm
 }

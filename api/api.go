@@ -68,6 +68,13 @@ type Server struct {
 	// OTP sends and verifies one-time codes (/api/v1/otp/…); nil answers
 	// 404 there.
 	OTP herald.OTPService
+	// Preferences and EndUserKeys serve people's preferences, the
+	// policies and the projects' end-user keys.
+	Preferences herald.PreferenceService
+	EndUserKeys herald.EndUserKeyService
+	// UnsubscribeKey verifies one-click unsubscribe links (the engine's
+	// Config.UnsubscribeKey); nil answers 404 there.
+	UnsubscribeKey []byte
 
 	// Ready reports whether the server can serve (the database is
 	// reachable); /readyz answers 503 when it fails. Nil: always ready.

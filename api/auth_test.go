@@ -23,6 +23,9 @@ func TestAuth_Required(t *testing.T) {
 			if strings.Contains(path, "{id}") {
 				method, path = idPath(t, rt.Pattern, f)
 			}
+			if strings.Contains(path, "{token}") {
+				continue // a link that is its own credential: preferences_test.go
+			}
 			for _, token := range []string{"", "hld_notatoken"} {
 				r := ts.do(method, path, token, plausibleBody(method, path))
 				if rt.Public {

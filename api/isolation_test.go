@@ -55,6 +55,10 @@ func plausibleBody(method, path string) any {
 		return nil
 	case method == "PATCH":
 		return map[string]any{"name": "hijacked"}
+	case method == "PUT" && strings.HasSuffix(path, "/preferences"):
+		return map[string]any{"rules": []any{}}
+	case method == "PUT" && strings.HasSuffix(path, "/preference-policy"):
+		return map[string]any{"categories": []any{}}
 	case method == "PUT":
 		return map[string]any{"channels": []any{}}
 	case strings.HasSuffix(path, "/sources"):

@@ -79,6 +79,23 @@ func (s *Server) routes(r *router, metrics http.Handler) {
 	r.handle("GET /api/v1/deliveries/{id}", s.handleGetDelivery)
 	r.handle("POST /api/v1/deliveries/{id}/retry", s.handleRetryDelivery)
 
+	// A person's preferences, by an API token or by their own end-user
+	// token (/me); the administrator's policies; the project's key for
+	// end-user tokens; one-click unsubscribe links (the link is the
+	// credential).
+	r.handle("GET /api/v1/users/{id}/preferences", s.userPreferences(false, pathUser))
+	r.handle("PUT /api/v1/users/{id}/preferences", s.userPreferences(true, pathUser))
+	r.handle("GET /api/v1/me/preferences", s.userPreferences(false, me))
+	r.handle("PUT /api/v1/me/preferences", s.userPreferences(true, me))
+	r.handle("GET /api/v1/preference-policy", s.preferencePolicy(false, nil))
+	r.handle("PUT /api/v1/preference-policy", s.preferencePolicy(true, nil))
+	r.handle("GET /api/v1/projects/{id}/preference-policy", s.preferencePolicy(false, s.projectParent))
+	r.handle("PUT /api/v1/projects/{id}/preference-policy", s.preferencePolicy(true, s.projectParent))
+	r.handle("POST /api/v1/projects/{id}/end-user-key", s.handleRotateEndUserKey)
+	r.handle("DELETE /api/v1/projects/{id}/end-user-key", s.handleDeleteEndUserKey)
+	r.public("GET /unsubscribe/{token}", s.handleUnsubscribe)
+	r.public("POST /unsubscribe/{token}", s.handleUnsubscribe)
+
 	r.handle("GET /api/v1/users/{id}/inbox", s.handleListInbox)
 	r.handle("GET /api/v1/users/{id}/inbox/stream", s.handleInboxStream)
 	r.handle("POST /api/v1/users/{id}/inbox/{message_id}/read", s.handleMarkInboxRead)

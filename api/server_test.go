@@ -61,6 +61,7 @@ func newTestServer(t *testing.T, db *store.DB, opts ...func(*Server)) *testServe
 	s := &Server{
 		Tokens: g.Tokens, Tenants: db, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers, Settings: g.Settings,
 		Events: g.Events, Deliveries: g.Deliveries, Inbox: g.Inbox, InboxPoll: 20 * time.Millisecond, Pushes: g.Pushes,
+		Preferences: g.Preferences, EndUserKeys: g.EndUserKeys,
 		Ready:  db.Ping,
 		Logger: slog.New(slog.NewTextHandler(logs, nil)),
 	}

@@ -50,6 +50,8 @@ type Services struct {
 	Tokens               herald.TokenService
 	OTP                  herald.OTPService
 	Log                  DeliveryLog
+	Preferences          herald.PreferenceService
+	EndUserKeys          herald.EndUserKeyService
 }
 
 // Guard returns the services of raw behind the access policy. A nil service
@@ -87,6 +89,12 @@ func Guard(raw Services) Services {
 	}
 	if raw.Log != nil {
 		out.Log = deliveryLog{g}
+	}
+	if raw.Preferences != nil {
+		out.Preferences = preferences{g}
+	}
+	if raw.EndUserKeys != nil {
+		out.EndUserKeys = endUserKeys{g}
 	}
 	return out
 }

@@ -48,6 +48,10 @@ type Message struct {
 	Body []byte
 	// Headers are extra HTTP headers for webhook and sms.
 	Headers map[string]string
+	// Unsubscribe is the https URL of the recipient's one-click
+	// unsubscribe (RFC 8058); email sends it as List-Unsubscribe with
+	// List-Unsubscribe-Post. Empty: no such headers.
+	Unsubscribe string `json:",omitempty"`
 }
 
 // Receipt is what the peer answered to a successful send.

@@ -291,7 +291,7 @@ func TestEngine_Channels(t *testing.T) {
 			}
 		}
 		at := posted.CreatedAt.UTC().Format(time.DateTime) + " UTC"
-		en, zh := expected(herald.LocaleEN, at), expected(herald.LocaleZH, at)
+		en, zh := expected(herald.LocaleEN, at), expected(herald.LocaleZH, posted.CreatedAt.UTC().Format("2006年01月02日 15:04:05")+" UTC")
 
 		t.Run("Webhook", func(t *testing.T) {
 			r := hookPeer.only(t)

@@ -72,6 +72,12 @@ type Config struct {
 	// Now is the clock reminders are scheduled and sent by, River's too
 	// (tests move it instead of waiting); nil means time.Now.
 	Now func() time.Time
+	// PublicURL is where people reach Herald (--public-url). With
+	// UnsubscribeKey (herald.DeriveKey of the secret key, "unsubscribe"),
+	// every email carries its recipient's one-click unsubscribe link
+	// under it (RFC 8058); without either, no such link.
+	PublicURL      string
+	UnsubscribeKey []byte
 }
 
 // Engine works fan-out and deliver jobs.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strings"
+	"time"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/channel"
@@ -56,24 +58,30 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[store.FanoutArgs
 	return nil
 }
 
-// planner plans the events of one job, reading each source's settings and
-// each notifier once.
+// planner plans the events of one job, reading each source's settings,
+// each notifier, each project's preference policies and each person's
+// preferences once.
 type planner struct {
 	e         *Engine
+	now       time.Time // quiet hours are read at this time
 	settings  map[int64]*herald.Settings
 	notifiers map[int64]*herald.Notifier
+	policies  map[int64][2]*herald.PreferencePolicy // project → its policy and its tenant's
+	persons   map[int64]*herald.UserPreferences     // user → theirs (nil: none)
 	// records are the sources' live record notifications (record.go).
 	records map[int64]*herald.RecordNotifications
 }
 
 func (e *Engine) newPlanner() *planner {
-	return &planner{e: e, settings: map[int64]*herald.Settings{}, notifiers: map[int64]*herald.Notifier{},
+	return &planner{e: e, now: e.db.Now(), settings: map[int64]*herald.Settings{}, notifiers: map[int64]*herald.Notifier{},
+		policies: map[int64][2]*herald.PreferencePolicy{}, persons: map[int64]*herald.UserPreferences{},
 		records: map[int64]*herald.RecordNotifications{}}
 }
 
 // Plan returns the deliveries an event causes under its source's effective
-// live settings: per notifier switched on with the event's type switched
-// on, the resolved recipients mapped to that channel's addresses.
+// live settings and the people's preferences: per notifier switched on
+// with the event's type switched on, the resolved recipients mapped to
+// that channel's addresses.
 func (e *Engine) Plan(ctx context.Context, ev *herald.Event, src *herald.Source) ([]store.NewDelivery, error) {
 	return e.newPlanner().plan(ctx, ev, src)
 }
@@ -112,7 +120,7 @@ func (p *planner) plan(ctx context.Context, ev *herald.Event, src *herald.Source
 		if err != nil {
 			return nil, err
 		}
-		ds, err := plan(render.Input{Event: ev, Source: src, Notifier: n, BodyFields: ch.BodyFields}, users)
+		ds, err := p.channel(ctx, render.Input{Event: ev, Source: src, Notifier: n, BodyFields: ch.BodyFields}, users)
 		if err != nil {
 			return nil, err
 		}
@@ -121,23 +129,158 @@ func (p *planner) plan(ctx context.Context, ev *herald.Event, src *herald.Source
 	return out, nil
 }
 
+// scopes returns the preference scope of each user in the event's
+// project, reading only what the planner has not read yet.
+func (p *planner) scopes(ctx context.Context, projectID int64, users []*herald.User) (map[int64]herald.PreferenceScope, error) {
+	pol, ok := p.policies[projectID]
+	if !ok {
+		project, tenant, err := p.e.db.PreferencePolicies(ctx, projectID)
+		if err != nil {
+			return nil, err
+		}
+		pol = [2]*herald.PreferencePolicy{project, tenant}
+		p.policies[projectID] = pol
+	}
+	var missing []int64
+	for _, u := range users {
+		if _, ok := p.persons[u.ID]; !ok {
+			missing = append(missing, u.ID)
+		}
+	}
+	if len(missing) > 0 {
+		found, err := p.e.db.UserPreferencesOf(ctx, missing)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range missing {
+			p.persons[id] = found[id] // nil: none
+		}
+	}
+	out := make(map[int64]herald.PreferenceScope, len(users))
+	for _, u := range users {
+		out[u.ID] = herald.PreferenceScope{Person: p.persons[u.ID], Project: pol[0], Tenant: pol[1]}
+	}
+	return out, nil
+}
+
+// channel plans one notifier's deliveries of an event under the people's
+// preferences (herald.Decide): the live settings decide who may be told,
+// each person narrows it. A person who turned the channel off for the
+// event gets a skipped delivery (reason preference) on the channels that
+// reach one person, and is not mentioned by a robot; one in quiet hours
+// gets a deferred delivery, due when they end. An email carries its
+// recipient's one-click unsubscribe link, except for a required type.
+func (p *planner) channel(ctx context.Context, in render.Input, users []*herald.User) ([]store.NewDelivery, error) {
+	n, ev := in.Notifier, in.Event
+	if n.Type == herald.NotifierWebhook || len(users) == 0 {
+		return plan(in, users, nil) // a webhook tells a system: nobody's preferences
+	}
+	scopes, err := p.scopes(ctx, ev.ProjectID, users)
+	if err != nil {
+		return nil, err
+	}
+	tenantID, err := herald.TenantFromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		out   []store.NewDelivery
+		kept  []*herald.User
+		held  = map[int64]time.Time{}
+		links = map[int64]string{}
+	)
+	for _, u := range users {
+		s := scopes[u.ID]
+		v := herald.Decide(s, n.Type, ev.Type, p.now, u.TimeZone)
+		if !v.Send {
+			if perPerson(n.Type) {
+				out = append(out, store.NewDelivery{NotifierID: n.ID, Channel: n.Type, UserID: u.ID, Target: address(n.Type, u),
+					Status: herald.StatusSkipped, Reason: herald.ReasonPreference, LastError: turnedOff(n.Type, ev.Type, v.Resolution), Message: []byte(`{}`)})
+			}
+			continue
+		}
+		if !v.DueAt.IsZero() {
+			held[u.ID] = v.DueAt
+		}
+		if n.Type == herald.NotifierEmail && v.Resolution.By != herald.ByRequired {
+			links[u.ID] = p.e.unsubscribeURL(herald.UnsubscribeClaims{TenantID: tenantID, UserID: u.ID, Rule: herald.UnsubscribeRule(s, n.Type, ev.Type)})
+		}
+		kept = append(kept, u)
+	}
+	ds, err := plan(in, kept, links)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ds {
+		if due, ok := held[ds[i].UserID]; ok && ds[i].UserID != 0 && ds[i].Status == herald.StatusPending {
+			ds[i].Status, ds[i].DueAt, ds[i].Reason = herald.StatusDeferred, due, herald.ReasonQuietHours
+		}
+	}
+	return append(out, ds...), nil
+}
+
+// perPerson reports whether a channel sends one delivery per person.
+func perPerson(typ string) bool {
+	return typ == herald.NotifierInbox || typ == herald.NotifierEmail || typ == herald.NotifierSMS
+}
+
+// address is a person's address on a per-person channel, or their code
+// when they have none (or for the inbox).
+func address(typ string, u *herald.User) string {
+	switch {
+	case typ == herald.NotifierEmail && u.Email != "":
+		return u.Email
+	case typ == herald.NotifierSMS && u.Mobile != "":
+		return u.Mobile
+	}
+	return u.Code
+}
+
+// turnedOff says, for the delivery log, which rule turned a channel off.
+func turnedOff(channel, eventType string, r herald.Resolution) string {
+	who := map[string]string{herald.ByPerson: "the person's preferences", herald.ByProject: "the project's default preferences",
+		herald.ByTenant: "the tenant's default preferences"}[r.By]
+	what := "every event type"
+	if r.Rule != nil && r.Rule.EventType != "" {
+		what = r.Rule.EventType
+	} else if r.Rule != nil && r.Rule.Category != "" {
+		what = "the category " + r.Rule.Category
+	}
+	return fmt.Sprintf("%s turn %s off for %s (%s)", who, channel, what, eventType)
+}
+
+// unsubscribeURL is the one-click unsubscribe link of c, or "" when the
+// server has no public URL to put it under.
+func (e *Engine) unsubscribeURL(c herald.UnsubscribeClaims) string {
+	if e.cfg.PublicURL == "" || len(e.cfg.UnsubscribeKey) == 0 {
+		return ""
+	}
+	return strings.TrimSuffix(e.cfg.PublicURL, "/") + UnsubscribePath + herald.SignUnsubscribe(e.cfg.UnsubscribeKey, c)
+}
+
+// UnsubscribePath is where, under the public URL, one-click unsubscribe
+// links are served (api.Server's handler).
+const UnsubscribePath = "/unsubscribe/"
+
 // plan maps users to one notifier's deliveries. Inbox, email and SMS send
-// to each user; robots and webhooks post once, mentioning the users.
-func plan(in render.Input, users []*herald.User) ([]store.NewDelivery, error) {
+// to each user, in their language and time zone (an email with its
+// unsubscribe link of links, if any); robots and webhooks post once,
+// mentioning the users, in the language and zone most of them read.
+func plan(in render.Input, users []*herald.User, links map[int64]string) ([]store.NewDelivery, error) {
 	n := in.Notifier
-	// One rendering per language.
+	// One rendering per language and zone.
 	type rendering struct {
 		m   channel.Message
 		err error
 	}
-	rendered := map[string]rendering{}
-	message := func(locale string) (channel.Message, error) {
-		if r, ok := rendered[locale]; ok {
+	rendered := map[[2]string]rendering{}
+	message := func(locale, zone string) (channel.Message, error) {
+		if r, ok := rendered[[2]string{locale, zone}]; ok {
 			return r.m, r.err
 		}
-		in.Locale = locale
+		in.Locale, in.TimeZone = locale, zone
 		m, err := render.Message(in)
-		rendered[locale] = rendering{m, err}
+		rendered[[2]string{locale, zone}] = rendering{m, err}
 		return m, err
 	}
 	// A message that cannot be rendered (a notifier's template failing on
@@ -151,7 +294,7 @@ func plan(in render.Input, users []*herald.User) ([]store.NewDelivery, error) {
 	switch n.Type {
 	case herald.NotifierInbox, herald.NotifierEmail, herald.NotifierSMS:
 		for _, u := range users {
-			m, err := message(u.Locale)
+			m, err := message(u.Locale, u.TimeZone)
 			if err != nil {
 				out = append(out, unrendered(store.NewDelivery{NotifierID: n.ID, Channel: n.Type, UserID: u.ID, Target: u.Code}, err))
 				continue
@@ -165,11 +308,12 @@ func plan(in render.Input, users []*herald.User) ([]store.NewDelivery, error) {
 				continue
 			case herald.NotifierEmail:
 				d.Target = u.Email
+				m.Unsubscribe = links[u.ID]
 			case herald.NotifierSMS:
 				d.Target = u.Mobile
 			}
 			if d.Target == "" {
-				d.Target, d.Status = u.Code, herald.StatusSkipped
+				d.Target, d.Status, d.Reason = u.Code, herald.StatusSkipped, herald.ReasonNoAddress
 				d.LastError = fmt.Sprintf("user %s has no %s", u.Code, map[string]string{herald.NotifierEmail: "email address", herald.NotifierSMS: "mobile number"}[n.Type])
 				d.Message = []byte(`{}`)
 				out = append(out, d)
@@ -188,7 +332,7 @@ func plan(in render.Input, users []*herald.User) ([]store.NewDelivery, error) {
 		if u, err := url.Parse(n.Config.URL); err == nil && u.Host != "" {
 			target = u.Host
 		}
-		m, err := message(majorityLocale(users))
+		m, err := message(majorityLocale(users), majorityZone(users))
 		if err != nil {
 			out = append(out, unrendered(store.NewDelivery{NotifierID: n.ID, Channel: n.Type, Target: target}, err))
 			break
@@ -225,6 +369,25 @@ func imID(typ string, u *herald.User) string {
 		return u.OpenID
 	}
 	return ""
+}
+
+// majorityZone is the time zone most recipients live in (UTC on a tie).
+func majorityZone(users []*herald.User) string {
+	count := map[string]int{}
+	best, most, tie := "", 0, false
+	for _, u := range users {
+		count[u.TimeZone]++
+		switch c := count[u.TimeZone]; {
+		case c > most:
+			best, most, tie = u.TimeZone, c, false
+		case c == most && u.TimeZone != best:
+			tie = true
+		}
+	}
+	if tie {
+		return ""
+	}
+	return best
 }
 
 // majorityLocale is the language most recipients read (English on a tie).

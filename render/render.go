@@ -28,6 +28,9 @@ type Input struct {
 	BodyFields []herald.BodyField
 	// Locale is the recipient's (en when empty or unknown).
 	Locale string
+	// TimeZone is the recipient's IANA time zone, which times are written
+	// in ("" is UTC).
+	TimeZone string
 }
 
 // Field is one shown payload field.
@@ -134,7 +137,7 @@ func NewData(in Input) (*Data, error) {
 	}
 	d := &Data{
 		Title: Title(in.Event.Type, locale), Type: in.Event.Type, Actor: in.Event.Actor,
-		Time: in.Event.CreatedAt.UTC().Format(time.DateTime) + " UTC", EventID: in.Event.ID,
+		Time: FormatTime(in.Event.CreatedAt, in.TimeZone, locale), EventID: in.Event.ID,
 		Roles: in.Event.Roles, Payload: payload,
 	}
 	if in.Source != nil {

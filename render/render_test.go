@@ -64,8 +64,8 @@ func TestMessage_Locales(t *testing.T) {
 		{
 			locale:  herald.LocaleZH,
 			subject: "构建失败: payments-build",
-			text:    "构建失败：payments-build\n操作人：ann\nbranch：main\nbuild：#42\nduration_s：93\nsecret_note：do not show\n时间：2026-03-04 05:06:07 UTC\n",
-			html:    "<h3>构建失败</h3><p><b>payments-build</b></p><ul><li>操作人：ann</li><li>branch：main</li><li>build：#42</li><li>duration_s：93</li><li>secret_note：do not show</li><li>时间：2026-03-04 05:06:07 UTC</li></ul>",
+			text:    "构建失败：payments-build\n操作人：ann\nbranch：main\nbuild：#42\nduration_s：93\nsecret_note：do not show\n时间：2026年03月04日 05:06:07 UTC\n",
+			html:    "<h3>构建失败</h3><p><b>payments-build</b></p><ul><li>操作人：ann</li><li>branch：main</li><li>build：#42</li><li>duration_s：93</li><li>secret_note：do not show</li><li>时间：2026年03月04日 05:06:07 UTC</li></ul>",
 		},
 	} {
 		m, err := render.Message(render.Input{Event: event("build.failed"), Source: source, Notifier: notifier(herald.NotifierEmail, herald.NotifierConfig{}), Locale: tt.locale})
@@ -86,7 +86,7 @@ func TestMessage_Markdown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := "### 部署成功\n**payments-build**\n\n- 操作人：ann\n- branch：main\n- build：#42\n- 时间：2026-03-04 05:06:07 UTC\n"
+		want := "### 部署成功\n**payments-build**\n\n- 操作人：ann\n- branch：main\n- build：#42\n- 时间：2026年03月04日 05:06:07 UTC\n"
 		if m.Markdown != want || m.HTML != "" {
 			t.Errorf("%s markdown\n%q\nwant\n%q", typ, m.Markdown, want)
 		}
@@ -190,7 +190,29 @@ func TestMessage_NoSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "### custom.nightly\n\n- 时间：2026-03-04 05:06:07 UTC\n"; m.Markdown != want {
+	if want := "### custom.nightly\n\n- 时间：2026年03月04日 05:06:07 UTC\n"; m.Markdown != want {
 		t.Errorf("markdown %q, want %q", m.Markdown, want)
+	}
+}
+
+// Times are written in the reader's zone and language.
+func TestFormatTime(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ zone, locale, want string }{
+		{"", herald.LocaleEN, "2026-03-04 05:06:07 UTC"},
+		{"", herald.LocaleZH, "2026年03月04日 05:06:07 UTC"},
+		{"Asia/Shanghai", herald.LocaleZH, "2026年03月04日 13:06:07 (UTC+08:00)"},
+		{"Asia/Shanghai", herald.LocaleEN, "2026-03-04 13:06:07 UTC+08:00"},
+		{"America/St_Johns", herald.LocaleEN, "2026-03-04 01:36:07 UTC-03:30"},
+		{"Europe/London", herald.LocaleEN, "2026-03-04 05:06:07 UTC"},
+	} {
+		if got := render.FormatTime(created, tc.zone, tc.locale); got != tc.want {
+			t.Errorf("FormatTime(%s, %s) = %q, want %q", tc.zone, tc.locale, got, tc.want)
+		}
+	}
+	m, err := render.Message(render.Input{Event: &herald.Event{Type: "build.failed", CreatedAt: created, Payload: []byte(`{}`)},
+		Locale: herald.LocaleZH, TimeZone: "Asia/Shanghai"})
+	if err != nil || !strings.Contains(m.Text, "时间：2026年03月04日 13:06:07 (UTC+08:00)") {
+		t.Fatalf("a message in the reader's zone: %q %v", m.Text, err)
 	}
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/heraldhq/herald"
 )
 
-const deliveryCols = `id, message_id, event_id, push_id, notifier_id, channel, user_id, target, status, attempts, last_error, next_attempt_at, created_at, updated_at, delivered_at`
+const deliveryCols = `id, message_id, event_id, push_id, notifier_id, channel, user_id, target, status, attempts, last_error, reason, next_attempt_at, created_at, updated_at, delivered_at`
 
 func scanDelivery(row scanner) (*herald.Delivery, error) {
 	var (
@@ -24,7 +24,7 @@ func scanDelivery(row scanner) (*herald.Delivery, error) {
 		created, updated  int64
 	)
 	if err := row.Scan(&d.ID, &d.MessageID, &event, &push, &d.NotifierID, &d.Channel, &user, &d.Target, &d.Status, &d.Attempts, &d.LastError,
-		&next, &created, &updated, &delivered); err != nil {
+		&d.Reason, &next, &created, &updated, &delivered); err != nil {
 		return nil, err
 	}
 	d.EventID, d.PushID, d.UserID = event.Int64, push.Int64, user.Int64
@@ -124,10 +124,13 @@ type NewDelivery struct {
 	Channel    string
 	UserID     int64
 	Target     string
-	Status     string // pending, skipped or delivered
-	LastError  string // the reason of a skipped delivery
-	Message    []byte
-	Inbox      *herald.InboxMessage
+	Status     string // pending, skipped, deferred or delivered
+	LastError  string // why a delivery was skipped, in words
+	Reason     string // the same as a code (herald.ReasonPreference …)
+	// DueAt is when a deferred delivery is sent.
+	DueAt   time.Time
+	Message []byte
+	Inbox   *herald.InboxMessage
 }
 
 // rowsPerInsert bounds a multi-row INSERT's values.
@@ -217,23 +220,28 @@ func (tx *Tx) insertDeliveries(rows []deliveryRow) ([]int64, error) {
 	var pending []int64
 	for chunk := range slices.Chunk(rows, rowsPerInsert) {
 		var q strings.Builder
-		q.WriteString(`INSERT INTO deliveries (tenant_id, message_id, event_id, push_id, notifier_id, channel, user_id, target, status, last_error, message, created_at, updated_at, delivered_at) VALUES `)
-		args := make([]any, 0, 14*len(chunk))
+		q.WriteString(`INSERT INTO deliveries (tenant_id, message_id, event_id, push_id, notifier_id, channel, user_id, target, status, last_error, reason,
+			message, created_at, updated_at, delivered_at, next_attempt_at, lease_until) VALUES `)
+		args := make([]any, 0, 17*len(chunk))
 		for i, d := range chunk {
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			var delivered any
-			if d.Status == herald.StatusDelivered {
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			var delivered, due any
+			switch d.Status {
+			case herald.StatusDelivered:
 				delivered = ms(tx.now)
+			case herald.StatusDeferred:
+				// The dispatcher takes it at its due time, as a retry.
+				due = ms(d.DueAt)
 			}
 			msgID, err := newMessageID()
 			if err != nil {
 				return nil, err
 			}
 			args = append(args, tx.tenantID, msgID, nullID(d.eventID), nullID(d.pushID), d.NotifierID, d.Channel, nullID(d.UserID),
-				d.Target, d.Status, d.LastError, string(d.Message), ms(tx.now), ms(tx.now), delivered)
+				d.Target, d.Status, d.LastError, d.Reason, string(d.Message), ms(tx.now), ms(tx.now), delivered, due, due)
 		}
 		q.WriteString(" RETURNING id")
 		ids, err := c.insertedIDs(q.String(), args...)

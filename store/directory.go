@@ -10,7 +10,7 @@ import (
 
 var _ herald.DirectoryService = (*DB)(nil)
 
-const userCols = `id, code, name, email, mobile, locale, avatar_url, open_id, union_id, lark_user_id, dingtalk_id, wecom_id, created_at, updated_at`
+const userCols = `id, code, name, email, mobile, locale, avatar_url, open_id, union_id, lark_user_id, dingtalk_id, wecom_id, time_zone, created_at, updated_at`
 
 func scanUser(row scanner) (*herald.User, error) {
 	var (
@@ -18,7 +18,7 @@ func scanUser(row scanner) (*herald.User, error) {
 		created, updated int64
 	)
 	if err := row.Scan(&u.ID, &u.Code, &u.Name, &u.Email, &u.Mobile, &u.Locale, &u.AvatarURL, &u.OpenID, &u.UnionID,
-		&u.LarkUserID, &u.DingTalkID, &u.WeComID, &created, &updated); err != nil {
+		&u.LarkUserID, &u.DingTalkID, &u.WeComID, &u.TimeZone, &created, &updated); err != nil {
 		return nil, err
 	}
 	u.CreatedAt, u.UpdatedAt = fromMS(created), fromMS(updated)
@@ -155,7 +155,7 @@ func (db *DB) FindUsers(ctx context.Context, p herald.Page) ([]*herald.User, str
 }
 
 func userArgs(u *herald.User) []any {
-	return []any{u.Code, u.Name, u.Email, u.Mobile, u.Locale, u.AvatarURL, u.OpenID, u.UnionID, u.LarkUserID, u.DingTalkID, u.WeComID}
+	return []any{u.Code, u.Name, u.Email, u.Mobile, u.Locale, u.AvatarURL, u.OpenID, u.UnionID, u.LarkUserID, u.DingTalkID, u.WeComID, u.TimeZone}
 }
 
 // CreateUser creates a user and their department memberships.
@@ -170,7 +170,7 @@ func (db *DB) CreateUser(ctx context.Context, u *herald.User) error {
 		}
 		args := append([]any{tx.tenantID}, userArgs(u)...)
 		id, err := c.insert(`INSERT INTO users (tenant_id, code, name, email, mobile, locale, avatar_url, open_id, union_id,
-			lark_user_id, dingtalk_id, wecom_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			lark_user_id, dingtalk_id, wecom_id, time_zone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			append(args, ms(tx.now), ms(tx.now))...)
 		if err != nil {
 			return uniqueErr(err, "code", "a user with this code")
@@ -192,7 +192,7 @@ func (db *DB) UpdateUser(ctx context.Context, u *herald.User) error {
 		}
 		args := append(userArgs(u), ms(tx.now), tx.tenantID, u.ID)
 		res, err := c.exec(`UPDATE users SET code = ?, name = ?, email = ?, mobile = ?, locale = ?, avatar_url = ?, open_id = ?,
-			union_id = ?, lark_user_id = ?, dingtalk_id = ?, wecom_id = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`, args...)
+			union_id = ?, lark_user_id = ?, dingtalk_id = ?, wecom_id = ?, time_zone = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`, args...)
 		if err != nil {
 			return uniqueErr(err, "code", "a user with this code")
 		}
@@ -570,13 +570,13 @@ func (db *DB) CreateUsers(ctx context.Context, users []*herald.User) error {
 		}
 		for chunk := range slices.Chunk(users, 200) {
 			q := `INSERT INTO users (tenant_id, code, name, email, mobile, locale, avatar_url, open_id, union_id,
-				lark_user_id, dingtalk_id, wecom_id, created_at, updated_at) VALUES `
-			args := make([]any, 0, 14*len(chunk))
+				lark_user_id, dingtalk_id, wecom_id, time_zone, created_at, updated_at) VALUES `
+			args := make([]any, 0, 15*len(chunk))
 			for i, u := range chunk {
 				if i > 0 {
 					q += ", "
 				}
-				q += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+				q += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 				args = append(append(append(args, tx.tenantID), userArgs(u)...), ms(tx.now), ms(tx.now))
 			}
 			ids, err := c.insertedIDs(q+" RETURNING id", args...)

@@ -16,7 +16,8 @@ import (
 // dispatch grace for the job enqueued with it. Past either, any node's
 // dispatcher (Dispatch) takes the work again and enqueues a job for it. A
 // pending delivery waiting for its retry or for a rate-limit slot has
-// lease_until = its due time, so retries, too, are dispatched on time.
+// lease_until = its due time, so retries, too, are dispatched on time; so
+// has a delivery deferred by quiet hours, which becomes pending then.
 
 // DefaultLease is how long a claim holds without a heartbeat.
 const DefaultLease = 10 * time.Second
@@ -159,6 +160,14 @@ func (db *DB) Dispatch(ctx context.Context, grace time.Duration) (Dispatched, er
 		if err != nil {
 			return err
 		}
+		// Deliveries deferred by quiet hours whose end has come: they
+		// become pending, due now, like a retry.
+		deferred, err := scan(`SELECT id, tenant_id FROM deliveries WHERE status = 'deferred' AND lease_until <= ?
+			ORDER BY lease_until LIMIT ?`+lock, now, dispatchMax)
+		if err != nil {
+			return err
+		}
+		ds = append(ds, deferred...)
 		// New work whose job is still waiting in River's queue is not
 		// lost, only late: while any job waits to be fetched, the nodes are
 		// alive and busy, and taking over would only duplicate work. A job

@@ -35,12 +35,15 @@ func newSecretBox(key []byte) (*secretBox, error) {
 const (
 	sealedV1 = "v1" // the secret alone (read only: rows written before v2)
 	sealedV2 = "v2" // credentials as JSON
+	// sealedEndUserKey is a project's end-user key (end_user_keys).
+	sealedEndUserKey = "ek1"
 )
 
 // additional data binds a sealed value to its purpose and version.
 var sealAD = map[string][]byte{
-	sealedV1: []byte("herald notifier secret"),
-	sealedV2: []byte("herald notifier credentials v2"),
+	sealedV1:         []byte("herald notifier secret"),
+	sealedV2:         []byte("herald notifier credentials v2"),
+	sealedEndUserKey: []byte("herald end-user key v1"),
 }
 
 // seal seals plain as version; the empty plain text stays empty.

@@ -164,6 +164,10 @@ func Open(ctx context.Context, c Config) (*DB, error) {
 	return db, nil
 }
 
+// Now is the database's clock (Config.Now): the engine reads the time
+// of quiet hours from it, so that tests move one clock.
+func (db *DB) Now() time.Time { return db.now() }
+
 // Dialect names the database behind db.
 func (db *DB) Dialect() string { return db.dialect }
 

@@ -78,8 +78,12 @@ func (db *DB) FindTenantByName(ctx context.Context, name string) (*herald.Tenant
 	return t, nil
 }
 
-// Authenticate resolves a token secret to its principal.
+// Authenticate resolves a token secret to its principal: an API token's,
+// or an end-user token's (herald.EndUserClaims), which acts for one person.
 func (db *DB) Authenticate(ctx context.Context, secret string) (*herald.Principal, error) {
+	if isEndUserToken(secret) {
+		return db.authenticateEndUser(ctx, secret)
+	}
 	if !strings.HasPrefix(secret, herald.TokenPrefix) || len(secret) > 200 {
 		return nil, herald.Errorf(herald.EUNAUTHORIZED, "", "invalid token")
 	}

@@ -235,7 +235,8 @@ func orDefault(port, def int) int {
 
 // Send delivers m to m.To.Email. The Message-ID derives from m.ID, so a
 // retried delivery carries the same id and mail clients can collapse
-// duplicates. The receipt's ProviderID is that Message-ID.
+// duplicates. The receipt's ProviderID is that Message-ID. A message with
+// an Unsubscribe URL carries RFC 8058's one-click unsubscribe headers.
 //
 // SMTP replies classify the error: 4xx temporary, 5xx permanent (a
 // refused recipient, failed authentication). Refused plaintext
@@ -258,6 +259,12 @@ func (s *Sender) Send(ctx context.Context, m channel.Message) (channel.Receipt, 
 		msg.SetMessageIDWithValue(messageID(m.ID, s.from.Address))
 	} else {
 		msg.SetMessageID()
+	}
+	if m.Unsubscribe != "" {
+		// RFC 8058: a POST of "List-Unsubscribe=One-Click" to the URL
+		// unsubscribes, without a login; RFC 2369 wants it in <>.
+		msg.SetGenHeader(gomail.HeaderListUnsubscribe, "<"+m.Unsubscribe+">")
+		msg.SetGenHeader(gomail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
 	}
 	text := m.Text
 	if text == "" {

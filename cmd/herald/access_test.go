@@ -142,6 +142,10 @@ type accessRoute struct {
 	override map[principal]outcome
 	// name distinguishes rows sharing a pattern.
 	name string
+	// endUser: the positive control is the fixture person's end-user
+	// token (an /api/v1/me route); API tokens are refused whatever they
+	// hold.
+	endUser bool
 }
 
 func (r accessRoute) rule() herald.Rule {
@@ -541,6 +545,9 @@ func (e *accessEnv) secretOf(r accessRoute, p principal) string {
 	if rule.TenantWide {
 		scope = 0
 	}
+	if r.endUser && p == pRight {
+		return e.endUserToken(e.base.UserCode)
+	}
 	switch p {
 	case pNone:
 		return ""
@@ -552,6 +559,22 @@ func (e *accessEnv) secretOf(r accessRoute, p principal) string {
 		return e.tokenFor(perms, 0, true)
 	}
 	return e.tokenFor(perms, scope, false)
+}
+
+// endUserToken is an end-user token of project P for the person code,
+// as the host app's backend signs it, with a key of P given afresh (the
+// end-user key routes rotate and delete it).
+func (e *accessEnv) endUserToken(code string) string {
+	e.t.Helper()
+	p, err := e.db.Authenticate(context.Background(), e.adminA)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	key, err := e.db.RotateEndUserKey(herald.NewContextWithPrincipal(context.Background(), p), e.base.P)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return herald.SignEndUserToken(key, herald.EndUserClaims{ProjectID: e.base.P, UserCode: code, ExpiresAt: time.Now().Add(time.Hour)})
 }
 
 var reCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -736,6 +759,9 @@ func (e *accessEnv) dump() string {
 		fmt.Sprintf("/api/v1/projects/%d/notifiers?limit=200", x.P),
 		fmt.Sprintf("/api/v1/users/%d/inbox?limit=200", x.User),
 		fmt.Sprintf("/api/v1/events/%d", x.Event),
+		fmt.Sprintf("/api/v1/users/%d/preferences", x.User),
+		"/api/v1/preference-policy",
+		fmt.Sprintf("/api/v1/projects/%d/preference-policy", x.P),
 	}
 	var srcs struct {
 		Items []struct {
@@ -917,6 +943,33 @@ func accessRoutes() []accessRoute {
 		req:  j("POST", func(x *ids) string { return f("/api/v1/users/%d/inbox/%d/read", x.User, x.Message) }, nil)})
 	add(R{surface: sAPI, pattern: "POST /api/v1/users/{id}/inbox/read-all", res: res.inbox, act: up, bound: T,
 		prep: freshDelivery, req: j("POST", inbox("/read-all"), nil)})
+
+	// Preferences: a person's by an API token, or by their own end-user
+	// token at /me (an API token there is refused: it names nobody); the
+	// policies; the project's end-user key.
+	prefs := func(x *ids) string { return f("/api/v1/users/%d/preferences", x.User) }
+	prefsBody := func(x *ids) any {
+		return map[string]any{"rules": []any{map[string]any{"channel": "email", "event_type": "build.failed", "enabled": x.Seq%2 == 0}}}
+	}
+	add(R{surface: sAPI, pattern: "GET /api/v1/users/{id}/preferences", res: herald.ResPreferences, act: rd, bound: T, req: j("GET", prefs, nil)})
+	add(R{surface: sAPI, pattern: "PUT /api/v1/users/{id}/preferences", res: herald.ResPreferences, act: up, bound: T, req: j("PUT", prefs, prefsBody)})
+	apiTokenRefused := map[principal]outcome{pOtherProject: oForbidden, pOtherTenant: oForbidden}
+	add(R{surface: sAPI, pattern: "GET /api/v1/me/preferences", res: herald.ResPreferences, act: rd, bound: T, endUser: true, override: apiTokenRefused,
+		req: get("/api/v1/me/preferences")})
+	add(R{surface: sAPI, pattern: "PUT /api/v1/me/preferences", res: herald.ResPreferences, act: up, bound: T, endUser: true, override: apiTokenRefused,
+		req: j("PUT", lit("/api/v1/me/preferences"), prefsBody)})
+	policyBody := func(x *ids) any {
+		return map[string]any{"urgent": []string{"build.failed"}, "required": []string{f("custom.r%d", x.Seq)}}
+	}
+	add(R{surface: sAPI, pattern: "GET /api/v1/preference-policy", res: herald.ResTenantPreferencePolicy, act: rd, bound: boundNone, req: get("/api/v1/preference-policy")})
+	add(R{surface: sAPI, pattern: "PUT /api/v1/preference-policy", res: herald.ResTenantPreferencePolicy, act: up, bound: boundNone,
+		req: j("PUT", lit("/api/v1/preference-policy"), policyBody)})
+	projPolicy := func(x *ids) string { return f("/api/v1/projects/%d/preference-policy", x.P) }
+	add(R{surface: sAPI, pattern: "GET /api/v1/projects/{id}/preference-policy", res: herald.ResPreferencePolicy, act: rd, bound: P, req: j("GET", projPolicy, nil)})
+	add(R{surface: sAPI, pattern: "PUT /api/v1/projects/{id}/preference-policy", res: herald.ResPreferencePolicy, act: up, bound: P, req: j("PUT", projPolicy, policyBody)})
+	endUserKey := func(x *ids) string { return f("/api/v1/projects/%d/end-user-key", x.P) }
+	add(R{surface: sAPI, pattern: "POST /api/v1/projects/{id}/end-user-key", res: herald.ResEndUserKey, act: cr, bound: P, req: j("POST", endUserKey, nil)})
+	add(R{surface: sAPI, pattern: "DELETE /api/v1/projects/{id}/end-user-key", res: herald.ResEndUserKey, act: del, bound: P, req: j("DELETE", endUserKey, nil)})
 
 	pushPath := func(suffix string) func(x *ids) string {
 		return func(x *ids) string { return f("/api/v1/pushes/%d%s", x.Push, suffix) }
@@ -1219,7 +1272,9 @@ func freshDelivery(e *accessEnv, x *ids) {
 // Feishu's and Kintone's), each tested on every method and path in its
 // package.
 var unguarded = map[string][]string{
-	sAPI: {"GET /healthz", "GET /readyz", "GET /metrics", "GET /api/v1/openapi.json", "GET /api/v1/docs"},
+	// One-click unsubscribe links are their own credential (acting as
+	// their person through herald.AuthorizeUser): preferences_test.go.
+	sAPI: {"GET /healthz", "GET /readyz", "GET /metrics", "GET /api/v1/openapi.json", "GET /api/v1/docs", "GET /unsubscribe/{token}", "POST /unsubscribe/{token}"},
 	sConsole: {"GET /{$}", "GET /console/static/", "GET /console", "GET /console/signin", "POST /console/signin", "GET /console/lang/{lang}",
 		"POST /console/signout"},
 	sSettings: {settings.PathNotifications, settings.PathNotifiers, settings.PathOTPSend, settings.PathOTPVerify, "/api/settings/"},
@@ -1561,6 +1616,12 @@ func TestAccess_ServicesCheckThemselves(t *testing.T) {
 				}
 				return err
 			}, false},
+			// Reached only through one-click unsubscribe links, which
+			// the HTTP walk does not take.
+			{"Preferences.SetUserPreference", herald.ResPreferences, herald.ActUpdate, func(ctx context.Context, _ herald.SettingsScope, id int64) error {
+				_, err := e.srv.Preferences.SetUserPreference(ctx, id, herald.PreferenceRule{Channel: "email", EventType: "build.failed"})
+				return err
+			}, false},
 			dirCase("PushDirectory.FindUsersByIMIDs", func(ctx context.Context) error {
 				_, err := dir.FindUsersByIMIDs(ctx, "open_id", []string{"ou_1"})
 				return err
@@ -1587,7 +1648,7 @@ func TestAccess_ServicesCheckThemselves(t *testing.T) {
 			}),
 		}
 		known := map[herald.Resource]int64{herald.ResSettings: x.Source, herald.ResSource: x.Source, herald.ResNotifier: x.Webhook,
-			herald.ResEvent: x.Event, herald.ResDelivery: x.Delivery, herald.ResPush: x.Push}
+			herald.ResEvent: x.Event, herald.ResDelivery: x.Delivery, herald.ResPush: x.Push, herald.ResPreferences: x.User}
 		for _, c := range cases { // every token made before the dump
 			rule := herald.Policy[c.res][c.act]
 			if rule.Perm != "" {

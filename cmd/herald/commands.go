@@ -126,12 +126,27 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 		}
 	}
 
+	key, err := c.secretKey()
+	if err != nil {
+		return err
+	}
+	if mode, exposed := c.keyFileExposed(); exposed {
+		logger.Warn("the secret key file is readable by group or others: chmod 600 it", "path", filepath.Join(c.DataDir, "secret.key"), "mode", mode.String())
+	}
+	// One-click unsubscribe links are signed with a key of their own,
+	// derived from the secret key every node shares.
+	unsubscribeKey := herald.DeriveKey(key, "unsubscribe")
+	if publicURL == "" {
+		logger.Info("no --public-url: emails carry no one-click unsubscribe link")
+	}
+
 	allowPrivate := c.AllowPrivateTargets
 	reg, stats := newMetrics(db, logger)
 	// One sender factory for the engine, OTP and the console's test-send:
 	// one outbound guard, one rate limiter shared through the database.
 	factory := senders.New(senders.Options{AllowPrivateTargets: allowPrivate, Limiter: db, Logger: logger})
-	engine, err := queue.New(db, queue.Config{AllowPrivateTargets: allowPrivate, Senders: factory, Logger: logger, Metrics: stats, Tracer: tr.Provider})
+	engine, err := queue.New(db, queue.Config{AllowPrivateTargets: allowPrivate, Senders: factory, Logger: logger, Metrics: stats, Tracer: tr.Provider,
+		PublicURL: publicURL, UnsubscribeKey: unsubscribeKey})
 	if err != nil {
 		return err
 	}
@@ -147,13 +162,6 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 		}
 	}()
 
-	key, err := c.secretKey()
-	if err != nil {
-		return err
-	}
-	if mode, exposed := c.keyFileExposed(); exposed {
-		logger.Warn("the secret key file is readable by group or others: chmod 600 it", "path", filepath.Join(c.DataDir, "secret.key"), "mode", mode.String())
-	}
 	codes, err := otp.New(otp.Config{Store: db, Settings: db, Notifiers: db, Projects: db, Key: key,
 		AllowPrivateTargets: allowPrivate, Senders: factory, DefaultRegion: c.OTPDefaultRegion, Logger: logger, Metrics: stats})
 	if err != nil {
@@ -162,6 +170,7 @@ func serve(ctx context.Context, c *Config, out io.Writer) error {
 
 	srv := newServer(db, codes, surfaceOptions{
 		SessionKey: key, PublicURL: publicURL, TrustedProxies: proxies, AllowPrivateTargets: allowPrivate, Senders: factory, Registry: reg, Tracer: tr.Provider,
+		UnsubscribeKey: unsubscribeKey,
 	}, logger)
 	hs := &http.Server{
 		Handler:           srv.Handler(),
@@ -407,6 +416,8 @@ type surfaceOptions struct {
 	Senders             *senders.Factory
 	Registry            *prometheus.Registry
 	Tracer              trace.TracerProvider // nil: no spans
+	// UnsubscribeKey verifies one-click unsubscribe links (the engine's).
+	UnsubscribeKey []byte
 }
 
 // newMetrics returns the registry /metrics serves — the Go runtime's and
@@ -428,10 +439,12 @@ func newServer(db *store.DB, codes herald.OTPService, o surfaceOptions, logger *
 	g := authz.Guard(authz.Services{
 		Projects: db, Sources: db, Notifiers: db, Settings: db, NotificationSettings: db, RecordNotifications: db, Directory: db,
 		Events: db, Deliveries: db, Inbox: db, Pushes: db, PushDirectory: db, Tokens: db, OTP: codes, Log: db,
+		Preferences: db, EndUserKeys: db,
 	})
 	return &api.Server{
 		Tokens: g.Tokens, Tenants: db, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers,
 		Settings: g.Settings, Events: g.Events, Deliveries: g.Deliveries, Inbox: g.Inbox, OTP: g.OTP, Pushes: g.Pushes, InboxSignals: db,
+		Preferences: g.Preferences, EndUserKeys: g.EndUserKeys, UnsubscribeKey: o.UnsubscribeKey,
 		Ready:    db.Ping,
 		Logger:   logger,
 		Registry: o.Registry,

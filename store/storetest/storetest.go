@@ -126,5 +126,6 @@ func Guard(db *store.DB) authz.Services {
 	return authz.Guard(authz.Services{
 		Projects: db, Sources: db, Notifiers: db, Settings: db, NotificationSettings: db, RecordNotifications: db, Directory: db,
 		Events: db, Deliveries: db, Inbox: db, Pushes: db, PushDirectory: db, Tokens: db, Log: db,
+		Preferences: db, EndUserKeys: db,
 	})
 }
