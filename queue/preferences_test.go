@@ -14,31 +14,31 @@ import (
 	"github.com/heraldhq/herald/store/storetest"
 )
 
-// testClock runs from a chosen time at the real pace, and can jump ahead:
+// prefClock runs from a chosen time at the real pace, and can jump ahead:
 // quiet hours are read on it, while leases and polls keep their rhythm.
-type testClock struct {
+type prefClock struct {
 	mu     sync.Mutex
 	base   time.Time
 	start  time.Time
 	offset time.Duration
 }
 
-func newTestClock(at time.Time) *testClock { return &testClock{base: at, start: time.Now()} }
+func newPrefClock(at time.Time) *prefClock { return &prefClock{base: at, start: time.Now()} }
 
-func (c *testClock) now() time.Time {
+func (c *prefClock) now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.base.Add(time.Since(c.start) + c.offset)
 }
 
-func (c *testClock) jump(d time.Duration) {
+func (c *prefClock) jump(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.offset += d
 }
 
 // clockDB opens a migrated database of dialect on clk.
-func clockDB(t *testing.T, dialect string, clk *testClock) *store.DB {
+func clockDB(t *testing.T, dialect string, clk *prefClock) *store.DB {
 	t.Helper()
 	db, err := store.Open(context.Background(), store.Config{URL: storetest.NewURL(t, dialect), SecretKey: storetest.Key(), Now: clk.now})
 	must(t, err)
@@ -90,7 +90,7 @@ func TestEngine_Preferences(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
 			// 23:00 UTC on a Monday.
-			clk := newTestClock(time.Date(2030, 1, 7, 23, 0, 0, 0, time.UTC))
+			clk := newPrefClock(time.Date(2030, 1, 7, 23, 0, 0, 0, time.UTC))
 			db := clockDB(t, dialect, clk)
 			b := setup(t, db)
 			ann := b.user(t, &herald.User{Code: "ann", Name: "Ann", Email: "ann@example.com", DingTalkID: "ding-ann"})
