@@ -130,7 +130,7 @@ func TestReadCache_SettingsAndSources(t *testing.T) {
 
 			// A project deleted elsewhere takes its source and settings with
 			// it (a cascade, which no code of ours runs).
-			must(t, b.DeleteProject(ctx, p.ID))
+			must(t, b.DeleteProject(ctx, p.ID, true))
 			clk.add(time.Second)
 			if _, err := a.FindSourceByID(ctx, src.ID); herald.ErrorCode(err) != herald.ENOTFOUND {
 				t.Fatalf("the source of a project deleted on another node: %v, want %s", err, herald.ENOTFOUND)
