@@ -144,7 +144,7 @@ func TestMetrics(t *testing.T) {
 // with their bodies untouched.
 func TestRequestID(t *testing.T) {
 	t.Parallel()
-	u := newUnitServer(nil)
+	u := newUnitServer(t, nil)
 	w := u.get("/api/v1/projects/7", "X-Request-Id", "edge-42")
 	var p Problem
 	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || w.Code != 401 {
