@@ -1165,8 +1165,11 @@ type Problem struct {
 	Detail string      `json:"detail"`
 
 	// Field The input at fault, e.g. channels[0].events[1].type, limit, id.
-	Field  *string `json:"field,omitempty"`
-	Status int     `json:"status"`
+	Field *string `json:"field,omitempty"`
+
+	// RequestId The request's id, as in the X-Request-Id response header (the client's own when it sent a sane one): quote it when reporting a problem; the server's log lines of the request carry it too.
+	RequestId *string `json:"request_id,omitempty"`
+	Status    int     `json:"status"`
 
 	// Title The HTTP status text.
 	Title string      `json:"title"`
