@@ -69,9 +69,31 @@ func (e CreatedTokenPermissions) Valid() bool {
 	}
 }
 
+// Defines values for DeliveryReason.
+const (
+	DeliveryReasonNoAddress  DeliveryReason = "no_address"
+	DeliveryReasonPreference DeliveryReason = "preference"
+	DeliveryReasonQuietHours DeliveryReason = "quiet_hours"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryReason enum.
+func (e DeliveryReason) Valid() bool {
+	switch e {
+	case DeliveryReasonNoAddress:
+		return true
+	case DeliveryReasonPreference:
+		return true
+	case DeliveryReasonQuietHours:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DeliveryStatus.
 const (
 	DeliveryStatusDead      DeliveryStatus = "dead"
+	DeliveryStatusDeferred  DeliveryStatus = "deferred"
 	DeliveryStatusDelivered DeliveryStatus = "delivered"
 	DeliveryStatusFailed    DeliveryStatus = "failed"
 	DeliveryStatusPending   DeliveryStatus = "pending"
@@ -83,6 +105,8 @@ const (
 func (e DeliveryStatus) Valid() bool {
 	switch e {
 	case DeliveryStatusDead:
+		return true
+	case DeliveryStatusDeferred:
 		return true
 	case DeliveryStatusDelivered:
 		return true
@@ -225,6 +249,36 @@ func (e OTPSendChannel) Valid() bool {
 	case OTPSendChannelEmail:
 		return true
 	case OTPSendChannelSms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PreferenceRuleChannel.
+const (
+	PreferenceRuleChannelDingtalk PreferenceRuleChannel = "dingtalk"
+	PreferenceRuleChannelEmail    PreferenceRuleChannel = "email"
+	PreferenceRuleChannelInbox    PreferenceRuleChannel = "inbox"
+	PreferenceRuleChannelLark     PreferenceRuleChannel = "lark"
+	PreferenceRuleChannelSms      PreferenceRuleChannel = "sms"
+	PreferenceRuleChannelWecom    PreferenceRuleChannel = "wecom"
+)
+
+// Valid indicates whether the value is a known member of the PreferenceRuleChannel enum.
+func (e PreferenceRuleChannel) Valid() bool {
+	switch e {
+	case PreferenceRuleChannelDingtalk:
+		return true
+	case PreferenceRuleChannelEmail:
+		return true
+	case PreferenceRuleChannelInbox:
+		return true
+	case PreferenceRuleChannelLark:
+		return true
+	case PreferenceRuleChannelSms:
+		return true
+	case PreferenceRuleChannelWecom:
 		return true
 	default:
 		return false
@@ -438,6 +492,63 @@ func (e PushInputPushType) Valid() bool {
 	case PushInputPushTypeN0:
 		return true
 	case PushInputPushTypeN1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QuietHoursChannel.
+const (
+	QuietHoursChannelEmail QuietHoursChannel = "email"
+	QuietHoursChannelSms   QuietHoursChannel = "sms"
+)
+
+// Valid indicates whether the value is a known member of the QuietHoursChannel enum.
+func (e QuietHoursChannel) Valid() bool {
+	switch e {
+	case QuietHoursChannelEmail:
+		return true
+	case QuietHoursChannelSms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QuietWindowDays.
+const (
+	Fri      QuietWindowDays = "fri"
+	Mon      QuietWindowDays = "mon"
+	Sat      QuietWindowDays = "sat"
+	Sun      QuietWindowDays = "sun"
+	Thu      QuietWindowDays = "thu"
+	Tue      QuietWindowDays = "tue"
+	Wed      QuietWindowDays = "wed"
+	Weekdays QuietWindowDays = "weekdays"
+	Weekends QuietWindowDays = "weekends"
+)
+
+// Valid indicates whether the value is a known member of the QuietWindowDays enum.
+func (e QuietWindowDays) Valid() bool {
+	switch e {
+	case Fri:
+		return true
+	case Mon:
+		return true
+	case Sat:
+		return true
+	case Sun:
+		return true
+	case Thu:
+		return true
+	case Tue:
+		return true
+	case Wed:
+		return true
+	case Weekdays:
+		return true
+	case Weekends:
 		return true
 	default:
 		return false
@@ -852,6 +963,13 @@ type BodyField struct {
 	Shown *bool  `json:"shown,omitempty"`
 }
 
+// Category defines model for Category.
+type Category struct {
+	EventTypes *[]string `json:"event_types,omitempty"`
+	Key        string    `json:"key"`
+	Name       *string   `json:"name,omitempty"`
+}
+
 // ChannelSettings defines model for ChannelSettings.
 type ChannelSettings struct {
 	BodyFields *[]BodyField     `json:"body_fields,omitempty"`
@@ -916,17 +1034,27 @@ type Delivery struct {
 	LastError   *string    `json:"last_error,omitempty"`
 
 	// MessageId The delivery's globally unique message id, the same on every attempt: webhooks send it as webhook-id, email as Message-ID.
-	MessageId     *string         `json:"message_id,omitempty"`
-	NextAttemptAt *time.Time      `json:"next_attempt_at,omitempty"`
-	NotifierId    *int64          `json:"notifier_id,omitempty"`
-	PushId        *int64          `json:"push_id,omitempty"`
-	Status        *DeliveryStatus `json:"status,omitempty"`
-	Target        *string         `json:"target,omitempty"`
-	UpdatedAt     *time.Time      `json:"updated_at,omitempty"`
-	UserId        *int64          `json:"user_id,omitempty"`
+	MessageId *string `json:"message_id,omitempty"`
+
+	// NextAttemptAt When a pending delivery is tried again; when a deferred one is due.
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+	NotifierId    *int64     `json:"notifier_id,omitempty"`
+	PushId        *int64     `json:"push_id,omitempty"`
+
+	// Reason Why a delivery was skipped or held: `preference` (the person, or a default, turned this channel off for the event type), `quiet_hours` (deferred to the end of the person's quiet hours), `no_address` (the person has no address on the channel).
+	Reason *DeliveryReason `json:"reason,omitempty"`
+
+	// Status `skipped`: not sent, `reason` says why. `deferred`: held by the person's quiet hours until `next_attempt_at`, then sent.
+	Status    *DeliveryStatus `json:"status,omitempty"`
+	Target    *string         `json:"target,omitempty"`
+	UpdatedAt *time.Time      `json:"updated_at,omitempty"`
+	UserId    *int64          `json:"user_id,omitempty"`
 }
 
-// DeliveryStatus defines model for Delivery.Status.
+// DeliveryReason Why a delivery was skipped or held: `preference` (the person, or a default, turned this channel off for the event type), `quiet_hours` (deferred to the end of the person's quiet hours), `no_address` (the person has no address on the channel).
+type DeliveryReason string
+
+// DeliveryStatus `skipped`: not sent, `reason` says why. `deferred`: held by the person's quiet hours until `next_attempt_at`, then sent.
 type DeliveryStatus string
 
 // DeliveryPage defines model for DeliveryPage.
@@ -954,6 +1082,13 @@ type DepartmentPage struct {
 
 	// NextCursor The cursor of the next page; absent on the last page.
 	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// EndUserKey defines model for EndUserKey.
+type EndUserKey struct {
+	// Key hsk_…, shown once. The host app's backend signs end-user tokens with it: hlu_, then the payload in base64url, ".", and HMAC-SHA256(key, payload) in base64url, payload "v1:<project id>:<user code>:<expiry, Unix seconds>", no padding, expiring at most 24 h ahead.
+	Key       *string `json:"key,omitempty"`
+	ProjectId *int64  `json:"project_id,omitempty"`
 }
 
 // Event defines model for Event.
@@ -1159,6 +1294,38 @@ type OTPVerify struct {
 	To        *string `json:"to,omitempty"`
 }
 
+// PreferencePolicy An administrator's side of preferences: a project's, or the tenant's (every project's default). Resolution: required > the person's rule > the project's default > the tenant's default > on; within one level the event type's rule, then its category's, then the channel's rule for every event type.
+type PreferencePolicy struct {
+	Categories *[]Category       `json:"categories,omitempty"`
+	Defaults   *[]PreferenceRule `json:"defaults,omitempty"`
+	ProjectId  *int64            `json:"project_id,omitempty"`
+	QuietHours *[]QuietHours     `json:"quiet_hours,omitempty"`
+
+	// Required Event types a person cannot turn off.
+	Required *[]string `json:"required,omitempty"`
+
+	// Revision The revision read; a write naming another answers 409. -1 or absent: no check.
+	Revision  *int64     `json:"revision,omitempty"`
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	UpdatedBy *string    `json:"updated_by,omitempty"`
+
+	// Urgent Event types sent during quiet hours.
+	Urgent *[]string `json:"urgent,omitempty"`
+}
+
+// PreferenceRule Switches one channel for an event type, a category (`category`), or every event type (neither set).
+type PreferenceRule struct {
+	Category *string               `json:"category,omitempty"`
+	Channel  PreferenceRuleChannel `json:"channel"`
+	Enabled  bool                  `json:"enabled"`
+
+	// EventType A native event type or custom.<name>.
+	EventType *string `json:"event_type,omitempty"`
+}
+
+// PreferenceRuleChannel defines model for PreferenceRule.Channel.
+type PreferenceRuleChannel string
+
 // Problem RFC 9457 problem details with Herald's error code and the field at fault.
 type Problem struct {
 	Code   ProblemCode `json:"code"`
@@ -1325,6 +1492,25 @@ type PushPreview struct {
 type PushReason struct {
 	Reason *string `json:"reason,omitempty"`
 }
+
+// QuietHours The quiet windows of one channel (email or SMS). A person's replace the project's and the tenant's for that channel, also when empty.
+type QuietHours struct {
+	Channel QuietHoursChannel `json:"channel"`
+	Windows *[]QuietWindow    `json:"windows,omitempty"`
+}
+
+// QuietHoursChannel defines model for QuietHours.Channel.
+type QuietHoursChannel string
+
+// QuietWindow From `start` to `end` in the person's time zone on each listed day (the day the window starts); an `end` at or before `start` ends the next day. No days: every day.
+type QuietWindow struct {
+	Days  *[]QuietWindowDays `json:"days,omitempty"`
+	End   string             `json:"end"`
+	Start string             `json:"start"`
+}
+
+// QuietWindowDays defines model for QuietWindow.Days.
+type QuietWindowDays string
 
 // RateLimit defines model for RateLimit.
 type RateLimit struct {
@@ -1514,6 +1700,9 @@ type User struct {
 	// OpenId Feishu open_id.
 	OpenId *string `json:"open_id,omitempty"`
 
+	// TimeZone IANA time zone, e.g. Asia/Shanghai; empty is UTC. Quiet hours and the times in this person's messages are read in it.
+	TimeZone *string `json:"time_zone,omitempty"`
+
 	// UnionId Feishu union_id.
 	UnionId   *string    `json:"union_id,omitempty"`
 	UpdatedAt *time.Time `json:"updated_at,omitempty"`
@@ -1531,6 +1720,17 @@ type UserPage struct {
 
 	// NextCursor The cursor of the next page; absent on the last page.
 	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// UserPreferences One person's choices, for every project of the tenant. They only narrow what the live settings send: required event types reach the person whatever they choose.
+type UserPreferences struct {
+	QuietHours *[]QuietHours `json:"quiet_hours,omitempty"`
+
+	// Revision The revision read; a write naming another answers 409. -1 or absent: no check.
+	Revision  *int64            `json:"revision,omitempty"`
+	Rules     *[]PreferenceRule `json:"rules,omitempty"`
+	UpdatedAt *time.Time        `json:"updated_at,omitempty"`
+	UserId    *int64            `json:"user_id,omitempty"`
 }
 
 // Cursor defines model for Cursor.
@@ -1766,6 +1966,9 @@ type CreateGroupJSONRequestBody = Group
 // UpdateGroupJSONRequestBody defines body for UpdateGroup for application/json ContentType.
 type UpdateGroupJSONRequestBody = Group
 
+// PutMyPreferencesJSONRequestBody defines body for PutMyPreferences for application/json ContentType.
+type PutMyPreferencesJSONRequestBody = UserPreferences
+
 // UpdateNotifierJSONRequestBody defines body for UpdateNotifier for application/json ContentType.
 type UpdateNotifierJSONRequestBody = Notifier
 
@@ -1775,6 +1978,9 @@ type SendOTPJSONRequestBody = OTPSend
 // VerifyOTPJSONRequestBody defines body for VerifyOTP for application/json ContentType.
 type VerifyOTPJSONRequestBody = OTPVerify
 
+// PutTenantPreferencePolicyJSONRequestBody defines body for PutTenantPreferencePolicy for application/json ContentType.
+type PutTenantPreferencePolicyJSONRequestBody = PreferencePolicy
+
 // CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
 type CreateProjectJSONRequestBody = Project
 
@@ -1783,6 +1989,9 @@ type UpdateProjectJSONRequestBody = Project
 
 // CreateNotifierJSONRequestBody defines body for CreateNotifier for application/json ContentType.
 type CreateNotifierJSONRequestBody = Notifier
+
+// PutProjectPreferencePolicyJSONRequestBody defines body for PutProjectPreferencePolicy for application/json ContentType.
+type PutProjectPreferencePolicyJSONRequestBody = PreferencePolicy
 
 // PutProjectSettingsJSONRequestBody defines body for PutProjectSettings for application/json ContentType.
 type PutProjectSettingsJSONRequestBody = SettingsUpdate
@@ -1834,6 +2043,9 @@ type CreateUserJSONRequestBody = User
 
 // UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
 type UpdateUserJSONRequestBody = User
+
+// PutUserPreferencesJSONRequestBody defines body for PutUserPreferences for application/json ContentType.
+type PutUserPreferencesJSONRequestBody = UserPreferences
 
 // AsEventInput returns the union data inside the CreateEventsJSONBody as a EventInput
 func (t CreateEventsJSONBody) AsEventInput() (EventInput, error) {
@@ -2257,6 +2469,31 @@ type ClientInterface interface {
 	// Corresponds with PATCH /groups/{id} (the `UpdateGroup` operationId).
 	UpdateGroup(ctx context.Context, id Id, body UpdateGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetMyPreferences Get the preferences of the end-user token's person
+	//
+	// Needs an end-user token (`hlu_…`, signed by the host app with its project's end-user key): the person it names. An API token is refused (403).
+	//
+	// Corresponds with GET /me/preferences (the `GetMyPreferences` operationId).
+	GetMyPreferences(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutMyPreferencesWithBody Replace the preferences of the end-user token's person
+	//
+	// Needs an end-user token (`hlu_…`, signed by the host app with its project's end-user key): the person it names. An API token is refused (403).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /me/preferences (the `PutMyPreferences` operationId).
+	PutMyPreferencesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutMyPreferences Replace the preferences of the end-user token's person
+	//
+	// Needs an end-user token (`hlu_…`, signed by the host app with its project's end-user key): the person it names. An API token is refused (403).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /me/preferences (the `PutMyPreferences` operationId).
+	PutMyPreferences(ctx context.Context, body PutMyPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DeleteNotifier Delete a notifier
 	//
 	// Needs the `notifiers:write` permission.
@@ -2330,6 +2567,31 @@ type ClientInterface interface {
 	// Corresponds with POST /otp/verify (the `VerifyOTP` operationId).
 	VerifyOTP(ctx context.Context, body VerifyOTPJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetTenantPreferencePolicy Get the tenant's preference policy, every project's default
+	//
+	// Needs the `settings:read` permission.
+	//
+	// Corresponds with GET /preference-policy (the `GetTenantPreferencePolicy` operationId).
+	GetTenantPreferencePolicy(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutTenantPreferencePolicyWithBody Replace the tenant's preference policy, checking the revision
+	//
+	// Needs the `settings:write` permission and an unscoped token.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /preference-policy (the `PutTenantPreferencePolicy` operationId).
+	PutTenantPreferencePolicyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutTenantPreferencePolicy Replace the tenant's preference policy, checking the revision
+	//
+	// Needs the `settings:write` permission and an unscoped token.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /preference-policy (the `PutTenantPreferencePolicy` operationId).
+	PutTenantPreferencePolicy(ctx context.Context, body PutTenantPreferencePolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListProjects List projects
 	//
 	// Needs any valid token.
@@ -2387,6 +2649,20 @@ type ClientInterface interface {
 	// Corresponds with PATCH /projects/{id} (the `UpdateProject` operationId).
 	UpdateProject(ctx context.Context, id Id, body UpdateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// DeleteEndUserKey Remove the project's end-user key: no end-user token of it works any more
+	//
+	// Needs the `admin` permission (a token scoped to the project will do).
+	//
+	// Corresponds with DELETE /projects/{id}/end-user-key (the `DeleteEndUserKey` operationId).
+	DeleteEndUserKey(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateEndUserKey Give the project a new end-user key, shown once; tokens of the former key stop working
+	//
+	// Needs the `admin` permission (a token scoped to the project will do).
+	//
+	// Corresponds with POST /projects/{id}/end-user-key (the `RotateEndUserKey` operationId).
+	RotateEndUserKey(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListNotifiers List a project's notifiers (secrets masked)
 	//
 	// Needs any valid token.
@@ -2411,6 +2687,31 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /projects/{id}/notifiers (the `CreateNotifier` operationId).
 	CreateNotifier(ctx context.Context, id Id, body CreateNotifierJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProjectPreferencePolicy Get a project's preference policy
+	//
+	// Needs the `settings:read` permission.
+	//
+	// Corresponds with GET /projects/{id}/preference-policy (the `GetProjectPreferencePolicy` operationId).
+	GetProjectPreferencePolicy(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutProjectPreferencePolicyWithBody Replace a project's preference policy, checking the revision
+	//
+	// Needs the `settings:write` permission.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id}/preference-policy (the `PutProjectPreferencePolicy` operationId).
+	PutProjectPreferencePolicyWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutProjectPreferencePolicy Replace a project's preference policy, checking the revision
+	//
+	// Needs the `settings:write` permission.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id}/preference-policy (the `PutProjectPreferencePolicy` operationId).
+	PutProjectPreferencePolicy(ctx context.Context, id Id, body PutProjectPreferencePolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetProjectSettings Get the draft or live settings of a project's default
 	//
@@ -2872,6 +3173,31 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /users/{id}/inbox/{message_id}/read (the `MarkInboxRead` operationId).
 	MarkInboxRead(ctx context.Context, id Id, messageId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUserPreferences Get a person's preferences
+	//
+	// Needs the `directory:read` permission.
+	//
+	// Corresponds with GET /users/{id}/preferences (the `GetUserPreferences` operationId).
+	GetUserPreferences(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutUserPreferencesWithBody Replace a person's preferences, checking the revision
+	//
+	// Needs the `directory:write` permission and an unscoped token.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /users/{id}/preferences (the `PutUserPreferences` operationId).
+	PutUserPreferencesWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutUserPreferences Replace a person's preferences, checking the revision
+	//
+	// Needs the `directory:write` permission and an unscoped token.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /users/{id}/preferences (the `PutUserPreferences` operationId).
+	PutUserPreferences(ctx context.Context, id Id, body PutUserPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // ListChats List chats
@@ -3378,6 +3704,61 @@ func (c *Client) UpdateGroup(ctx context.Context, id Id, body UpdateGroupJSONReq
 	return c.Client.Do(req)
 }
 
+// GetMyPreferences Get the preferences of the end-user token's person
+//
+// Needs an end-user token (`hlu_…`, signed by the host app with its project's end-user key): the person it names. An API token is refused (403).
+//
+// Corresponds with GET /me/preferences (the `GetMyPreferences` operationId).
+func (c *Client) GetMyPreferences(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMyPreferencesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutMyPreferencesWithBody Replace the preferences of the end-user token's person
+//
+// Needs an end-user token (`hlu_…`, signed by the host app with its project's end-user key): the person it names. An API token is refused (403).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /me/preferences (the `PutMyPreferences` operationId).
+func (c *Client) PutMyPreferencesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutMyPreferencesRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutMyPreferences Replace the preferences of the end-user token's person
+//
+// Needs an end-user token (`hlu_…`, signed by the host app with its project's end-user key): the person it names. An API token is refused (403).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /me/preferences (the `PutMyPreferences` operationId).
+func (c *Client) PutMyPreferences(ctx context.Context, body PutMyPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutMyPreferencesRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // DeleteNotifier Delete a notifier
 //
 // Needs the `notifiers:write` permission.
@@ -3541,6 +3922,61 @@ func (c *Client) VerifyOTP(ctx context.Context, body VerifyOTPJSONRequestBody, r
 	return c.Client.Do(req)
 }
 
+// GetTenantPreferencePolicy Get the tenant's preference policy, every project's default
+//
+// Needs the `settings:read` permission.
+//
+// Corresponds with GET /preference-policy (the `GetTenantPreferencePolicy` operationId).
+func (c *Client) GetTenantPreferencePolicy(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTenantPreferencePolicyRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutTenantPreferencePolicyWithBody Replace the tenant's preference policy, checking the revision
+//
+// Needs the `settings:write` permission and an unscoped token.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /preference-policy (the `PutTenantPreferencePolicy` operationId).
+func (c *Client) PutTenantPreferencePolicyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutTenantPreferencePolicyRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutTenantPreferencePolicy Replace the tenant's preference policy, checking the revision
+//
+// Needs the `settings:write` permission and an unscoped token.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /preference-policy (the `PutTenantPreferencePolicy` operationId).
+func (c *Client) PutTenantPreferencePolicy(ctx context.Context, body PutTenantPreferencePolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutTenantPreferencePolicyRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListProjects List projects
 //
 // Needs any valid token.
@@ -3668,6 +4104,40 @@ func (c *Client) UpdateProject(ctx context.Context, id Id, body UpdateProjectJSO
 	return c.Client.Do(req)
 }
 
+// DeleteEndUserKey Remove the project's end-user key: no end-user token of it works any more
+//
+// Needs the `admin` permission (a token scoped to the project will do).
+//
+// Corresponds with DELETE /projects/{id}/end-user-key (the `DeleteEndUserKey` operationId).
+func (c *Client) DeleteEndUserKey(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteEndUserKeyRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateEndUserKey Give the project a new end-user key, shown once; tokens of the former key stop working
+//
+// Needs the `admin` permission (a token scoped to the project will do).
+//
+// Corresponds with POST /projects/{id}/end-user-key (the `RotateEndUserKey` operationId).
+func (c *Client) RotateEndUserKey(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateEndUserKeyRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListNotifiers List a project's notifiers (secrets masked)
 //
 // Needs any valid token.
@@ -3713,6 +4183,61 @@ func (c *Client) CreateNotifierWithBody(ctx context.Context, id Id, contentType 
 // Corresponds with POST /projects/{id}/notifiers (the `CreateNotifier` operationId).
 func (c *Client) CreateNotifier(ctx context.Context, id Id, body CreateNotifierJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateNotifierRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProjectPreferencePolicy Get a project's preference policy
+//
+// Needs the `settings:read` permission.
+//
+// Corresponds with GET /projects/{id}/preference-policy (the `GetProjectPreferencePolicy` operationId).
+func (c *Client) GetProjectPreferencePolicy(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProjectPreferencePolicyRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutProjectPreferencePolicyWithBody Replace a project's preference policy, checking the revision
+//
+// Needs the `settings:write` permission.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id}/preference-policy (the `PutProjectPreferencePolicy` operationId).
+func (c *Client) PutProjectPreferencePolicyWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutProjectPreferencePolicyRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutProjectPreferencePolicy Replace a project's preference policy, checking the revision
+//
+// Needs the `settings:write` permission.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id}/preference-policy (the `PutProjectPreferencePolicy` operationId).
+func (c *Client) PutProjectPreferencePolicy(ctx context.Context, id Id, body PutProjectPreferencePolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutProjectPreferencePolicyRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4754,6 +5279,61 @@ func (c *Client) MarkInboxRead(ctx context.Context, id Id, messageId int64, reqE
 	return c.Client.Do(req)
 }
 
+// GetUserPreferences Get a person's preferences
+//
+// Needs the `directory:read` permission.
+//
+// Corresponds with GET /users/{id}/preferences (the `GetUserPreferences` operationId).
+func (c *Client) GetUserPreferences(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUserPreferencesRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutUserPreferencesWithBody Replace a person's preferences, checking the revision
+//
+// Needs the `directory:write` permission and an unscoped token.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /users/{id}/preferences (the `PutUserPreferences` operationId).
+func (c *Client) PutUserPreferencesWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutUserPreferencesRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutUserPreferences Replace a person's preferences, checking the revision
+//
+// Needs the `directory:write` permission and an unscoped token.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /users/{id}/preferences (the `PutUserPreferences` operationId).
+func (c *Client) PutUserPreferences(ctx context.Context, id Id, body PutUserPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutUserPreferencesRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // NewListChatsRequest constructs an http.Request for the ListChats method
 func NewListChatsRequest(server string, params *ListChatsParams) (*http.Request, error) {
 	var err error
@@ -5715,6 +6295,73 @@ func NewUpdateGroupRequestWithBody(server string, id Id, contentType string, bod
 	return req, nil
 }
 
+// NewGetMyPreferencesRequest constructs an http.Request for the GetMyPreferences method
+func NewGetMyPreferencesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/me/preferences")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutMyPreferencesRequest calls the generic PutMyPreferences builder with application/json body
+func NewPutMyPreferencesRequest(server string, body PutMyPreferencesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutMyPreferencesRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPutMyPreferencesRequestWithBody constructs an http.Request for the PutMyPreferences method, with any body, and a specified content type
+func NewPutMyPreferencesRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/me/preferences")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewDeleteNotifierRequest constructs an http.Request for the DeleteNotifier method
 func NewDeleteNotifierRequest(server string, id Id) (*http.Request, error) {
 	var err error
@@ -5928,6 +6575,73 @@ func NewVerifyOTPRequestWithBody(server string, contentType string, body io.Read
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetTenantPreferencePolicyRequest constructs an http.Request for the GetTenantPreferencePolicy method
+func NewGetTenantPreferencePolicyRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/preference-policy")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutTenantPreferencePolicyRequest calls the generic PutTenantPreferencePolicy builder with application/json body
+func NewPutTenantPreferencePolicyRequest(server string, body PutTenantPreferencePolicyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutTenantPreferencePolicyRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPutTenantPreferencePolicyRequestWithBody constructs an http.Request for the PutTenantPreferencePolicy method, with any body, and a specified content type
+func NewPutTenantPreferencePolicyRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/preference-policy")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -6185,6 +6899,74 @@ func NewUpdateProjectRequestWithBody(server string, id Id, contentType string, b
 	return req, nil
 }
 
+// NewDeleteEndUserKeyRequest constructs an http.Request for the DeleteEndUserKey method
+func NewDeleteEndUserKeyRequest(server string, id Id) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/end-user-key", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRotateEndUserKeyRequest constructs an http.Request for the RotateEndUserKey method
+func NewRotateEndUserKeyRequest(server string, id Id) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/end-user-key", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListNotifiersRequest constructs an http.Request for the ListNotifiers method
 func NewListNotifiersRequest(server string, id Id, params *ListNotifiersParams) (*http.Request, error) {
 	var err error
@@ -6308,6 +7090,87 @@ func NewCreateNotifierRequestWithBody(server string, id Id, contentType string, 
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetProjectPreferencePolicyRequest constructs an http.Request for the GetProjectPreferencePolicy method
+func NewGetProjectPreferencePolicyRequest(server string, id Id) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/preference-policy", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutProjectPreferencePolicyRequest calls the generic PutProjectPreferencePolicy builder with application/json body
+func NewPutProjectPreferencePolicyRequest(server string, id Id, body PutProjectPreferencePolicyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutProjectPreferencePolicyRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPutProjectPreferencePolicyRequestWithBody constructs an http.Request for the PutProjectPreferencePolicy method, with any body, and a specified content type
+func NewPutProjectPreferencePolicyRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/preference-policy", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -8253,6 +9116,87 @@ func NewMarkInboxReadRequest(server string, id Id, messageId int64) (*http.Reque
 	return req, nil
 }
 
+// NewGetUserPreferencesRequest constructs an http.Request for the GetUserPreferences method
+func NewGetUserPreferencesRequest(server string, id Id) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s/preferences", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutUserPreferencesRequest calls the generic PutUserPreferences builder with application/json body
+func NewPutUserPreferencesRequest(server string, id Id, body PutUserPreferencesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutUserPreferencesRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPutUserPreferencesRequestWithBody constructs an http.Request for the PutUserPreferences method, with any body, and a specified content type
+func NewPutUserPreferencesRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s/preferences", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -8549,6 +9493,33 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /groups/{id} (the `UpdateGroup` operationId).
 	UpdateGroupWithResponse(ctx context.Context, id Id, body UpdateGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateGroupResponse, error)
 
+	// GetMyPreferencesWithResponse Get the preferences of the end-user token's person
+	//
+	// Needs an end-user token (`hlu_…`, signed by the host app with its project's end-user key): the person it names. An API token is refused (403).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /me/preferences (the `GetMyPreferences` operationId).
+	GetMyPreferencesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMyPreferencesResponse, error)
+
+	// PutMyPreferencesWithBodyWithResponse Replace the preferences of the end-user token's person
+	//
+	// Needs an end-user token (`hlu_…`, signed by the host app with its project's end-user key): the person it names. An API token is refused (403).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /me/preferences (the `PutMyPreferences` operationId).
+	PutMyPreferencesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutMyPreferencesResponse, error)
+
+	// PutMyPreferencesWithResponse Replace the preferences of the end-user token's person
+	//
+	// Needs an end-user token (`hlu_…`, signed by the host app with its project's end-user key): the person it names. An API token is refused (403).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /me/preferences (the `PutMyPreferences` operationId).
+	PutMyPreferencesWithResponse(ctx context.Context, body PutMyPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutMyPreferencesResponse, error)
+
 	// DeleteNotifierWithResponse Delete a notifier
 	//
 	// Needs the `notifiers:write` permission.
@@ -8628,6 +9599,33 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /otp/verify (the `VerifyOTP` operationId).
 	VerifyOTPWithResponse(ctx context.Context, body VerifyOTPJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyOTPResponse, error)
 
+	// GetTenantPreferencePolicyWithResponse Get the tenant's preference policy, every project's default
+	//
+	// Needs the `settings:read` permission.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /preference-policy (the `GetTenantPreferencePolicy` operationId).
+	GetTenantPreferencePolicyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetTenantPreferencePolicyResponse, error)
+
+	// PutTenantPreferencePolicyWithBodyWithResponse Replace the tenant's preference policy, checking the revision
+	//
+	// Needs the `settings:write` permission and an unscoped token.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /preference-policy (the `PutTenantPreferencePolicy` operationId).
+	PutTenantPreferencePolicyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutTenantPreferencePolicyResponse, error)
+
+	// PutTenantPreferencePolicyWithResponse Replace the tenant's preference policy, checking the revision
+	//
+	// Needs the `settings:write` permission and an unscoped token.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /preference-policy (the `PutTenantPreferencePolicy` operationId).
+	PutTenantPreferencePolicyWithResponse(ctx context.Context, body PutTenantPreferencePolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutTenantPreferencePolicyResponse, error)
+
 	// ListProjectsWithResponse List projects
 	//
 	// Needs any valid token.
@@ -8691,6 +9689,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /projects/{id} (the `UpdateProject` operationId).
 	UpdateProjectWithResponse(ctx context.Context, id Id, body UpdateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectResponse, error)
 
+	// DeleteEndUserKeyWithResponse Remove the project's end-user key: no end-user token of it works any more
+	//
+	// Needs the `admin` permission (a token scoped to the project will do).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/end-user-key (the `DeleteEndUserKey` operationId).
+	DeleteEndUserKeyWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteEndUserKeyResponse, error)
+
+	// RotateEndUserKeyWithResponse Give the project a new end-user key, shown once; tokens of the former key stop working
+	//
+	// Needs the `admin` permission (a token scoped to the project will do).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/end-user-key (the `RotateEndUserKey` operationId).
+	RotateEndUserKeyWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RotateEndUserKeyResponse, error)
+
 	// ListNotifiersWithResponse List a project's notifiers (secrets masked)
 	//
 	// Needs any valid token.
@@ -8717,6 +9733,33 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /projects/{id}/notifiers (the `CreateNotifier` operationId).
 	CreateNotifierWithResponse(ctx context.Context, id Id, body CreateNotifierJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateNotifierResponse, error)
+
+	// GetProjectPreferencePolicyWithResponse Get a project's preference policy
+	//
+	// Needs the `settings:read` permission.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/preference-policy (the `GetProjectPreferencePolicy` operationId).
+	GetProjectPreferencePolicyWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetProjectPreferencePolicyResponse, error)
+
+	// PutProjectPreferencePolicyWithBodyWithResponse Replace a project's preference policy, checking the revision
+	//
+	// Needs the `settings:write` permission.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/preference-policy (the `PutProjectPreferencePolicy` operationId).
+	PutProjectPreferencePolicyWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutProjectPreferencePolicyResponse, error)
+
+	// PutProjectPreferencePolicyWithResponse Replace a project's preference policy, checking the revision
+	//
+	// Needs the `settings:write` permission.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/preference-policy (the `PutProjectPreferencePolicy` operationId).
+	PutProjectPreferencePolicyWithResponse(ctx context.Context, id Id, body PutProjectPreferencePolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutProjectPreferencePolicyResponse, error)
 
 	// GetProjectSettingsWithResponse Get the draft or live settings of a project's default
 	//
@@ -9224,6 +10267,33 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /users/{id}/inbox/{message_id}/read (the `MarkInboxRead` operationId).
 	MarkInboxReadWithResponse(ctx context.Context, id Id, messageId int64, reqEditors ...RequestEditorFn) (*MarkInboxReadResponse, error)
+
+	// GetUserPreferencesWithResponse Get a person's preferences
+	//
+	// Needs the `directory:read` permission.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /users/{id}/preferences (the `GetUserPreferences` operationId).
+	GetUserPreferencesWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetUserPreferencesResponse, error)
+
+	// PutUserPreferencesWithBodyWithResponse Replace a person's preferences, checking the revision
+	//
+	// Needs the `directory:write` permission and an unscoped token.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /users/{id}/preferences (the `PutUserPreferences` operationId).
+	PutUserPreferencesWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutUserPreferencesResponse, error)
+
+	// PutUserPreferencesWithResponse Replace a person's preferences, checking the revision
+	//
+	// Needs the `directory:write` permission and an unscoped token.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /users/{id}/preferences (the `PutUserPreferences` operationId).
+	PutUserPreferencesWithResponse(ctx context.Context, id Id, body PutUserPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutUserPreferencesResponse, error)
 }
 
 type ListChatsResponse struct {
@@ -10822,6 +11892,137 @@ func (r UpdateGroupResponse) ContentType() string {
 	return ""
 }
 
+type GetMyPreferencesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserPreferences
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMyPreferencesResponse) GetJSON200() *UserPreferences {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetMyPreferencesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetMyPreferencesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMyPreferencesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMyPreferencesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMyPreferencesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMyPreferencesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PutMyPreferencesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserPreferences
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutMyPreferencesResponse) GetJSON200() *UserPreferences {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PutMyPreferencesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PutMyPreferencesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PutMyPreferencesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PutMyPreferencesResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PutMyPreferencesResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r PutMyPreferencesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutMyPreferencesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutMyPreferencesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutMyPreferencesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type DeleteNotifierResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11293,6 +12494,137 @@ func (r VerifyOTPResponse) ContentType() string {
 	return ""
 }
 
+type GetTenantPreferencePolicyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PreferencePolicy
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTenantPreferencePolicyResponse) GetJSON200() *PreferencePolicy {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetTenantPreferencePolicyResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetTenantPreferencePolicyResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTenantPreferencePolicyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTenantPreferencePolicyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTenantPreferencePolicyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTenantPreferencePolicyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PutTenantPreferencePolicyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PreferencePolicy
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutTenantPreferencePolicyResponse) GetJSON200() *PreferencePolicy {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PutTenantPreferencePolicyResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PutTenantPreferencePolicyResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PutTenantPreferencePolicyResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PutTenantPreferencePolicyResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PutTenantPreferencePolicyResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r PutTenantPreferencePolicyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutTenantPreferencePolicyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutTenantPreferencePolicyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutTenantPreferencePolicyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListProjectsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11687,6 +13019,137 @@ func (r UpdateProjectResponse) ContentType() string {
 	return ""
 }
 
+type DeleteEndUserKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteEndUserKeyResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteEndUserKeyResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteEndUserKeyResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteEndUserKeyResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteEndUserKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteEndUserKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteEndUserKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteEndUserKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RotateEndUserKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *EndUserKey
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RotateEndUserKeyResponse) GetJSON201() *EndUserKey {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RotateEndUserKeyResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RotateEndUserKeyResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RotateEndUserKeyResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RotateEndUserKeyResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r RotateEndUserKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RotateEndUserKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RotateEndUserKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RotateEndUserKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListNotifiersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11847,6 +13310,158 @@ func (r CreateNotifierResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateNotifierResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetProjectPreferencePolicyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PreferencePolicy
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProjectPreferencePolicyResponse) GetJSON200() *PreferencePolicy {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetProjectPreferencePolicyResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetProjectPreferencePolicyResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetProjectPreferencePolicyResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetProjectPreferencePolicyResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProjectPreferencePolicyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProjectPreferencePolicyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProjectPreferencePolicyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProjectPreferencePolicyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PutProjectPreferencePolicyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PreferencePolicy
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutProjectPreferencePolicyResponse) GetJSON200() *PreferencePolicy {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PutProjectPreferencePolicyResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PutProjectPreferencePolicyResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PutProjectPreferencePolicyResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PutProjectPreferencePolicyResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PutProjectPreferencePolicyResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PutProjectPreferencePolicyResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r PutProjectPreferencePolicyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutProjectPreferencePolicyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutProjectPreferencePolicyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutProjectPreferencePolicyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15065,6 +16680,158 @@ func (r MarkInboxReadResponse) ContentType() string {
 	return ""
 }
 
+type GetUserPreferencesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserPreferences
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUserPreferencesResponse) GetJSON200() *UserPreferences {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetUserPreferencesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetUserPreferencesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetUserPreferencesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetUserPreferencesResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUserPreferencesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUserPreferencesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUserPreferencesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUserPreferencesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PutUserPreferencesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserPreferences
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutUserPreferencesResponse) GetJSON200() *UserPreferences {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PutUserPreferencesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PutUserPreferencesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PutUserPreferencesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PutUserPreferencesResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PutUserPreferencesResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PutUserPreferencesResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r PutUserPreferencesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutUserPreferencesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutUserPreferencesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutUserPreferencesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListChatsWithResponse List chats
 //
 // Needs any valid token.
@@ -15485,6 +17252,51 @@ func (c *ClientWithResponses) UpdateGroupWithResponse(ctx context.Context, id Id
 	return ParseUpdateGroupResponse(rsp)
 }
 
+// GetMyPreferencesWithResponse Get the preferences of the end-user token's person
+//
+// Needs an end-user token (`hlu_…`, signed by the host app with its project's end-user key): the person it names. An API token is refused (403).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /me/preferences (the `GetMyPreferences` operationId).
+func (c *ClientWithResponses) GetMyPreferencesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMyPreferencesResponse, error) {
+	rsp, err := c.GetMyPreferences(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMyPreferencesResponse(rsp)
+}
+
+// PutMyPreferencesWithBodyWithResponse Replace the preferences of the end-user token's person
+//
+// Needs an end-user token (`hlu_…`, signed by the host app with its project's end-user key): the person it names. An API token is refused (403).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /me/preferences (the `PutMyPreferences` operationId).
+func (c *ClientWithResponses) PutMyPreferencesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutMyPreferencesResponse, error) {
+	rsp, err := c.PutMyPreferencesWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutMyPreferencesResponse(rsp)
+}
+
+// PutMyPreferencesWithResponse Replace the preferences of the end-user token's person
+//
+// Needs an end-user token (`hlu_…`, signed by the host app with its project's end-user key): the person it names. An API token is refused (403).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /me/preferences (the `PutMyPreferences` operationId).
+func (c *ClientWithResponses) PutMyPreferencesWithResponse(ctx context.Context, body PutMyPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutMyPreferencesResponse, error) {
+	rsp, err := c.PutMyPreferences(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutMyPreferencesResponse(rsp)
+}
+
 // DeleteNotifierWithResponse Delete a notifier
 //
 // Needs the `notifiers:write` permission.
@@ -15618,6 +17430,51 @@ func (c *ClientWithResponses) VerifyOTPWithResponse(ctx context.Context, body Ve
 	return ParseVerifyOTPResponse(rsp)
 }
 
+// GetTenantPreferencePolicyWithResponse Get the tenant's preference policy, every project's default
+//
+// Needs the `settings:read` permission.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /preference-policy (the `GetTenantPreferencePolicy` operationId).
+func (c *ClientWithResponses) GetTenantPreferencePolicyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetTenantPreferencePolicyResponse, error) {
+	rsp, err := c.GetTenantPreferencePolicy(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTenantPreferencePolicyResponse(rsp)
+}
+
+// PutTenantPreferencePolicyWithBodyWithResponse Replace the tenant's preference policy, checking the revision
+//
+// Needs the `settings:write` permission and an unscoped token.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /preference-policy (the `PutTenantPreferencePolicy` operationId).
+func (c *ClientWithResponses) PutTenantPreferencePolicyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutTenantPreferencePolicyResponse, error) {
+	rsp, err := c.PutTenantPreferencePolicyWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutTenantPreferencePolicyResponse(rsp)
+}
+
+// PutTenantPreferencePolicyWithResponse Replace the tenant's preference policy, checking the revision
+//
+// Needs the `settings:write` permission and an unscoped token.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /preference-policy (the `PutTenantPreferencePolicy` operationId).
+func (c *ClientWithResponses) PutTenantPreferencePolicyWithResponse(ctx context.Context, body PutTenantPreferencePolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutTenantPreferencePolicyResponse, error) {
+	rsp, err := c.PutTenantPreferencePolicy(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutTenantPreferencePolicyResponse(rsp)
+}
+
 // ListProjectsWithResponse List projects
 //
 // Needs any valid token.
@@ -15723,6 +17580,36 @@ func (c *ClientWithResponses) UpdateProjectWithResponse(ctx context.Context, id 
 	return ParseUpdateProjectResponse(rsp)
 }
 
+// DeleteEndUserKeyWithResponse Remove the project's end-user key: no end-user token of it works any more
+//
+// Needs the `admin` permission (a token scoped to the project will do).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/end-user-key (the `DeleteEndUserKey` operationId).
+func (c *ClientWithResponses) DeleteEndUserKeyWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteEndUserKeyResponse, error) {
+	rsp, err := c.DeleteEndUserKey(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteEndUserKeyResponse(rsp)
+}
+
+// RotateEndUserKeyWithResponse Give the project a new end-user key, shown once; tokens of the former key stop working
+//
+// Needs the `admin` permission (a token scoped to the project will do).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/end-user-key (the `RotateEndUserKey` operationId).
+func (c *ClientWithResponses) RotateEndUserKeyWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RotateEndUserKeyResponse, error) {
+	rsp, err := c.RotateEndUserKey(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateEndUserKeyResponse(rsp)
+}
+
 // ListNotifiersWithResponse List a project's notifiers (secrets masked)
 //
 // Needs any valid token.
@@ -15766,6 +17653,51 @@ func (c *ClientWithResponses) CreateNotifierWithResponse(ctx context.Context, id
 		return nil, err
 	}
 	return ParseCreateNotifierResponse(rsp)
+}
+
+// GetProjectPreferencePolicyWithResponse Get a project's preference policy
+//
+// Needs the `settings:read` permission.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/preference-policy (the `GetProjectPreferencePolicy` operationId).
+func (c *ClientWithResponses) GetProjectPreferencePolicyWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetProjectPreferencePolicyResponse, error) {
+	rsp, err := c.GetProjectPreferencePolicy(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProjectPreferencePolicyResponse(rsp)
+}
+
+// PutProjectPreferencePolicyWithBodyWithResponse Replace a project's preference policy, checking the revision
+//
+// Needs the `settings:write` permission.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/preference-policy (the `PutProjectPreferencePolicy` operationId).
+func (c *ClientWithResponses) PutProjectPreferencePolicyWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutProjectPreferencePolicyResponse, error) {
+	rsp, err := c.PutProjectPreferencePolicyWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutProjectPreferencePolicyResponse(rsp)
+}
+
+// PutProjectPreferencePolicyWithResponse Replace a project's preference policy, checking the revision
+//
+// Needs the `settings:write` permission.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/preference-policy (the `PutProjectPreferencePolicy` operationId).
+func (c *ClientWithResponses) PutProjectPreferencePolicyWithResponse(ctx context.Context, id Id, body PutProjectPreferencePolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutProjectPreferencePolicyResponse, error) {
+	rsp, err := c.PutProjectPreferencePolicy(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutProjectPreferencePolicyResponse(rsp)
 }
 
 // GetProjectSettingsWithResponse Get the draft or live settings of a project's default
@@ -16615,6 +18547,51 @@ func (c *ClientWithResponses) MarkInboxReadWithResponse(ctx context.Context, id 
 		return nil, err
 	}
 	return ParseMarkInboxReadResponse(rsp)
+}
+
+// GetUserPreferencesWithResponse Get a person's preferences
+//
+// Needs the `directory:read` permission.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /users/{id}/preferences (the `GetUserPreferences` operationId).
+func (c *ClientWithResponses) GetUserPreferencesWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetUserPreferencesResponse, error) {
+	rsp, err := c.GetUserPreferences(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUserPreferencesResponse(rsp)
+}
+
+// PutUserPreferencesWithBodyWithResponse Replace a person's preferences, checking the revision
+//
+// Needs the `directory:write` permission and an unscoped token.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /users/{id}/preferences (the `PutUserPreferences` operationId).
+func (c *ClientWithResponses) PutUserPreferencesWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutUserPreferencesResponse, error) {
+	rsp, err := c.PutUserPreferencesWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutUserPreferencesResponse(rsp)
+}
+
+// PutUserPreferencesWithResponse Replace a person's preferences, checking the revision
+//
+// Needs the `directory:write` permission and an unscoped token.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /users/{id}/preferences (the `PutUserPreferences` operationId).
+func (c *ClientWithResponses) PutUserPreferencesWithResponse(ctx context.Context, id Id, body PutUserPreferencesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutUserPreferencesResponse, error) {
+	rsp, err := c.PutUserPreferences(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutUserPreferencesResponse(rsp)
 }
 
 // ParseListChatsResponse parses an HTTP response from a ListChatsWithResponse call
@@ -17904,6 +19881,107 @@ func ParseUpdateGroupResponse(rsp *http.Response) (*UpdateGroupResponse, error) 
 	return response, nil
 }
 
+// ParseGetMyPreferencesResponse parses an HTTP response from a GetMyPreferencesWithResponse call
+func ParseGetMyPreferencesResponse(rsp *http.Response) (*GetMyPreferencesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMyPreferencesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserPreferences
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePutMyPreferencesResponse parses an HTTP response from a PutMyPreferencesWithResponse call
+func ParsePutMyPreferencesResponse(rsp *http.Response) (*PutMyPreferencesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutMyPreferencesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserPreferences
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseDeleteNotifierResponse parses an HTTP response from a DeleteNotifierWithResponse call
 func ParseDeleteNotifierResponse(rsp *http.Response) (*DeleteNotifierResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -18284,6 +20362,107 @@ func ParseVerifyOTPResponse(rsp *http.Response) (*VerifyOTPResponse, error) {
 	return response, nil
 }
 
+// ParseGetTenantPreferencePolicyResponse parses an HTTP response from a GetTenantPreferencePolicyWithResponse call
+func ParseGetTenantPreferencePolicyResponse(rsp *http.Response) (*GetTenantPreferencePolicyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTenantPreferencePolicyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PreferencePolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePutTenantPreferencePolicyResponse parses an HTTP response from a PutTenantPreferencePolicyWithResponse call
+func ParsePutTenantPreferencePolicyResponse(rsp *http.Response) (*PutTenantPreferencePolicyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutTenantPreferencePolicyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PreferencePolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListProjectsResponse parses an HTTP response from a ListProjectsWithResponse call
 func ParseListProjectsResponse(rsp *http.Response) (*ListProjectsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -18606,6 +20785,110 @@ func ParseUpdateProjectResponse(rsp *http.Response) (*UpdateProjectResponse, err
 	return response, nil
 }
 
+// ParseDeleteEndUserKeyResponse parses an HTTP response from a DeleteEndUserKeyWithResponse call
+func ParseDeleteEndUserKeyResponse(rsp *http.Response) (*DeleteEndUserKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteEndUserKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRotateEndUserKeyResponse parses an HTTP response from a RotateEndUserKeyWithResponse call
+func ParseRotateEndUserKeyResponse(rsp *http.Response) (*RotateEndUserKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RotateEndUserKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest EndUserKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListNotifiersResponse parses an HTTP response from a ListNotifiersWithResponse call
 func ParseListNotifiersResponse(rsp *http.Response) (*ListNotifiersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -18736,6 +21019,128 @@ func ParseCreateNotifierResponse(rsp *http.Response) (*CreateNotifierResponse, e
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetProjectPreferencePolicyResponse parses an HTTP response from a GetProjectPreferencePolicyWithResponse call
+func ParseGetProjectPreferencePolicyResponse(rsp *http.Response) (*GetProjectPreferencePolicyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProjectPreferencePolicyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PreferencePolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePutProjectPreferencePolicyResponse parses an HTTP response from a PutProjectPreferencePolicyWithResponse call
+func ParsePutProjectPreferencePolicyResponse(rsp *http.Response) (*PutProjectPreferencePolicyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutProjectPreferencePolicyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PreferencePolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
 
 	}
 
@@ -21364,6 +23769,128 @@ func ParseMarkInboxReadResponse(rsp *http.Response) (*MarkInboxReadResponse, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetUserPreferencesResponse parses an HTTP response from a GetUserPreferencesWithResponse call
+func ParseGetUserPreferencesResponse(rsp *http.Response) (*GetUserPreferencesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUserPreferencesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserPreferences
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePutUserPreferencesResponse parses an HTTP response from a PutUserPreferencesWithResponse call
+func ParsePutUserPreferencesResponse(rsp *http.Response) (*PutUserPreferencesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutUserPreferencesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserPreferences
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
 
 	}
 
