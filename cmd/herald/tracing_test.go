@@ -103,9 +103,11 @@ func TestTracing_RequestToAttempt(t *testing.T) {
 				}
 				return nil
 			}
+			// The attempt span ends before the deliver job's work span (the
+			// job records its outcomes after): wait for both.
 			var attempt sdktrace.ReadOnlySpan
-			for deadline := time.Now().Add(20 * time.Second); attempt == nil; time.Sleep(20 * time.Millisecond) {
-				if attempt = byName("herald.delivery.attempt"); attempt == nil && time.Now().After(deadline) {
+			for deadline := time.Now().Add(20 * time.Second); attempt == nil || byName("river.work/herald.deliver") == nil; time.Sleep(20 * time.Millisecond) {
+				if attempt = byName("herald.delivery.attempt"); (attempt == nil || byName("river.work/herald.deliver") == nil) && time.Now().After(deadline) {
 					var names []string
 					for _, s := range rec.Ended() {
 						names = append(names, s.Name())
