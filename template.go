@@ -206,10 +206,10 @@ func (s *TemplateSet) Find(eventType, channel, locale string) *Template {
 
 // TemplateSetChange is one entry of the templates' history.
 type TemplateSetChange struct {
-	ID       int64  `json:"id"`
-	Revision int64  `json:"revision"`
-	Action   string `json:"action"` // update, deploy, revert
-	Actor    string `json:"actor"`
+	ID       int64        `json:"id"`
+	Revision int64        `json:"revision"`
+	Action   string       `json:"action"` // update, deploy, revert
+	Actor    string       `json:"actor"`
 	At       time.Time    `json:"at"`
 	Set      *TemplateSet `json:"templates"`
 }

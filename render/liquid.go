@@ -178,7 +178,6 @@ func (g guardedFilters) AddFilter(name string, fn any) {
 	g.e.RegisterFilter(name, guardFilter(name, fn))
 }
 
-
 // isOptional reports a parameter the library fills with a function of the
 // argument (an optional argument, given or not).
 func isOptional(t reflect.Type) bool {
