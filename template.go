@@ -179,8 +179,9 @@ func (s *TemplateSet) Validate() error {
 		errs = append(errs, t.validate(f)...)
 		if j, dup := seen[t.Key()]; dup {
 			errs = append(errs, Errorf(EINVALID, f, "templates[%d] is already the %s template of %s in %s", j, t.Channel, t.EventType, t.Locale))
+		} else {
+			seen[t.Key()] = i
 		}
-		seen[t.Key()] = i
 	}
 	return errs.Err()
 }
