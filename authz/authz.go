@@ -40,6 +40,7 @@ type Services struct {
 	NotifierSender       herald.NotifierSender // set by Guard
 	Settings             herald.SettingsService
 	NotificationSettings herald.NotificationSettingsService
+	Templates            herald.TemplateService
 	Directory            herald.DirectoryService
 	Events               herald.EventService
 	Deliveries           herald.DeliveryService
@@ -71,6 +72,9 @@ func Guard(raw Services) Services {
 	}
 	if raw.NotificationSettings != nil {
 		out.NotificationSettings = notificationSettings{g}
+	}
+	if raw.Templates != nil {
+		out.Templates = templates{g}
 	}
 	if raw.Pushes != nil {
 		out.Pushes = pushes{g}

@@ -30,6 +30,7 @@ import (
 	"github.com/heraldhq/herald/otp"
 	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/templates"
 	"github.com/spf13/cobra"
 )
 
@@ -370,12 +371,12 @@ type surfaceOptions struct {
 // store itself. It is the one place that knows every surface.
 func newServer(db *store.DB, codes herald.OTPService, o surfaceOptions, logger *slog.Logger) *api.Server {
 	g := authz.Guard(authz.Services{
-		Projects: db, Sources: db, Notifiers: db, Settings: db, NotificationSettings: db, Directory: db,
+		Projects: db, Sources: db, Notifiers: db, Settings: db, NotificationSettings: db, Templates: templates.New(db), Directory: db,
 		Events: db, Deliveries: db, Inbox: db, Pushes: db, PushDirectory: db, Tokens: db, OTP: codes, Log: db,
 	})
 	return &api.Server{
 		Tokens: g.Tokens, Tenants: db, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers,
-		Settings: g.Settings, Events: g.Events, Deliveries: g.Deliveries, Inbox: g.Inbox, OTP: g.OTP, Pushes: g.Pushes, InboxSignals: db,
+		Settings: g.Settings, Templates: g.Templates, Events: g.Events, Deliveries: g.Deliveries, Inbox: g.Inbox, OTP: g.OTP, Pushes: g.Pushes, InboxSignals: db,
 		Ready:  db.Ping,
 		Logger: logger,
 		Surfaces: []api.Surface{
