@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strconv"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/channel"
@@ -43,16 +44,35 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[store.FanoutArgs
 	return nil
 }
 
-// planner plans the events of one job, reading each source's settings and
-// each notifier once.
+// planner plans the events of one job, reading each source's settings,
+// each notifier and each project's live templates once.
 type planner struct {
 	e         *Engine
 	settings  map[int64]*herald.Settings
 	notifiers map[int64]*herald.Notifier
+	templates map[int64]*render.Set
 }
 
 func (e *Engine) newPlanner() *planner {
-	return &planner{e: e, settings: map[int64]*herald.Settings{}, notifiers: map[int64]*herald.Notifier{}}
+	return &planner{e: e, settings: map[int64]*herald.Settings{}, notifiers: map[int64]*herald.Notifier{}, templates: map[int64]*render.Set{}}
+}
+
+// projectTemplates returns a project's live templates, parsed; nil when
+// it has none (the built-in ones render).
+func (p *planner) projectTemplates(ctx context.Context, projectID int64) (*render.Set, error) {
+	if set, ok := p.templates[projectID]; ok {
+		return set, nil
+	}
+	live, err := p.e.db.FindTemplates(ctx, projectID, herald.VersionLive)
+	if err != nil {
+		return nil, err
+	}
+	var set *render.Set
+	if len(live.Templates) > 0 {
+		set = render.NewSet(live.Templates)
+	}
+	p.templates[projectID] = set
+	return set, nil
 }
 
 // Plan returns the deliveries an event causes under its source's effective
@@ -72,6 +92,10 @@ func (p *planner) plan(ctx context.Context, ev *herald.Event, src *herald.Source
 			return nil, err
 		}
 		p.settings[src.ID] = settings
+	}
+	templates, err := p.projectTemplates(ctx, src.ProjectID)
+	if err != nil {
+		return nil, err
 	}
 	var out []store.NewDelivery
 	for _, ch := range settings.Channels {
@@ -96,7 +120,7 @@ func (p *planner) plan(ctx context.Context, ev *herald.Event, src *herald.Source
 		if err != nil {
 			return nil, err
 		}
-		ds, err := plan(render.Input{Event: ev, Source: src, Notifier: n, BodyFields: ch.BodyFields}, users)
+		ds, err := plan(render.Input{Event: ev, Source: src, Notifier: n, BodyFields: ch.BodyFields, Templates: templates}, users)
 		if err != nil {
 			return nil, err
 		}
@@ -109,19 +133,24 @@ func (p *planner) plan(ctx context.Context, ev *herald.Event, src *herald.Source
 // to each user; robots and webhooks post once, mentioning the users.
 func plan(in render.Input, users []*herald.User) ([]store.NewDelivery, error) {
 	n := in.Notifier
-	// One rendering per language.
+	// One rendering per language, or per recipient when the template
+	// names the recipient.
 	type rendering struct {
 		m   channel.Message
 		err error
 	}
 	rendered := map[string]rendering{}
-	message := func(locale string) (channel.Message, error) {
-		if r, ok := rendered[locale]; ok {
+	message := func(locale string, u *herald.User) (channel.Message, error) {
+		in.Locale, in.Recipient = locale, u
+		key := locale
+		if u != nil && render.NeedsRecipient(in) {
+			key += "/" + strconv.FormatInt(u.ID, 10)
+		}
+		if r, ok := rendered[key]; ok {
 			return r.m, r.err
 		}
-		in.Locale = locale
 		m, err := render.Message(in)
-		rendered[locale] = rendering{m, err}
+		rendered[key] = rendering{m, err}
 		return m, err
 	}
 	// A message that cannot be rendered (a notifier's template failing on
@@ -135,7 +164,7 @@ func plan(in render.Input, users []*herald.User) ([]store.NewDelivery, error) {
 	switch n.Type {
 	case herald.NotifierInbox, herald.NotifierEmail, herald.NotifierSMS:
 		for _, u := range users {
-			m, err := message(u.Locale)
+			m, err := message(u.Locale, u)
 			if err != nil {
 				out = append(out, unrendered(store.NewDelivery{NotifierID: n.ID, Channel: n.Type, UserID: u.ID, Target: u.Code}, err))
 				continue
@@ -172,7 +201,7 @@ func plan(in render.Input, users []*herald.User) ([]store.NewDelivery, error) {
 		if u, err := url.Parse(n.Config.URL); err == nil && u.Host != "" {
 			target = u.Host
 		}
-		m, err := message(majorityLocale(users))
+		m, err := message(majorityLocale(users), nil)
 		if err != nil {
 			out = append(out, unrendered(store.NewDelivery{NotifierID: n.ID, Channel: n.Type, Target: target}, err))
 			break
