@@ -55,6 +55,8 @@ func plausibleBody(method, path string) any {
 		return nil
 	case method == "PATCH":
 		return map[string]any{"name": "hijacked"}
+	case method == "PUT" && strings.HasSuffix(path, "/templates"):
+		return map[string]any{"templates": []any{}}
 	case method == "PUT":
 		return map[string]any{"channels": []any{}}
 	case strings.HasSuffix(path, "/sources"):

@@ -8,17 +8,9 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/authz"
 	"github.com/heraldhq/herald/store"
 	"github.com/heraldhq/herald/store/storetest"
-	"github.com/heraldhq/herald/templates"
 )
-
-func withTemplates(db *store.DB) func(*Server) {
-	return func(s *Server) {
-		s.Templates = authz.Guard(authz.Services{Templates: templates.New(db)}).Templates
-	}
-}
 
 // TestTemplates_Flow walks the templates API as a user would: the built-in
 // templates copied into the draft, a bad template refused with its line
@@ -26,7 +18,7 @@ func withTemplates(db *store.DB) func(*Server) {
 func TestTemplates_Flow(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ts := newTestServer(t, db, withTemplates(db))
+		ts := newTestServer(t, db)
 		admin := ts.admin
 		f := ts.newFixture(admin)
 		path := fmt.Sprintf("/api/v1/projects/%d/templates", f.Project)

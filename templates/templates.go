@@ -104,6 +104,11 @@ const maxSamplePayload = 256 << 10
 
 // PreviewTemplate renders the message one recipient would get.
 func (s *Service) PreviewTemplate(ctx context.Context, req herald.TemplatePreviewRequest) (*herald.TemplatePreview, error) {
+	// An unknown project is not found, whatever the request says.
+	set, err := s.store.FindTemplates(ctx, req.ProjectID, herald.VersionDraft)
+	if err != nil {
+		return nil, err
+	}
 	channel, locale := req.Channel, req.Locale
 	var errs herald.FieldErrors
 	if req.Template != nil {
@@ -145,9 +150,10 @@ func (s *Service) PreviewTemplate(ctx context.Context, req herald.TemplatePrevie
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	set, err := s.store.FindTemplates(ctx, req.ProjectID, version)
-	if err != nil {
-		return nil, err
+	if version == herald.VersionLive {
+		if set, err = s.store.FindTemplates(ctx, req.ProjectID, version); err != nil {
+			return nil, err
+		}
 	}
 	ev, src, err := s.previewEvent(ctx, req)
 	if err != nil {
