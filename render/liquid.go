@@ -99,9 +99,17 @@ const tickTag = "herald_tick"
 type state struct {
 	deadline time.Time
 	now      func() time.Time
+	n        int
 }
 
+// checkEvery is how many checks of a render look at the clock once: a
+// check between them costs an increment.
+const checkEvery = 16
+
 func (s *state) check() error {
+	if s.n++; s.n%checkEvery != 0 {
+		return nil
+	}
 	if s.now().After(s.deadline) {
 		return &LimitError{"the template took too long to render (a loop that runs too long?)"}
 	}
@@ -596,7 +604,8 @@ func instrument(root lrender.Node, tokens []parser.Token, places []place) error 
 	return err
 }
 
-// run renders a compiled part with bindings under limits.
+// run renders a compiled part with bindings under limits; it sets its
+// state in bindings.
 func (c *compiled) run(bindings map[string]any, l Limits, now func() time.Time) (out string, err error) {
 	l = l.orDefault()
 	if now == nil {
@@ -604,10 +613,9 @@ func (c *compiled) run(bindings map[string]any, l Limits, now func() time.Time) 
 	}
 	st := &state{deadline: now().Add(l.Timeout), now: now}
 	w := &limitWriter{max: l.MaxBytes, st: st}
-	b := make(map[string]any, len(bindings)+1)
-	for k, v := range bindings {
-		b[k] = v
-	}
+	// The library copies the bindings for the render: this one map is
+	// the caller's, given this render's state.
+	b := bindings
 	b[stateKey] = st
 	defer func() {
 		// The library panics on a failed final write and on some bad
