@@ -4,7 +4,7 @@
 -- settings have; a project that never wrote templates has no row (the
 -- built-in templates serve it).
 CREATE TABLE templates (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     tenant_id INTEGER NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
     revision INTEGER NOT NULL,
@@ -19,7 +19,7 @@ CREATE TABLE templates (
 );
 
 CREATE TABLE templates_history (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     tenant_id INTEGER NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
     revision INTEGER NOT NULL,
