@@ -46,7 +46,7 @@ func TestService_DeployChecksTheDraft(t *testing.T) {
 			t.Fatalf("deploy of a draft that does not parse: %v", err)
 		}
 		live, err := svc.FindTemplates(ctx, p.ID, herald.VersionLive)
-		if err != nil || live.Revision != 2 || live.Templates[0].Text != "{{ title }}" {
+		if err != nil || live.Revision != 1 || live.Templates[0].Text != "{{ title }}" {
 			t.Fatalf("live after the refused deploy: %+v %v", live, err)
 		}
 	})
