@@ -374,7 +374,18 @@ var filterNames = []string{"default", "json", "compact", "concat", "join", "map"
 func parse(src string) (*compiled, error) {
 	tokens := parser.Scan(src, parser.SourceLoc{Pathname: "template", LineNo: 1}, nil)
 	places := tokenPlaces(src, tokens)
+	skip := "" // inside a comment or raw block: not Liquid
 	for i, tok := range tokens {
+		if skip != "" {
+			if tok.Type == parser.TagTokenType && tok.Name == "end"+skip {
+				skip = ""
+			}
+			continue
+		}
+		if tok.Type == parser.TagTokenType && (tok.Name == "comment" || tok.Name == "raw") {
+			skip = tok.Name
+			continue
+		}
 		if tok.Type == parser.TagTokenType && tok.Name == "include" {
 			return nil, &SyntaxError{Line: places[i].line, Column: places[i].col, Msg: "include is not available: a template reads no file"}
 		}

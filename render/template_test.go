@@ -263,6 +263,14 @@ func TestCheckTemplates_Refused(t *testing.T) {
 			}
 		})
 	}
+	t.Run("CommentsAndRawAreNotLiquid", func(t *testing.T) {
+		t.Parallel()
+		err := render.CheckTemplates([]herald.Template{{EventType: "*", Channel: herald.NotifierSMS, Locale: herald.LocaleEN,
+			Text: "{% comment %}{{ x | old_filter }}{% include 'x' %}{% endcomment %}{% raw %}{{ y | z }}{% endraw %}{{ title }}"}})
+		if err != nil {
+			t.Errorf("a comment or raw block was checked as Liquid: %v", err)
+		}
+	})
 	t.Run("EveryFaultAtOnce", func(t *testing.T) {
 		t.Parallel()
 		err := render.CheckTemplates([]herald.Template{
