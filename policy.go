@@ -15,6 +15,7 @@ const (
 	ResNotifier             Resource = "notifier"
 	ResSettings             Resource = "settings"
 	ResNotificationSettings Resource = "notification_settings"
+	ResTemplates            Resource = "templates"
 	ResDirectory            Resource = "directory"
 	ResEvent                Resource = "event"
 	ResDelivery             Resource = "delivery"
@@ -98,6 +99,15 @@ var Policy = map[Resource]map[Action]Rule{
 	ResNotificationSettings: {
 		ActRead:   {Perm: PermSettingsRead},
 		ActUpdate: {Perm: PermSettingsWrite},
+	},
+	// A project's message templates: what a message says, where settings
+	// say who receives it and which payload fields it shows. Same
+	// workflow (draft, deploy, revert), same power over what reaches
+	// whom: the settings permissions. Previewing is reading (the stored
+	// event and the recipient it names are what settings:read reads).
+	ResTemplates: {
+		ActRead:   {Perm: PermSettingsRead},
+		ActUpdate: {Perm: PermSettingsWrite}, // edit the draft, deploy, revert
 	},
 	// People are shared by the tenant's projects: a scoped token may read
 	// them (to choose recipients) but only an unscoped one changes them.

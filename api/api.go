@@ -42,6 +42,9 @@ type Server struct {
 	Directory herald.DirectoryService
 	Notifiers herald.NotifierService
 	Settings  herald.SettingsService
+	// Templates serves a project's message templates; nil answers 404
+	// there.
+	Templates herald.TemplateService
 	// Events, Deliveries and Inbox serve the delivery engine's endpoints.
 	Events     herald.EventService
 	Deliveries herald.DeliveryService

@@ -73,6 +73,16 @@ func (s *Server) routes(r *router, metrics http.Handler) {
 		r.handle("GET "+scope.prefix+"/history", s.handleSettingsHistory(scope.find))
 	}
 
+	// A project's message templates: the settings' workflow, and the
+	// built-in templates and a preview beside it.
+	r.handle("GET /api/v1/projects/{id}/templates", s.handleGetTemplates)
+	r.handle("PUT /api/v1/projects/{id}/templates", s.handlePutTemplates)
+	r.handle("POST /api/v1/projects/{id}/templates/deploy", s.handleDeployTemplates(false))
+	r.handle("POST /api/v1/projects/{id}/templates/revert", s.handleDeployTemplates(true))
+	r.handle("GET /api/v1/projects/{id}/templates/history", s.handleTemplatesHistory)
+	r.handle("GET /api/v1/projects/{id}/templates/defaults", s.handleDefaultTemplates)
+	r.handle("POST /api/v1/projects/{id}/templates/preview", s.handlePreviewTemplate)
+
 	r.handle("POST /api/v1/events", s.handleCreateEvents)
 	r.handle("GET /api/v1/events/{id}", s.handleGetEvent)
 	r.handle("GET /api/v1/deliveries", s.handleListDeliveries)

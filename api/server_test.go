@@ -59,7 +59,7 @@ func newTestServer(t *testing.T, db *store.DB, opts ...func(*Server)) *testServe
 	logs := &syncBuffer{}
 	g := storetest.Guard(db)
 	s := &Server{
-		Tokens: g.Tokens, Tenants: db, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers, Settings: g.Settings,
+		Tokens: g.Tokens, Tenants: db, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers, Settings: g.Settings, Templates: g.Templates,
 		Events: g.Events, Deliveries: g.Deliveries, Inbox: g.Inbox, InboxPoll: 20 * time.Millisecond, Pushes: g.Pushes,
 		Preferences: g.Preferences, EndUserKeys: g.EndUserKeys,
 		Ready:  db.Ping,

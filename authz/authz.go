@@ -41,6 +41,7 @@ type Services struct {
 	Settings             herald.SettingsService
 	NotificationSettings herald.NotificationSettingsService
 	RecordNotifications  herald.RecordNotificationService
+	Templates            herald.TemplateService
 	Directory            herald.DirectoryService
 	Events               herald.EventService
 	Deliveries           herald.DeliveryService
@@ -77,6 +78,9 @@ func Guard(raw Services) Services {
 	}
 	if raw.RecordNotifications != nil {
 		out.RecordNotifications = recordNotifications{g}
+	}
+	if raw.Templates != nil {
+		out.Templates = templates{g}
 	}
 	if raw.Pushes != nil {
 		out.Pushes = pushes{g}

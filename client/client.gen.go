@@ -599,19 +599,19 @@ func (e SettingsVersion) Valid() bool {
 
 // Defines values for SettingsChangeAction.
 const (
-	Deploy SettingsChangeAction = "deploy"
-	Revert SettingsChangeAction = "revert"
-	Update SettingsChangeAction = "update"
+	SettingsChangeActionDeploy SettingsChangeAction = "deploy"
+	SettingsChangeActionRevert SettingsChangeAction = "revert"
+	SettingsChangeActionUpdate SettingsChangeAction = "update"
 )
 
 // Valid indicates whether the value is a known member of the SettingsChangeAction enum.
 func (e SettingsChangeAction) Valid() bool {
 	switch e {
-	case Deploy:
+	case SettingsChangeActionDeploy:
 		return true
-	case Revert:
+	case SettingsChangeActionRevert:
 		return true
-	case Update:
+	case SettingsChangeActionUpdate:
 		return true
 	default:
 		return false
@@ -654,6 +654,222 @@ func (e SourceKind) Valid() bool {
 	case SourceKindBuildJob:
 		return true
 	case SourceKindGeneric:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplateChannel.
+const (
+	TemplateChannelDingtalk TemplateChannel = "dingtalk"
+	TemplateChannelEmail    TemplateChannel = "email"
+	TemplateChannelInbox    TemplateChannel = "inbox"
+	TemplateChannelLark     TemplateChannel = "lark"
+	TemplateChannelSms      TemplateChannel = "sms"
+	TemplateChannelWebhook  TemplateChannel = "webhook"
+	TemplateChannelWecom    TemplateChannel = "wecom"
+)
+
+// Valid indicates whether the value is a known member of the TemplateChannel enum.
+func (e TemplateChannel) Valid() bool {
+	switch e {
+	case TemplateChannelDingtalk:
+		return true
+	case TemplateChannelEmail:
+		return true
+	case TemplateChannelInbox:
+		return true
+	case TemplateChannelLark:
+		return true
+	case TemplateChannelSms:
+		return true
+	case TemplateChannelWebhook:
+		return true
+	case TemplateChannelWecom:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplateLocale.
+const (
+	TemplateLocaleEn TemplateLocale = "en"
+	TemplateLocaleZh TemplateLocale = "zh"
+)
+
+// Valid indicates whether the value is a known member of the TemplateLocale enum.
+func (e TemplateLocale) Valid() bool {
+	switch e {
+	case TemplateLocaleEn:
+		return true
+	case TemplateLocaleZh:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplatePreviewFrom.
+const (
+	TemplatePreviewFromDefault TemplatePreviewFrom = "default"
+	TemplatePreviewFromProject TemplatePreviewFrom = "project"
+	TemplatePreviewFromRequest TemplatePreviewFrom = "request"
+)
+
+// Valid indicates whether the value is a known member of the TemplatePreviewFrom enum.
+func (e TemplatePreviewFrom) Valid() bool {
+	switch e {
+	case TemplatePreviewFromDefault:
+		return true
+	case TemplatePreviewFromProject:
+		return true
+	case TemplatePreviewFromRequest:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplatePreviewLocale.
+const (
+	TemplatePreviewLocaleEn TemplatePreviewLocale = "en"
+	TemplatePreviewLocaleZh TemplatePreviewLocale = "zh"
+)
+
+// Valid indicates whether the value is a known member of the TemplatePreviewLocale enum.
+func (e TemplatePreviewLocale) Valid() bool {
+	switch e {
+	case TemplatePreviewLocaleEn:
+		return true
+	case TemplatePreviewLocaleZh:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplatePreviewRequestChannel.
+const (
+	TemplatePreviewRequestChannelDingtalk TemplatePreviewRequestChannel = "dingtalk"
+	TemplatePreviewRequestChannelEmail    TemplatePreviewRequestChannel = "email"
+	TemplatePreviewRequestChannelInbox    TemplatePreviewRequestChannel = "inbox"
+	TemplatePreviewRequestChannelLark     TemplatePreviewRequestChannel = "lark"
+	TemplatePreviewRequestChannelSms      TemplatePreviewRequestChannel = "sms"
+	TemplatePreviewRequestChannelWebhook  TemplatePreviewRequestChannel = "webhook"
+	TemplatePreviewRequestChannelWecom    TemplatePreviewRequestChannel = "wecom"
+)
+
+// Valid indicates whether the value is a known member of the TemplatePreviewRequestChannel enum.
+func (e TemplatePreviewRequestChannel) Valid() bool {
+	switch e {
+	case TemplatePreviewRequestChannelDingtalk:
+		return true
+	case TemplatePreviewRequestChannelEmail:
+		return true
+	case TemplatePreviewRequestChannelInbox:
+		return true
+	case TemplatePreviewRequestChannelLark:
+		return true
+	case TemplatePreviewRequestChannelSms:
+		return true
+	case TemplatePreviewRequestChannelWebhook:
+		return true
+	case TemplatePreviewRequestChannelWecom:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplatePreviewRequestLocale.
+const (
+	TemplatePreviewRequestLocaleEn TemplatePreviewRequestLocale = "en"
+	TemplatePreviewRequestLocaleZh TemplatePreviewRequestLocale = "zh"
+)
+
+// Valid indicates whether the value is a known member of the TemplatePreviewRequestLocale enum.
+func (e TemplatePreviewRequestLocale) Valid() bool {
+	switch e {
+	case TemplatePreviewRequestLocaleEn:
+		return true
+	case TemplatePreviewRequestLocaleZh:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplatePreviewRequestVersion.
+const (
+	TemplatePreviewRequestVersionDraft TemplatePreviewRequestVersion = "draft"
+	TemplatePreviewRequestVersionLive  TemplatePreviewRequestVersion = "live"
+)
+
+// Valid indicates whether the value is a known member of the TemplatePreviewRequestVersion enum.
+func (e TemplatePreviewRequestVersion) Valid() bool {
+	switch e {
+	case TemplatePreviewRequestVersionDraft:
+		return true
+	case TemplatePreviewRequestVersionLive:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplateSetVersion.
+const (
+	TemplateSetVersionDraft TemplateSetVersion = "draft"
+	TemplateSetVersionLive  TemplateSetVersion = "live"
+)
+
+// Valid indicates whether the value is a known member of the TemplateSetVersion enum.
+func (e TemplateSetVersion) Valid() bool {
+	switch e {
+	case TemplateSetVersionDraft:
+		return true
+	case TemplateSetVersionLive:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplateSetChangeAction.
+const (
+	TemplateSetChangeActionDeploy TemplateSetChangeAction = "deploy"
+	TemplateSetChangeActionRevert TemplateSetChangeAction = "revert"
+	TemplateSetChangeActionUpdate TemplateSetChangeAction = "update"
+)
+
+// Valid indicates whether the value is a known member of the TemplateSetChangeAction enum.
+func (e TemplateSetChangeAction) Valid() bool {
+	switch e {
+	case TemplateSetChangeActionDeploy:
+		return true
+	case TemplateSetChangeActionRevert:
+		return true
+	case TemplateSetChangeActionUpdate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TemplateSetUpdateVersion.
+const (
+	TemplateSetUpdateVersionDraft TemplateSetUpdateVersion = "draft"
+	TemplateSetUpdateVersionLive  TemplateSetUpdateVersion = "live"
+)
+
+// Valid indicates whether the value is a known member of the TemplateSetUpdateVersion enum.
+func (e TemplateSetUpdateVersion) Valid() bool {
+	switch e {
+	case TemplateSetUpdateVersionDraft:
+		return true
+	case TemplateSetUpdateVersionLive:
 		return true
 	default:
 		return false
@@ -764,16 +980,16 @@ func (e TokenCreatePermissions) Valid() bool {
 
 // Defines values for UserLocale.
 const (
-	En UserLocale = "en"
-	Zh UserLocale = "zh"
+	UserLocaleEn UserLocale = "en"
+	UserLocaleZh UserLocale = "zh"
 )
 
 // Valid indicates whether the value is a known member of the UserLocale enum.
 func (e UserLocale) Valid() bool {
 	switch e {
-	case En:
+	case UserLocaleEn:
 		return true
-	case Zh:
+	case UserLocaleZh:
 		return true
 	default:
 		return false
@@ -894,6 +1110,24 @@ func (e ListSourcesParamsKind) Valid() bool {
 	case ListSourcesParamsKindBuildJob:
 		return true
 	case ListSourcesParamsKindGeneric:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetProjectTemplatesParamsVersion.
+const (
+	GetProjectTemplatesParamsVersionDraft GetProjectTemplatesParamsVersion = "draft"
+	GetProjectTemplatesParamsVersionLive  GetProjectTemplatesParamsVersion = "live"
+)
+
+// Valid indicates whether the value is a known member of the GetProjectTemplatesParamsVersion enum.
+func (e GetProjectTemplatesParamsVersion) Valid() bool {
+	switch e {
+	case GetProjectTemplatesParamsVersionDraft:
+		return true
+	case GetProjectTemplatesParamsVersionLive:
 		return true
 	default:
 		return false
@@ -1633,6 +1867,155 @@ type Status struct {
 	Status *string `json:"status,omitempty"`
 }
 
+// Template A message template for one event type on one channel in one locale, in Liquid. Each part it sets is that part of the message; a part it leaves empty stays empty. Parts by channel: email subject, text, html (subject and text or html required); sms subject, text (text required); inbox subject (title), text (body), both required; dingtalk and wecom subject, text, markdown, card (one of text, markdown, card required); lark subject, text, card (text or card required); webhook subject, text, body (body required). Templates see title, type, event_id, actor, time, timestamp, locale, source {id, name, kind, external_id}, fields [{name, value}], roles, payload, recipient {code, name, locale} (email, sms, inbox) and message.<part> (the parts rendered before, in the order subject, text, html, markdown, card, body). In html every value arrives HTML-escaped; card and body must render JSON (insert values with the json filter). include and capture are not available; a render stops past 250 ms or 256 KiB.
+type Template struct {
+	// Body A webhook's JSON body; a webhook notifier's own message_body wins over it.
+	Body *string `json:"body,omitempty"`
+
+	// Card A Feishu/Lark card (a JSON object); DingTalk and WeCom show it too.
+	Card    *string         `json:"card,omitempty"`
+	Channel TemplateChannel `json:"channel"`
+
+	// EventType A native event type, custom.<name>, or * for every type without a template of its own.
+	EventType string `json:"event_type"`
+
+	// Html Email HTML part; values arrive HTML-escaped.
+	Html   *string        `json:"html,omitempty"`
+	Locale TemplateLocale `json:"locale"`
+
+	// Markdown DingTalk and WeCom markdown.
+	Markdown *string `json:"markdown,omitempty"`
+
+	// Subject Email subject, inbox title, robots' title.
+	Subject *string `json:"subject,omitempty"`
+
+	// Text Plain text: email text part, SMS, inbox body, robots' text.
+	Text *string `json:"text,omitempty"`
+}
+
+// TemplateChannel defines model for Template.Channel.
+type TemplateChannel string
+
+// TemplateLocale defines model for Template.Locale.
+type TemplateLocale string
+
+// TemplatePreview defines model for TemplatePreview.
+type TemplatePreview struct {
+	// Body The webhook body (JSON); absent unless the template has one.
+	Body interface{} `json:"body,omitempty"`
+
+	// Card Absent unless the template has a card.
+	Card      *map[string]interface{} `json:"card,omitempty"`
+	Channel   *string                 `json:"channel,omitempty"`
+	EventType *string                 `json:"event_type,omitempty"`
+
+	// From Which template rendered: the one sent, the project's, or the built-in one.
+	From     *TemplatePreviewFrom   `json:"from,omitempty"`
+	Html     *string                `json:"html,omitempty"`
+	Locale   *TemplatePreviewLocale `json:"locale,omitempty"`
+	Markdown *string                `json:"markdown,omitempty"`
+	Subject  *string                `json:"subject,omitempty"`
+	Text     *string                `json:"text,omitempty"`
+}
+
+// TemplatePreviewFrom Which template rendered: the one sent, the project's, or the built-in one.
+type TemplatePreviewFrom string
+
+// TemplatePreviewLocale defines model for TemplatePreview.Locale.
+type TemplatePreviewLocale string
+
+// TemplatePreviewRequest One of event_id and event. Without template, the project's draft (or live) template for the event's type, the channel and the locale renders, else the built-in one.
+type TemplatePreviewRequest struct {
+	// Channel Required unless template names it.
+	Channel *TemplatePreviewRequestChannel `json:"channel,omitempty"`
+
+	// Event A sample event.
+	Event *struct {
+		Actor   *string                 `json:"actor,omitempty"`
+		Payload *map[string]interface{} `json:"payload,omitempty"`
+		Roles   *map[string][]string    `json:"roles,omitempty"`
+
+		// SourceId A source of the project (optional).
+		SourceId *int64 `json:"source_id,omitempty"`
+		Type     string `json:"type"`
+	} `json:"event,omitempty"`
+
+	// EventId A stored event of the project.
+	EventId *int64 `json:"event_id,omitempty"`
+
+	// Locale Default: the template's, else the recipient's, else en.
+	Locale *TemplatePreviewRequestLocale `json:"locale,omitempty"`
+
+	// Template A message template for one event type on one channel in one locale, in Liquid. Each part it sets is that part of the message; a part it leaves empty stays empty. Parts by channel: email subject, text, html (subject and text or html required); sms subject, text (text required); inbox subject (title), text (body), both required; dingtalk and wecom subject, text, markdown, card (one of text, markdown, card required); lark subject, text, card (text or card required); webhook subject, text, body (body required). Templates see title, type, event_id, actor, time, timestamp, locale, source {id, name, kind, external_id}, fields [{name, value}], roles, payload, recipient {code, name, locale} (email, sms, inbox) and message.<part> (the parts rendered before, in the order subject, text, html, markdown, card, body). In html every value arrives HTML-escaped; card and body must render JSON (insert values with the json filter). include and capture are not available; a render stops past 250 ms or 256 KiB.
+	Template *Template `json:"template,omitempty"`
+
+	// UserId The recipient: templates see its code, name and locale.
+	UserId *int64 `json:"user_id,omitempty"`
+
+	// Version Whose templates, when template is absent.
+	Version *TemplatePreviewRequestVersion `json:"version,omitempty"`
+}
+
+// TemplatePreviewRequestChannel Required unless template names it.
+type TemplatePreviewRequestChannel string
+
+// TemplatePreviewRequestLocale Default: the template's, else the recipient's, else en.
+type TemplatePreviewRequestLocale string
+
+// TemplatePreviewRequestVersion Whose templates, when template is absent.
+type TemplatePreviewRequestVersion string
+
+// TemplateSet defines model for TemplateSet.
+type TemplateSet struct {
+	ProjectId *int64 `json:"project_id,omitempty"`
+
+	// Revision The draft's revision; on live, the revision deployed; 0 before the first write.
+	Revision  *int64              `json:"revision,omitempty"`
+	Templates *[]Template         `json:"templates,omitempty"`
+	UpdatedAt *time.Time          `json:"updated_at,omitempty"`
+	UpdatedBy *string             `json:"updated_by,omitempty"`
+	Version   *TemplateSetVersion `json:"version,omitempty"`
+}
+
+// TemplateSetVersion defines model for TemplateSet.Version.
+type TemplateSetVersion string
+
+// TemplateSetChange defines model for TemplateSetChange.
+type TemplateSetChange struct {
+	Action    *TemplateSetChangeAction `json:"action,omitempty"`
+	Actor     *string                  `json:"actor,omitempty"`
+	At        *time.Time               `json:"at,omitempty"`
+	Id        *int64                   `json:"id,omitempty"`
+	Revision  *int64                   `json:"revision,omitempty"`
+	Templates *TemplateSet             `json:"templates,omitempty"`
+}
+
+// TemplateSetChangeAction defines model for TemplateSetChange.Action.
+type TemplateSetChangeAction string
+
+// TemplateSetChangePage defines model for TemplateSetChangePage.
+type TemplateSetChangePage struct {
+	Items []TemplateSetChange `json:"items"`
+
+	// NextCursor The cursor of the next page; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// TemplateSetUpdate A template set as GET answers it, plus the expected revision. Read-only members are accepted and ignored.
+type TemplateSetUpdate struct {
+	ProjectId *int64 `json:"project_id,omitempty"`
+
+	// Revision The revision the writer read; a stale one is 409. Absent or -1 skips the check.
+	Revision  *int64                    `json:"revision,omitempty"`
+	Templates *[]Template               `json:"templates,omitempty"`
+	UpdatedAt *time.Time                `json:"updated_at,omitempty"`
+	UpdatedBy *string                   `json:"updated_by,omitempty"`
+	Version   *TemplateSetUpdateVersion `json:"version,omitempty"`
+}
+
+// TemplateSetUpdateVersion defines model for TemplateSetUpdate.Version.
+type TemplateSetUpdateVersion string
+
 // Token defines model for Token.
 type Token struct {
 	CreatedAt   *time.Time          `json:"created_at,omitempty"`
@@ -1886,6 +2269,22 @@ type ListSourcesParams struct {
 // ListSourcesParamsKind defines parameters for ListSources.
 type ListSourcesParamsKind string
 
+// GetProjectTemplatesParams defines parameters for GetProjectTemplates.
+type GetProjectTemplatesParams struct {
+	Version *GetProjectTemplatesParamsVersion `form:"version,omitempty" json:"version,omitempty"`
+}
+
+// GetProjectTemplatesParamsVersion defines parameters for GetProjectTemplates.
+type GetProjectTemplatesParamsVersion string
+
+// ListProjectTemplatesHistoryParams defines parameters for ListProjectTemplatesHistory.
+type ListProjectTemplatesHistoryParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListPushesParams defines parameters for ListPushes.
 type ListPushesParams struct {
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
@@ -2004,6 +2403,18 @@ type RevertProjectSettingsJSONRequestBody = RevisionRequest
 
 // CreateSourceJSONRequestBody defines body for CreateSource for application/json ContentType.
 type CreateSourceJSONRequestBody = Source
+
+// PutProjectTemplatesJSONRequestBody defines body for PutProjectTemplates for application/json ContentType.
+type PutProjectTemplatesJSONRequestBody = TemplateSetUpdate
+
+// DeployProjectTemplatesJSONRequestBody defines body for DeployProjectTemplates for application/json ContentType.
+type DeployProjectTemplatesJSONRequestBody = RevisionRequest
+
+// PreviewTemplateJSONRequestBody defines body for PreviewTemplate for application/json ContentType.
+type PreviewTemplateJSONRequestBody = TemplatePreviewRequest
+
+// RevertProjectTemplatesJSONRequestBody defines body for RevertProjectTemplates for application/json ContentType.
+type RevertProjectTemplatesJSONRequestBody = RevisionRequest
 
 // CreatePushJSONRequestBody defines body for CreatePush for application/json ContentType.
 type CreatePushJSONRequestBody = PushInput
@@ -2812,6 +3223,99 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /projects/{id}/sources (the `CreateSource` operationId).
 	CreateSource(ctx context.Context, id Id, body CreateSourceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProjectTemplates Get the draft or live message templates of a project
+	//
+	// Needs the `settings:read` permission (templates take the settings permissions). A project that never wrote templates has none, at revision 0: the built-in templates serve it.
+	//
+	// Corresponds with GET /projects/{id}/templates (the `GetProjectTemplates` operationId).
+	GetProjectTemplates(ctx context.Context, id Id, params *GetProjectTemplatesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutProjectTemplatesWithBody Replace the draft templates of a project, checking the revision
+	//
+	// Needs the `settings:write` permission (templates take the settings permissions). Every part must parse and render a sample event within the render limits; a fault is 400 naming the part (`templates[i].html`) with its line and column in `detail`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id}/templates (the `PutProjectTemplates` operationId).
+	PutProjectTemplatesWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutProjectTemplates Replace the draft templates of a project, checking the revision
+	//
+	// Needs the `settings:write` permission (templates take the settings permissions). Every part must parse and render a sample event within the render limits; a fault is 400 naming the part (`templates[i].html`) with its line and column in `detail`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id}/templates (the `PutProjectTemplates` operationId).
+	PutProjectTemplates(ctx context.Context, id Id, body PutProjectTemplatesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDefaultTemplates Get the built-in templates, to copy
+	//
+	// Needs the `settings:read` permission (templates take the settings permissions). The built-in English and Chinese templates of every channel, as templates of event type `*`, in a body PUT takes as it is.
+	//
+	// Corresponds with GET /projects/{id}/templates/defaults (the `GetDefaultTemplates` operationId).
+	GetDefaultTemplates(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeployProjectTemplatesWithBody Copy the draft templates of a project to live
+	//
+	// Needs the `settings:write` permission (templates take the settings permissions). The draft is checked again, as when it was written; the engine renders with the live templates from the next fan-out on.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/templates/deploy (the `DeployProjectTemplates` operationId).
+	DeployProjectTemplatesWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeployProjectTemplates Copy the draft templates of a project to live
+	//
+	// Needs the `settings:write` permission (templates take the settings permissions). The draft is checked again, as when it was written; the engine renders with the live templates from the next fan-out on.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/templates/deploy (the `DeployProjectTemplates` operationId).
+	DeployProjectTemplates(ctx context.Context, id Id, body DeployProjectTemplatesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListProjectTemplatesHistory List the changes to the templates of a project, newest first
+	//
+	// Needs the `settings:read` permission (templates take the settings permissions).
+	//
+	// Corresponds with GET /projects/{id}/templates/history (the `ListProjectTemplatesHistory` operationId).
+	ListProjectTemplatesHistory(ctx context.Context, id Id, params *ListProjectTemplatesHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PreviewTemplateWithBody Render a template against a stored or sample event for one recipient
+	//
+	// Needs the `settings:read` permission (templates take the settings permissions). Naming an event needs `event read`, a user `directory read` (both come with `settings:read`). Nothing is stored or sent.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/templates/preview (the `PreviewTemplate` operationId).
+	PreviewTemplateWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PreviewTemplate Render a template against a stored or sample event for one recipient
+	//
+	// Needs the `settings:read` permission (templates take the settings permissions). Naming an event needs `event read`, a user `directory read` (both come with `settings:read`). Nothing is stored or sent.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/templates/preview (the `PreviewTemplate` operationId).
+	PreviewTemplate(ctx context.Context, id Id, body PreviewTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevertProjectTemplatesWithBody Discard the draft templates of a project back to live
+	//
+	// Needs the `settings:write` permission (templates take the settings permissions).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/templates/revert (the `RevertProjectTemplates` operationId).
+	RevertProjectTemplatesWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevertProjectTemplates Discard the draft templates of a project back to live
+	//
+	// Needs the `settings:write` permission (templates take the settings permissions).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/templates/revert (the `RevertProjectTemplates` operationId).
+	RevertProjectTemplates(ctx context.Context, id Id, body RevertProjectTemplatesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListPushes List pushes
 	//
@@ -4458,6 +4962,209 @@ func (c *Client) CreateSourceWithBody(ctx context.Context, id Id, contentType st
 // Corresponds with POST /projects/{id}/sources (the `CreateSource` operationId).
 func (c *Client) CreateSource(ctx context.Context, id Id, body CreateSourceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateSourceRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProjectTemplates Get the draft or live message templates of a project
+//
+// Needs the `settings:read` permission (templates take the settings permissions). A project that never wrote templates has none, at revision 0: the built-in templates serve it.
+//
+// Corresponds with GET /projects/{id}/templates (the `GetProjectTemplates` operationId).
+func (c *Client) GetProjectTemplates(ctx context.Context, id Id, params *GetProjectTemplatesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProjectTemplatesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutProjectTemplatesWithBody Replace the draft templates of a project, checking the revision
+//
+// Needs the `settings:write` permission (templates take the settings permissions). Every part must parse and render a sample event within the render limits; a fault is 400 naming the part (`templates[i].html`) with its line and column in `detail`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id}/templates (the `PutProjectTemplates` operationId).
+func (c *Client) PutProjectTemplatesWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutProjectTemplatesRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutProjectTemplates Replace the draft templates of a project, checking the revision
+//
+// Needs the `settings:write` permission (templates take the settings permissions). Every part must parse and render a sample event within the render limits; a fault is 400 naming the part (`templates[i].html`) with its line and column in `detail`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id}/templates (the `PutProjectTemplates` operationId).
+func (c *Client) PutProjectTemplates(ctx context.Context, id Id, body PutProjectTemplatesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutProjectTemplatesRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDefaultTemplates Get the built-in templates, to copy
+//
+// Needs the `settings:read` permission (templates take the settings permissions). The built-in English and Chinese templates of every channel, as templates of event type `*`, in a body PUT takes as it is.
+//
+// Corresponds with GET /projects/{id}/templates/defaults (the `GetDefaultTemplates` operationId).
+func (c *Client) GetDefaultTemplates(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDefaultTemplatesRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeployProjectTemplatesWithBody Copy the draft templates of a project to live
+//
+// Needs the `settings:write` permission (templates take the settings permissions). The draft is checked again, as when it was written; the engine renders with the live templates from the next fan-out on.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/templates/deploy (the `DeployProjectTemplates` operationId).
+func (c *Client) DeployProjectTemplatesWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeployProjectTemplatesRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeployProjectTemplates Copy the draft templates of a project to live
+//
+// Needs the `settings:write` permission (templates take the settings permissions). The draft is checked again, as when it was written; the engine renders with the live templates from the next fan-out on.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/templates/deploy (the `DeployProjectTemplates` operationId).
+func (c *Client) DeployProjectTemplates(ctx context.Context, id Id, body DeployProjectTemplatesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeployProjectTemplatesRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListProjectTemplatesHistory List the changes to the templates of a project, newest first
+//
+// Needs the `settings:read` permission (templates take the settings permissions).
+//
+// Corresponds with GET /projects/{id}/templates/history (the `ListProjectTemplatesHistory` operationId).
+func (c *Client) ListProjectTemplatesHistory(ctx context.Context, id Id, params *ListProjectTemplatesHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProjectTemplatesHistoryRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PreviewTemplateWithBody Render a template against a stored or sample event for one recipient
+//
+// Needs the `settings:read` permission (templates take the settings permissions). Naming an event needs `event read`, a user `directory read` (both come with `settings:read`). Nothing is stored or sent.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/templates/preview (the `PreviewTemplate` operationId).
+func (c *Client) PreviewTemplateWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPreviewTemplateRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PreviewTemplate Render a template against a stored or sample event for one recipient
+//
+// Needs the `settings:read` permission (templates take the settings permissions). Naming an event needs `event read`, a user `directory read` (both come with `settings:read`). Nothing is stored or sent.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/templates/preview (the `PreviewTemplate` operationId).
+func (c *Client) PreviewTemplate(ctx context.Context, id Id, body PreviewTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPreviewTemplateRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevertProjectTemplatesWithBody Discard the draft templates of a project back to live
+//
+// Needs the `settings:write` permission (templates take the settings permissions).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/templates/revert (the `RevertProjectTemplates` operationId).
+func (c *Client) RevertProjectTemplatesWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevertProjectTemplatesRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevertProjectTemplates Discard the draft templates of a project back to live
+//
+// Needs the `settings:write` permission (templates take the settings permissions).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/templates/revert (the `RevertProjectTemplates` operationId).
+func (c *Client) RevertProjectTemplates(ctx context.Context, id Id, body RevertProjectTemplatesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevertProjectTemplatesRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7633,6 +8340,362 @@ func NewCreateSourceRequestWithBody(server string, id Id, contentType string, bo
 	return req, nil
 }
 
+// NewGetProjectTemplatesRequest constructs an http.Request for the GetProjectTemplates method
+func NewGetProjectTemplatesRequest(server string, id Id, params *GetProjectTemplatesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/templates", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Version != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "version", *params.Version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutProjectTemplatesRequest calls the generic PutProjectTemplates builder with application/json body
+func NewPutProjectTemplatesRequest(server string, id Id, body PutProjectTemplatesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutProjectTemplatesRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPutProjectTemplatesRequestWithBody constructs an http.Request for the PutProjectTemplates method, with any body, and a specified content type
+func NewPutProjectTemplatesRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/templates", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetDefaultTemplatesRequest constructs an http.Request for the GetDefaultTemplates method
+func NewGetDefaultTemplatesRequest(server string, id Id) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/templates/defaults", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeployProjectTemplatesRequest calls the generic DeployProjectTemplates builder with application/json body
+func NewDeployProjectTemplatesRequest(server string, id Id, body DeployProjectTemplatesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDeployProjectTemplatesRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewDeployProjectTemplatesRequestWithBody constructs an http.Request for the DeployProjectTemplates method, with any body, and a specified content type
+func NewDeployProjectTemplatesRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/templates/deploy", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListProjectTemplatesHistoryRequest constructs an http.Request for the ListProjectTemplatesHistory method
+func NewListProjectTemplatesHistoryRequest(server string, id Id, params *ListProjectTemplatesHistoryParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/templates/history", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPreviewTemplateRequest calls the generic PreviewTemplate builder with application/json body
+func NewPreviewTemplateRequest(server string, id Id, body PreviewTemplateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPreviewTemplateRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPreviewTemplateRequestWithBody constructs an http.Request for the PreviewTemplate method, with any body, and a specified content type
+func NewPreviewTemplateRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/templates/preview", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRevertProjectTemplatesRequest calls the generic RevertProjectTemplates builder with application/json body
+func NewRevertProjectTemplatesRequest(server string, id Id, body RevertProjectTemplatesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRevertProjectTemplatesRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRevertProjectTemplatesRequestWithBody constructs an http.Request for the RevertProjectTemplates method, with any body, and a specified content type
+func NewRevertProjectTemplatesRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/templates/revert", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListPushesRequest constructs an http.Request for the ListPushes method
 func NewListPushesRequest(server string, params *ListPushesParams) (*http.Request, error) {
 	var err error
@@ -9868,6 +10931,105 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /projects/{id}/sources (the `CreateSource` operationId).
 	CreateSourceWithResponse(ctx context.Context, id Id, body CreateSourceJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSourceResponse, error)
+
+	// GetProjectTemplatesWithResponse Get the draft or live message templates of a project
+	//
+	// Needs the `settings:read` permission (templates take the settings permissions). A project that never wrote templates has none, at revision 0: the built-in templates serve it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/templates (the `GetProjectTemplates` operationId).
+	GetProjectTemplatesWithResponse(ctx context.Context, id Id, params *GetProjectTemplatesParams, reqEditors ...RequestEditorFn) (*GetProjectTemplatesResponse, error)
+
+	// PutProjectTemplatesWithBodyWithResponse Replace the draft templates of a project, checking the revision
+	//
+	// Needs the `settings:write` permission (templates take the settings permissions). Every part must parse and render a sample event within the render limits; a fault is 400 naming the part (`templates[i].html`) with its line and column in `detail`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/templates (the `PutProjectTemplates` operationId).
+	PutProjectTemplatesWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutProjectTemplatesResponse, error)
+
+	// PutProjectTemplatesWithResponse Replace the draft templates of a project, checking the revision
+	//
+	// Needs the `settings:write` permission (templates take the settings permissions). Every part must parse and render a sample event within the render limits; a fault is 400 naming the part (`templates[i].html`) with its line and column in `detail`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/templates (the `PutProjectTemplates` operationId).
+	PutProjectTemplatesWithResponse(ctx context.Context, id Id, body PutProjectTemplatesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutProjectTemplatesResponse, error)
+
+	// GetDefaultTemplatesWithResponse Get the built-in templates, to copy
+	//
+	// Needs the `settings:read` permission (templates take the settings permissions). The built-in English and Chinese templates of every channel, as templates of event type `*`, in a body PUT takes as it is.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/templates/defaults (the `GetDefaultTemplates` operationId).
+	GetDefaultTemplatesWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetDefaultTemplatesResponse, error)
+
+	// DeployProjectTemplatesWithBodyWithResponse Copy the draft templates of a project to live
+	//
+	// Needs the `settings:write` permission (templates take the settings permissions). The draft is checked again, as when it was written; the engine renders with the live templates from the next fan-out on.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/templates/deploy (the `DeployProjectTemplates` operationId).
+	DeployProjectTemplatesWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeployProjectTemplatesResponse, error)
+
+	// DeployProjectTemplatesWithResponse Copy the draft templates of a project to live
+	//
+	// Needs the `settings:write` permission (templates take the settings permissions). The draft is checked again, as when it was written; the engine renders with the live templates from the next fan-out on.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/templates/deploy (the `DeployProjectTemplates` operationId).
+	DeployProjectTemplatesWithResponse(ctx context.Context, id Id, body DeployProjectTemplatesJSONRequestBody, reqEditors ...RequestEditorFn) (*DeployProjectTemplatesResponse, error)
+
+	// ListProjectTemplatesHistoryWithResponse List the changes to the templates of a project, newest first
+	//
+	// Needs the `settings:read` permission (templates take the settings permissions).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/templates/history (the `ListProjectTemplatesHistory` operationId).
+	ListProjectTemplatesHistoryWithResponse(ctx context.Context, id Id, params *ListProjectTemplatesHistoryParams, reqEditors ...RequestEditorFn) (*ListProjectTemplatesHistoryResponse, error)
+
+	// PreviewTemplateWithBodyWithResponse Render a template against a stored or sample event for one recipient
+	//
+	// Needs the `settings:read` permission (templates take the settings permissions). Naming an event needs `event read`, a user `directory read` (both come with `settings:read`). Nothing is stored or sent.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/templates/preview (the `PreviewTemplate` operationId).
+	PreviewTemplateWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PreviewTemplateResponse, error)
+
+	// PreviewTemplateWithResponse Render a template against a stored or sample event for one recipient
+	//
+	// Needs the `settings:read` permission (templates take the settings permissions). Naming an event needs `event read`, a user `directory read` (both come with `settings:read`). Nothing is stored or sent.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/templates/preview (the `PreviewTemplate` operationId).
+	PreviewTemplateWithResponse(ctx context.Context, id Id, body PreviewTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*PreviewTemplateResponse, error)
+
+	// RevertProjectTemplatesWithBodyWithResponse Discard the draft templates of a project back to live
+	//
+	// Needs the `settings:write` permission (templates take the settings permissions).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/templates/revert (the `RevertProjectTemplates` operationId).
+	RevertProjectTemplatesWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevertProjectTemplatesResponse, error)
+
+	// RevertProjectTemplatesWithResponse Discard the draft templates of a project back to live
+	//
+	// Needs the `settings:write` permission (templates take the settings permissions).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/templates/revert (the `RevertProjectTemplates` operationId).
+	RevertProjectTemplatesWithResponse(ctx context.Context, id Id, body RevertProjectTemplatesJSONRequestBody, reqEditors ...RequestEditorFn) (*RevertProjectTemplatesResponse, error)
 
 	// ListPushesWithResponse List pushes
 	//
@@ -14132,6 +15294,542 @@ func (r CreateSourceResponse) ContentType() string {
 	return ""
 }
 
+type GetProjectTemplatesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TemplateSet
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProjectTemplatesResponse) GetJSON200() *TemplateSet {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetProjectTemplatesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetProjectTemplatesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetProjectTemplatesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetProjectTemplatesResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProjectTemplatesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProjectTemplatesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProjectTemplatesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProjectTemplatesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PutProjectTemplatesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TemplateSet
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutProjectTemplatesResponse) GetJSON200() *TemplateSet {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PutProjectTemplatesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PutProjectTemplatesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PutProjectTemplatesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PutProjectTemplatesResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PutProjectTemplatesResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PutProjectTemplatesResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r PutProjectTemplatesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutProjectTemplatesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutProjectTemplatesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutProjectTemplatesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetDefaultTemplatesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Templates []Template `json:"templates"`
+	}
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDefaultTemplatesResponse) GetJSON200() *struct {
+	Templates []Template `json:"templates"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetDefaultTemplatesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetDefaultTemplatesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetDefaultTemplatesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetDefaultTemplatesResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDefaultTemplatesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDefaultTemplatesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDefaultTemplatesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDefaultTemplatesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeployProjectTemplatesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TemplateSet
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeployProjectTemplatesResponse) GetJSON200() *TemplateSet {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeployProjectTemplatesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeployProjectTemplatesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeployProjectTemplatesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeployProjectTemplatesResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r DeployProjectTemplatesResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r DeployProjectTemplatesResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r DeployProjectTemplatesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeployProjectTemplatesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeployProjectTemplatesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeployProjectTemplatesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListProjectTemplatesHistoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TemplateSetChangePage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProjectTemplatesHistoryResponse) GetJSON200() *TemplateSetChangePage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListProjectTemplatesHistoryResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListProjectTemplatesHistoryResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListProjectTemplatesHistoryResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListProjectTemplatesHistoryResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProjectTemplatesHistoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProjectTemplatesHistoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProjectTemplatesHistoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProjectTemplatesHistoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PreviewTemplateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TemplatePreview
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PreviewTemplateResponse) GetJSON200() *TemplatePreview {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PreviewTemplateResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PreviewTemplateResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PreviewTemplateResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PreviewTemplateResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PreviewTemplateResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r PreviewTemplateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PreviewTemplateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PreviewTemplateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PreviewTemplateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RevertProjectTemplatesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TemplateSet
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RevertProjectTemplatesResponse) GetJSON200() *TemplateSet {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RevertProjectTemplatesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RevertProjectTemplatesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RevertProjectTemplatesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RevertProjectTemplatesResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RevertProjectTemplatesResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RevertProjectTemplatesResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r RevertProjectTemplatesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevertProjectTemplatesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevertProjectTemplatesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevertProjectTemplatesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListPushesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17878,6 +19576,171 @@ func (c *ClientWithResponses) CreateSourceWithResponse(ctx context.Context, id I
 		return nil, err
 	}
 	return ParseCreateSourceResponse(rsp)
+}
+
+// GetProjectTemplatesWithResponse Get the draft or live message templates of a project
+//
+// Needs the `settings:read` permission (templates take the settings permissions). A project that never wrote templates has none, at revision 0: the built-in templates serve it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/templates (the `GetProjectTemplates` operationId).
+func (c *ClientWithResponses) GetProjectTemplatesWithResponse(ctx context.Context, id Id, params *GetProjectTemplatesParams, reqEditors ...RequestEditorFn) (*GetProjectTemplatesResponse, error) {
+	rsp, err := c.GetProjectTemplates(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProjectTemplatesResponse(rsp)
+}
+
+// PutProjectTemplatesWithBodyWithResponse Replace the draft templates of a project, checking the revision
+//
+// Needs the `settings:write` permission (templates take the settings permissions). Every part must parse and render a sample event within the render limits; a fault is 400 naming the part (`templates[i].html`) with its line and column in `detail`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/templates (the `PutProjectTemplates` operationId).
+func (c *ClientWithResponses) PutProjectTemplatesWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutProjectTemplatesResponse, error) {
+	rsp, err := c.PutProjectTemplatesWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutProjectTemplatesResponse(rsp)
+}
+
+// PutProjectTemplatesWithResponse Replace the draft templates of a project, checking the revision
+//
+// Needs the `settings:write` permission (templates take the settings permissions). Every part must parse and render a sample event within the render limits; a fault is 400 naming the part (`templates[i].html`) with its line and column in `detail`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/templates (the `PutProjectTemplates` operationId).
+func (c *ClientWithResponses) PutProjectTemplatesWithResponse(ctx context.Context, id Id, body PutProjectTemplatesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutProjectTemplatesResponse, error) {
+	rsp, err := c.PutProjectTemplates(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutProjectTemplatesResponse(rsp)
+}
+
+// GetDefaultTemplatesWithResponse Get the built-in templates, to copy
+//
+// Needs the `settings:read` permission (templates take the settings permissions). The built-in English and Chinese templates of every channel, as templates of event type `*`, in a body PUT takes as it is.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/templates/defaults (the `GetDefaultTemplates` operationId).
+func (c *ClientWithResponses) GetDefaultTemplatesWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetDefaultTemplatesResponse, error) {
+	rsp, err := c.GetDefaultTemplates(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDefaultTemplatesResponse(rsp)
+}
+
+// DeployProjectTemplatesWithBodyWithResponse Copy the draft templates of a project to live
+//
+// Needs the `settings:write` permission (templates take the settings permissions). The draft is checked again, as when it was written; the engine renders with the live templates from the next fan-out on.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/templates/deploy (the `DeployProjectTemplates` operationId).
+func (c *ClientWithResponses) DeployProjectTemplatesWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeployProjectTemplatesResponse, error) {
+	rsp, err := c.DeployProjectTemplatesWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeployProjectTemplatesResponse(rsp)
+}
+
+// DeployProjectTemplatesWithResponse Copy the draft templates of a project to live
+//
+// Needs the `settings:write` permission (templates take the settings permissions). The draft is checked again, as when it was written; the engine renders with the live templates from the next fan-out on.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/templates/deploy (the `DeployProjectTemplates` operationId).
+func (c *ClientWithResponses) DeployProjectTemplatesWithResponse(ctx context.Context, id Id, body DeployProjectTemplatesJSONRequestBody, reqEditors ...RequestEditorFn) (*DeployProjectTemplatesResponse, error) {
+	rsp, err := c.DeployProjectTemplates(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeployProjectTemplatesResponse(rsp)
+}
+
+// ListProjectTemplatesHistoryWithResponse List the changes to the templates of a project, newest first
+//
+// Needs the `settings:read` permission (templates take the settings permissions).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/templates/history (the `ListProjectTemplatesHistory` operationId).
+func (c *ClientWithResponses) ListProjectTemplatesHistoryWithResponse(ctx context.Context, id Id, params *ListProjectTemplatesHistoryParams, reqEditors ...RequestEditorFn) (*ListProjectTemplatesHistoryResponse, error) {
+	rsp, err := c.ListProjectTemplatesHistory(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProjectTemplatesHistoryResponse(rsp)
+}
+
+// PreviewTemplateWithBodyWithResponse Render a template against a stored or sample event for one recipient
+//
+// Needs the `settings:read` permission (templates take the settings permissions). Naming an event needs `event read`, a user `directory read` (both come with `settings:read`). Nothing is stored or sent.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/templates/preview (the `PreviewTemplate` operationId).
+func (c *ClientWithResponses) PreviewTemplateWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PreviewTemplateResponse, error) {
+	rsp, err := c.PreviewTemplateWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePreviewTemplateResponse(rsp)
+}
+
+// PreviewTemplateWithResponse Render a template against a stored or sample event for one recipient
+//
+// Needs the `settings:read` permission (templates take the settings permissions). Naming an event needs `event read`, a user `directory read` (both come with `settings:read`). Nothing is stored or sent.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/templates/preview (the `PreviewTemplate` operationId).
+func (c *ClientWithResponses) PreviewTemplateWithResponse(ctx context.Context, id Id, body PreviewTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*PreviewTemplateResponse, error) {
+	rsp, err := c.PreviewTemplate(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePreviewTemplateResponse(rsp)
+}
+
+// RevertProjectTemplatesWithBodyWithResponse Discard the draft templates of a project back to live
+//
+// Needs the `settings:write` permission (templates take the settings permissions).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/templates/revert (the `RevertProjectTemplates` operationId).
+func (c *ClientWithResponses) RevertProjectTemplatesWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevertProjectTemplatesResponse, error) {
+	rsp, err := c.RevertProjectTemplatesWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevertProjectTemplatesResponse(rsp)
+}
+
+// RevertProjectTemplatesWithResponse Discard the draft templates of a project back to live
+//
+// Needs the `settings:write` permission (templates take the settings permissions).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/templates/revert (the `RevertProjectTemplates` operationId).
+func (c *ClientWithResponses) RevertProjectTemplatesWithResponse(ctx context.Context, id Id, body RevertProjectTemplatesJSONRequestBody, reqEditors ...RequestEditorFn) (*RevertProjectTemplatesResponse, error) {
+	rsp, err := c.RevertProjectTemplates(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevertProjectTemplatesResponse(rsp)
 }
 
 // ListPushesWithResponse List pushes
@@ -21685,6 +23548,435 @@ func ParseCreateSourceResponse(rsp *http.Response) (*CreateSourceResponse, error
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetProjectTemplatesResponse parses an HTTP response from a GetProjectTemplatesWithResponse call
+func ParseGetProjectTemplatesResponse(rsp *http.Response) (*GetProjectTemplatesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProjectTemplatesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TemplateSet
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePutProjectTemplatesResponse parses an HTTP response from a PutProjectTemplatesWithResponse call
+func ParsePutProjectTemplatesResponse(rsp *http.Response) (*PutProjectTemplatesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutProjectTemplatesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TemplateSet
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetDefaultTemplatesResponse parses an HTTP response from a GetDefaultTemplatesWithResponse call
+func ParseGetDefaultTemplatesResponse(rsp *http.Response) (*GetDefaultTemplatesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDefaultTemplatesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Templates []Template `json:"templates"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeployProjectTemplatesResponse parses an HTTP response from a DeployProjectTemplatesWithResponse call
+func ParseDeployProjectTemplatesResponse(rsp *http.Response) (*DeployProjectTemplatesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeployProjectTemplatesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TemplateSet
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListProjectTemplatesHistoryResponse parses an HTTP response from a ListProjectTemplatesHistoryWithResponse call
+func ParseListProjectTemplatesHistoryResponse(rsp *http.Response) (*ListProjectTemplatesHistoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProjectTemplatesHistoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TemplateSetChangePage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePreviewTemplateResponse parses an HTTP response from a PreviewTemplateWithResponse call
+func ParsePreviewTemplateResponse(rsp *http.Response) (*PreviewTemplateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PreviewTemplateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TemplatePreview
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRevertProjectTemplatesResponse parses an HTTP response from a RevertProjectTemplatesWithResponse call
+func ParseRevertProjectTemplatesResponse(rsp *http.Response) (*RevertProjectTemplatesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevertProjectTemplatesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TemplateSet
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
 
 	}
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,8 +60,8 @@ func (w *fanoutWorker) Work(ctx context.Context, job *river.Job[store.FanoutArgs
 }
 
 // planner plans the events of one job, reading each source's settings,
-// each notifier, each project's preference policies and each person's
-// preferences once.
+// each notifier, each project's live templates, each project's preference
+// policies and each person's preferences once.
 type planner struct {
 	e         *Engine
 	now       time.Time // quiet hours are read at this time
@@ -69,13 +70,32 @@ type planner struct {
 	policies  map[int64][2]*herald.PreferencePolicy // project → its policy and its tenant's
 	persons   map[int64]*herald.UserPreferences     // user → theirs (nil: none)
 	// records are the sources' live record notifications (record.go).
-	records map[int64]*herald.RecordNotifications
+	records   map[int64]*herald.RecordNotifications
+	templates map[int64]*render.Set
 }
 
 func (e *Engine) newPlanner() *planner {
 	return &planner{e: e, now: e.db.Now(), settings: map[int64]*herald.Settings{}, notifiers: map[int64]*herald.Notifier{},
 		policies: map[int64][2]*herald.PreferencePolicy{}, persons: map[int64]*herald.UserPreferences{},
-		records: map[int64]*herald.RecordNotifications{}}
+		records: map[int64]*herald.RecordNotifications{}, templates: map[int64]*render.Set{}}
+}
+
+// projectTemplates returns a project's live templates, parsed; nil when
+// it has none (the built-in ones render).
+func (p *planner) projectTemplates(ctx context.Context, projectID int64) (*render.Set, error) {
+	if set, ok := p.templates[projectID]; ok {
+		return set, nil
+	}
+	live, err := p.e.db.FindTemplates(ctx, projectID, herald.VersionLive)
+	if err != nil {
+		return nil, err
+	}
+	var set *render.Set
+	if len(live.Templates) > 0 {
+		set = render.NewSet(live.Templates)
+	}
+	p.templates[projectID] = set
+	return set, nil
 }
 
 // Plan returns the deliveries an event causes under its source's effective
@@ -96,6 +116,10 @@ func (p *planner) plan(ctx context.Context, ev *herald.Event, src *herald.Source
 			return nil, err
 		}
 		p.settings[src.ID] = settings
+	}
+	templates, err := p.projectTemplates(ctx, src.ProjectID)
+	if err != nil {
+		return nil, err
 	}
 	var out []store.NewDelivery
 	for _, ch := range settings.Channels {
@@ -120,7 +144,7 @@ func (p *planner) plan(ctx context.Context, ev *herald.Event, src *herald.Source
 		if err != nil {
 			return nil, err
 		}
-		ds, err := p.channel(ctx, render.Input{Event: ev, Source: src, Notifier: n, BodyFields: ch.BodyFields}, users)
+		ds, err := p.channel(ctx, render.Input{Event: ev, Source: src, Notifier: n, BodyFields: ch.BodyFields, Templates: templates}, users)
 		if err != nil {
 			return nil, err
 		}
@@ -268,19 +292,24 @@ const UnsubscribePath = "/unsubscribe/"
 // mentioning the users, in the language and zone most of them read.
 func plan(in render.Input, users []*herald.User, links map[int64]string) ([]store.NewDelivery, error) {
 	n := in.Notifier
-	// One rendering per language and zone.
+	// One rendering per language and zone, or per recipient when the
+	// template names the recipient.
 	type rendering struct {
 		m   channel.Message
 		err error
 	}
-	rendered := map[[2]string]rendering{}
-	message := func(locale, zone string) (channel.Message, error) {
-		if r, ok := rendered[[2]string{locale, zone}]; ok {
+	rendered := map[string]rendering{}
+	message := func(locale, zone string, u *herald.User) (channel.Message, error) {
+		in.Locale, in.TimeZone, in.Recipient = locale, zone, u
+		key := locale + "/" + zone
+		if u != nil && render.NeedsRecipient(in) {
+			key += "/" + strconv.FormatInt(u.ID, 10)
+		}
+		if r, ok := rendered[key]; ok {
 			return r.m, r.err
 		}
-		in.Locale, in.TimeZone = locale, zone
 		m, err := render.Message(in)
-		rendered[[2]string{locale, zone}] = rendering{m, err}
+		rendered[key] = rendering{m, err}
 		return m, err
 	}
 	// A message that cannot be rendered (a notifier's template failing on
@@ -294,7 +323,7 @@ func plan(in render.Input, users []*herald.User, links map[int64]string) ([]stor
 	switch n.Type {
 	case herald.NotifierInbox, herald.NotifierEmail, herald.NotifierSMS:
 		for _, u := range users {
-			m, err := message(u.Locale, u.TimeZone)
+			m, err := message(u.Locale, u.TimeZone, u)
 			if err != nil {
 				out = append(out, unrendered(store.NewDelivery{NotifierID: n.ID, Channel: n.Type, UserID: u.ID, Target: u.Code}, err))
 				continue
@@ -332,7 +361,7 @@ func plan(in render.Input, users []*herald.User, links map[int64]string) ([]stor
 		if u, err := url.Parse(n.Config.URL); err == nil && u.Host != "" {
 			target = u.Host
 		}
-		m, err := message(majorityLocale(users), majorityZone(users))
+		m, err := message(majorityLocale(users), majorityZone(users), nil)
 		if err != nil {
 			out = append(out, unrendered(store.NewDelivery{NotifierID: n.ID, Channel: n.Type, Target: target}, err))
 			break

@@ -9,11 +9,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	htmltemplate "html/template"
 	"slices"
 	"strings"
 	"text/template"
-	"time"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/channel"
@@ -31,6 +29,16 @@ type Input struct {
 	// TimeZone is the recipient's IANA time zone, which times are written
 	// in ("" is UTC).
 	TimeZone string
+	// Templates are the project's templates (the engine passes the live
+	// ones); nil, or a set without one for the event, renders with the
+	// built-in templates.
+	Templates *Set
+	// Recipient is the user a per-user message (email, SMS, inbox) is
+	// for; nil for a post to many (robots, webhooks). Templates see it as
+	// recipient.
+	Recipient *herald.User
+	// Limits bound the render of each part (zero: DefaultLimits).
+	Limits Limits
 }
 
 // Field is one shown payload field.
@@ -83,39 +91,8 @@ func Title(eventType, locale string) string {
 	return t[0]
 }
 
-type texts struct{ text, markdown, html string }
-
-var (
-	tmplEN = texts{
-		text:     "{{.Title}}{{if .Source}}: {{.Source}}{{end}}\n{{if .Actor}}By: {{.Actor}}\n{{end}}{{range .Fields}}{{.Name}}: {{.Value}}\n{{end}}Time: {{.Time}}\n",
-		markdown: "### {{.Title}}\n{{if .Source}}**{{.Source}}**\n{{end}}\n{{if .Actor}}- By: {{.Actor}}\n{{end}}{{range .Fields}}- {{.Name}}: {{.Value}}\n{{end}}- Time: {{.Time}}\n",
-		html:     `<h3>{{.Title}}</h3>{{if .Source}}<p><b>{{.Source}}</b></p>{{end}}<ul>{{if .Actor}}<li>By: {{.Actor}}</li>{{end}}{{range .Fields}}<li>{{.Name}}: {{.Value}}</li>{{end}}<li>Time: {{.Time}}</li></ul>`,
-	}
-	tmplZH = texts{
-		text:     "{{.Title}}{{if .Source}}：{{.Source}}{{end}}\n{{if .Actor}}操作人：{{.Actor}}\n{{end}}{{range .Fields}}{{.Name}}：{{.Value}}\n{{end}}时间：{{.Time}}\n",
-		markdown: "### {{.Title}}\n{{if .Source}}**{{.Source}}**\n{{end}}\n{{if .Actor}}- 操作人：{{.Actor}}\n{{end}}{{range .Fields}}- {{.Name}}：{{.Value}}\n{{end}}- 时间：{{.Time}}\n",
-		html:     `<h3>{{.Title}}</h3>{{if .Source}}<p><b>{{.Source}}</b></p>{{end}}<ul>{{if .Actor}}<li>操作人：{{.Actor}}</li>{{end}}{{range .Fields}}<li>{{.Name}}：{{.Value}}</li>{{end}}<li>时间：{{.Time}}</li></ul>`,
-	}
-	compiled = map[string]*compiledTexts{
-		herald.LocaleEN: compile(tmplEN),
-		herald.LocaleZH: compile(tmplZH),
-	}
-)
-
-type compiledTexts struct {
-	text, markdown *template.Template
-	html           *htmltemplate.Template
-}
-
-func compile(t texts) *compiledTexts {
-	return &compiledTexts{
-		text:     template.Must(template.New("text").Parse(t.text)),
-		markdown: template.Must(template.New("markdown").Parse(t.markdown)),
-		html:     htmltemplate.Must(htmltemplate.New("html").Parse(t.html)),
-	}
-}
-
-// funcs are available to a notifier's own templates.
+// funcs are available to a notifier's own templates (a webhook's
+// message_body, Go text/template).
 var funcs = template.FuncMap{
 	"json": func(v any) (string, error) {
 		b, err := json.Marshal(v)
@@ -171,72 +148,39 @@ func shownFields(payload map[string]any, switches []herald.BodyField) []Field {
 	return out
 }
 
-// Message renders the message for the input's notifier type.
+// Message renders the message for the input's notifier type: with the
+// project's template for the event's type, channel and locale when
+// in.Templates has one, else with the built-in template. A webhook
+// notifier's own message_body (Go text/template) makes its body.
 func Message(in Input) (channel.Message, error) {
 	d, err := NewData(in)
 	if err != nil {
 		return channel.Message{}, err
 	}
-	t := compiled[herald.LocaleEN]
-	if in.Locale == herald.LocaleZH {
-		t = compiled[herald.LocaleZH]
+	typ, cfg := "", herald.NotifierConfig{}
+	if in.Notifier != nil {
+		typ, cfg = in.Notifier.Type, in.Notifier.Config
 	}
-	m := channel.Message{Subject: d.Title + ": " + d.Source}
-	if d.Source == "" {
-		m.Subject = d.Title
-	}
-	if m.Text, err = run(t.text, d); err != nil {
+	ct := pick(in, typ)
+	skipBody := typ == herald.NotifierWebhook && cfg.MessageBody != ""
+	m, err := ct.render(d, in, skipBody)
+	if err != nil {
 		return m, err
 	}
-	cfg := herald.NotifierConfig{}
-	typ := ""
-	if in.Notifier != nil {
-		cfg, typ = in.Notifier.Config, in.Notifier.Type
-	}
-	switch typ {
-	case herald.NotifierEmail:
-		var b bytes.Buffer
-		if err := t.html.Execute(&b, d); err != nil {
-			return m, err
-		}
-		m.HTML = b.String()
-	case herald.NotifierDingTalk, herald.NotifierWeCom:
-		if m.Markdown, err = run(t.markdown, d); err != nil {
-			return m, err
-		}
-	case herald.NotifierWebhook:
+	if skipBody {
 		// The notifier's http_headers are not copied into the message:
 		// the sender reads them from the notifier at every attempt, so a
 		// corrected header reaches a retried delivery, and header secrets
 		// (an API key) are not stored with every message.
-		if cfg.MessageBody != "" {
-			tmpl, err := template.New("body").Funcs(funcs).Parse(cfg.MessageBody)
-			if err != nil {
-				return m, fmt.Errorf("render: message_body: %w", err)
-			}
-			s, err := run(tmpl, d)
-			if err != nil {
-				return m, fmt.Errorf("render: message_body: %w", err)
-			}
-			m.Body = []byte(s)
-		} else {
-			m.Body, err = json.Marshal(map[string]any{
-				"event_id": d.EventID, "type": d.Type, "title": d.Title, "text": m.Text, "actor": d.Actor,
-				"source": map[string]any{"name": d.Source, "kind": d.SourceKind, "external_id": d.ExternalID},
-				"roles":  d.Roles, "fields": d.Fields, "time": in.Event.CreatedAt.UTC().Format(time.RFC3339),
-			})
-			if err != nil {
-				return m, err
-			}
+		tmpl, err := template.New("body").Funcs(funcs).Parse(cfg.MessageBody)
+		if err != nil {
+			return m, fmt.Errorf("render: message_body: %w", err)
 		}
+		var b bytes.Buffer
+		if err := tmpl.Execute(&b, d); err != nil {
+			return m, fmt.Errorf("render: message_body: %w", err)
+		}
+		m.Body = b.Bytes()
 	}
 	return m, nil
-}
-
-func run(t *template.Template, d *Data) (string, error) {
-	var b bytes.Buffer
-	if err := t.Execute(&b, d); err != nil {
-		return "", fmt.Errorf("render: %w", err)
-	}
-	return b.String(), nil
 }

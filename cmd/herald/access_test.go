@@ -776,6 +776,8 @@ func (e *accessEnv) dump() string {
 	for _, scope := range scopes {
 		paths = append(paths, scope+"/settings?version=draft", scope+"/settings?version=live", scope+"/settings/history")
 	}
+	paths = append(paths, fmt.Sprintf("/api/v1/projects/%d/templates?version=draft", x.P), fmt.Sprintf("/api/v1/projects/%d/templates?version=live", x.P),
+		fmt.Sprintf("/api/v1/projects/%d/templates/history?limit=200", x.P))
 	for _, p := range paths {
 		fmt.Fprintf(&sb, "%s\n%s\n", p, e.must(200, "GET", p, e.adminA, nil, nil))
 	}
@@ -916,6 +918,24 @@ func accessRoutes() []accessRoute {
 		add(R{surface: sAPI, pattern: "GET " + sc.prefix + "/effective", res: res.set, act: rd, bound: P, req: j("GET", path("/effective"), nil)})
 		add(R{surface: sAPI, pattern: "GET " + sc.prefix + "/history", res: res.set, act: rd, bound: P, req: j("GET", path("/history"), nil)})
 	}
+
+	// A project's message templates.
+	tpl := func(suffix string) func(x *ids) string {
+		return func(x *ids) string { return f("/api/v1/projects/%d/templates%s", x.P, suffix) }
+	}
+	resTpl := herald.ResTemplates
+	add(R{surface: sAPI, pattern: "GET /api/v1/projects/{id}/templates", res: resTpl, act: rd, bound: P, req: j("GET", tpl(""), nil)})
+	add(R{surface: sAPI, pattern: "PUT /api/v1/projects/{id}/templates", res: resTpl, act: up, bound: P, req: j("PUT", tpl(""), func(x *ids) any {
+		return map[string]any{"revision": -1, "templates": []any{
+			map[string]any{"event_type": "*", "channel": "sms", "locale": "en", "text": f("%d {{ title }}", x.Seq)}}}
+	})})
+	add(R{surface: sAPI, pattern: "POST /api/v1/projects/{id}/templates/deploy", res: resTpl, act: up, bound: P, req: j("POST", tpl("/deploy"), func(*ids) any { return map[string]any{} })})
+	add(R{surface: sAPI, pattern: "POST /api/v1/projects/{id}/templates/revert", res: resTpl, act: up, bound: P, req: j("POST", tpl("/revert"), func(*ids) any { return map[string]any{} })})
+	add(R{surface: sAPI, pattern: "GET /api/v1/projects/{id}/templates/history", res: resTpl, act: rd, bound: P, req: j("GET", tpl("/history"), nil)})
+	add(R{surface: sAPI, pattern: "GET /api/v1/projects/{id}/templates/defaults", res: resTpl, act: rd, bound: P, req: j("GET", tpl("/defaults"), nil)})
+	add(R{surface: sAPI, pattern: "POST /api/v1/projects/{id}/templates/preview", res: resTpl, act: rd, bound: P, req: j("POST", tpl("/preview"), func(x *ids) any {
+		return map[string]any{"channel": "inbox", "event_id": x.Event, "user_id": x.User}
+	})})
 
 	// The source is named in the body: one of another project or tenant
 	// is "source N does not exist", as an unknown one (400, field source_id).

@@ -33,6 +33,7 @@ import (
 	"github.com/heraldhq/herald/store"
 	"github.com/heraldhq/herald/tracing"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/heraldhq/herald/templates"
 	"github.com/spf13/cobra"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -437,13 +438,13 @@ func newMetrics(db *store.DB, logger *slog.Logger) (*prometheus.Registry, *metri
 // store itself. It is the one place that knows every surface.
 func newServer(db *store.DB, codes herald.OTPService, o surfaceOptions, logger *slog.Logger) *api.Server {
 	g := authz.Guard(authz.Services{
-		Projects: db, Sources: db, Notifiers: db, Settings: db, NotificationSettings: db, RecordNotifications: db, Directory: db,
+		Projects: db, Sources: db, Notifiers: db, Settings: db, NotificationSettings: db, RecordNotifications: db, Templates: templates.New(db), Directory: db,
 		Events: db, Deliveries: db, Inbox: db, Pushes: db, PushDirectory: db, Tokens: db, OTP: codes, Log: db,
 		Preferences: db, EndUserKeys: db,
 	})
 	return &api.Server{
 		Tokens: g.Tokens, Tenants: db, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers,
-		Settings: g.Settings, Events: g.Events, Deliveries: g.Deliveries, Inbox: g.Inbox, OTP: g.OTP, Pushes: g.Pushes, InboxSignals: db,
+		Settings: g.Settings, Templates: g.Templates, Events: g.Events, Deliveries: g.Deliveries, Inbox: g.Inbox, OTP: g.OTP, Pushes: g.Pushes, InboxSignals: db,
 		Preferences: g.Preferences, EndUserKeys: g.EndUserKeys, UnsubscribeKey: o.UnsubscribeKey,
 		Ready:    db.Ping,
 		Logger:   logger,

@@ -20,6 +20,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/authz"
 	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/templates"
 )
 
 // Dialects lists the dialects tests run on.
@@ -124,7 +125,7 @@ func NewTenant(t testing.TB, db *store.DB, name string) context.Context {
 // every entry point (OTP is left out: it needs a sender).
 func Guard(db *store.DB) authz.Services {
 	return authz.Guard(authz.Services{
-		Projects: db, Sources: db, Notifiers: db, Settings: db, NotificationSettings: db, RecordNotifications: db, Directory: db,
+		Projects: db, Sources: db, Notifiers: db, Settings: db, NotificationSettings: db, RecordNotifications: db, Templates: templates.New(db), Directory: db,
 		Events: db, Deliveries: db, Inbox: db, Pushes: db, PushDirectory: db, Tokens: db, Log: db,
 		Preferences: db, EndUserKeys: db,
 	})

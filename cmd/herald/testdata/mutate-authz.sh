@@ -2,7 +2,7 @@
 # mutate-authz.sh: proves the access suite (cmd/herald/access_test.go)
 # notices a missing check. Every guard call in authz/*.go — herald.Authorize,
 # herald.AuthorizeProject, herald.AuthorizeUser, project, policyCheck,
-# checkSettings, find, dirCheck,
+# checkSettings, checkTemplates, find, dirCheck,
 # pushCheck, scopedFilter, checkSpec, check — is one mutant: that one check
 # removed (its error ignored; a guarded look-up replaced by the raw one; a
 # scoped list filter passed through). The suite must go red for each.
@@ -27,7 +27,7 @@ trap 'rm -rf "$work"' EXIT
 (cd "$root" && git ls-files -z | xargs -0 cp --parents -t "$work")
 cd "$work"
 
-sites=$(grep -n -E 'herald\.Authorize\(|herald\.AuthorizeProject\(|herald\.AuthorizeUser\(|policyCheck\(ctx|(^|[^.a-zA-Z])project\(ctx|checkSettings\(ctx|\.find\(ctx|dirCheck\(ctx|pushCheck\(ctx|scopedFilter\(ctx|checkSpec\((t\.)?ctx|s\.check\(ctx' authz/*.go |
+sites=$(grep -n -E 'herald\.Authorize\(|herald\.AuthorizeProject\(|herald\.AuthorizeUser\(|policyCheck\(ctx|(^|[^.a-zA-Z])project\(ctx|checkSettings\(ctx|checkTemplates\(ctx|\.find\(ctx|dirCheck\(ctx|pushCheck\(ctx|scopedFilter\(ctx|checkSpec\((t\.)?ctx|s\.check\(ctx' authz/*.go |
 	grep -v -E '^[^:]+:[0-9]+:func ')
 
 cat >authz/zz_mutant.go <<'GO'
