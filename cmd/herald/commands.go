@@ -31,9 +31,9 @@ import (
 	"github.com/heraldhq/herald/otp"
 	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/templates"
 	"github.com/heraldhq/herald/tracing"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/heraldhq/herald/templates"
 	"github.com/spf13/cobra"
 	"go.opentelemetry.io/otel/trace"
 )
