@@ -55,6 +55,9 @@ func TestQuickstart_Curl(t *testing.T) {
 	t.Parallel()
 	for _, tool := range []string{"curl", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("the curl quickstart needs %s, which .ci/run installs", tool)
+			}
 			t.Skipf("the curl quickstart needs %s", tool)
 		}
 	}
