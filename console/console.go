@@ -294,13 +294,50 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, v *view, err erro
 	c.render(w, status, "error", v)
 }
 
-// errorText is the message a person reads for err.
+// fieldLabels names the API members a console form sets by the labels the
+// person sees on the form, so that an error names what they typed.
+var fieldLabels = map[string]string{
+	"name":                 "Name",
+	"secret":               "Secret",
+	"config.url":           "URL",
+	"config.method":        "Method",
+	"config.host":          "SMTP host",
+	"config.port":          "Port",
+	"config.tls":           "TLS",
+	"config.tls_ca_pem":    "Private CA (PEM certificates)",
+	"config.username":      "Username",
+	"config.password":      "Secret",
+	"config.from":          "From",
+	"config.headers":       "Headers (one per line, Name: value)",
+	"config.message_body":  "Message body template",
+	"config.at_mobiles":    "Mention mobiles (comma separated)",
+	"config.at_user_ids":   "Mention user IDs (comma separated)",
+	"config.rate_limit":    "Rate limit",
+	"external_id":          "External ID",
+	"description":          "Description",
+	"insecure_skip_verify": "Do not verify the server certificate (logged as a warning)",
+}
+
+// errorText is the message a person reads for err: the field's form
+// label, translated, stands for the API member it names.
 func errorText(lang string, err error) string {
-	msg := herald.ErrorMessage(err)
-	if f := herald.ErrorField(err); f != "" && !strings.Contains(msg, f) {
-		msg = f + ": " + msg
+	msg := translate(lang, herald.ErrorMessage(err))
+	f := herald.ErrorField(err)
+	if f == "" {
+		return msg
 	}
-	return translate(lang, msg)
+	label := f
+	for member, l := range fieldLabels {
+		if f == member || strings.HasPrefix(f, member+".") || strings.HasPrefix(f, member+"[") {
+			label = translate(lang, l)
+			msg = strings.ReplaceAll(msg, member, label)
+			break
+		}
+	}
+	if !strings.Contains(msg, label) {
+		msg = label + ": " + msg
+	}
+	return msg
 }
 
 // render executes a page template; a template error after the header is
