@@ -103,6 +103,11 @@ func serveIn(t *testing.T, dir string, env ...string) (*node, string) {
 		}
 		if strings.Contains(sc.Text(), "listening on") {
 			go func() { _, _ = io.Copy(io.Discard, stdout) }()
+			// The first admin token is printed after this line, and
+			// written before it to the data directory.
+			if b, err := os.ReadFile(filepath.Join(dir, "herald-data", "admin.token")); err == nil && token == "" {
+				token = strings.TrimSpace(string(b))
+			}
 			return &node{base: "http://" + addr, cmd: cmd, stderr: &stderr}, token
 		}
 		if time.Now().After(deadline) {
