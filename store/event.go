@@ -50,7 +50,7 @@ func (db *DB) CreateEvents(ctx context.Context, events []*herald.Event) error {
 func (db *DB) createEventsAlone(ctx context.Context, events []*herald.Event) error {
 	return db.update(ctx, func(tx *Tx) error {
 		c := tx.conn()
-		plain, fresh, err := stageEvents(ctx, c, tx.now, events)
+		plain, fresh, err := stageEvents(ctx, c, tx.now, &sourceMemo{}, events)
 		if err != nil {
 			return err
 		}
@@ -74,12 +74,11 @@ func (db *DB) createEventsAlone(ctx context.Context, events []*herald.Event) err
 // answering a key used before with the first event. It returns the events
 // still to insert (those without a key) and the ids of the keyed events it
 // stored; it stored a row if and only if fresh is not empty.
-func stageEvents(ctx context.Context, c conn, now time.Time, events []*herald.Event) (plain []*herald.Event, fresh []int64, err error) {
+func stageEvents(ctx context.Context, c conn, now time.Time, sources *sourceMemo, events []*herald.Event) (plain []*herald.Event, fresh []int64, err error) {
 	p := herald.PrincipalFromContext(ctx)
-	sources := map[int64]*herald.Source{}
 	for i, e := range events {
 		if e.SourceID == 0 {
-			src, err := c.findSourceByExternalID(e.SourceKind, e.SourceExternalID)
+			src, err := sources.byExternalID(c, e.SourceKind, e.SourceExternalID)
 			if err != nil && herald.ErrorCode(err) != herald.ENOTFOUND {
 				return nil, fresh, err
 			}
@@ -88,16 +87,12 @@ func stageEvents(ctx context.Context, c conn, now time.Time, events []*herald.Ev
 			}
 			e.SourceID = src.ID
 		}
-		src, ok := sources[e.SourceID]
-		if !ok {
-			var err error
-			if src, err = c.findSource(e.SourceID); err != nil {
-				if herald.ErrorCode(err) != herald.ENOTFOUND {
-					return nil, fresh, err
-				}
-				return nil, fresh, herald.Errorf(herald.EINVALID, "source_id", "source %d does not exist", e.SourceID)
+		src, err := sources.byID(c, e.SourceID)
+		if err != nil {
+			if herald.ErrorCode(err) != herald.ENOTFOUND {
+				return nil, fresh, err
 			}
-			sources[e.SourceID] = src
+			return nil, fresh, herald.Errorf(herald.EINVALID, "source_id", "source %d does not exist", e.SourceID)
 		}
 		if p != nil && !p.CanSeeProject(src.ProjectID) {
 			return nil, fresh, herald.Errorf(herald.EINVALID, "source_id", "source %d does not exist", e.SourceID)
@@ -132,6 +127,51 @@ func stageEvents(ctx context.Context, c conn, now time.Time, events []*herald.Ev
 		fresh = append(fresh, id)
 	}
 	return plain, fresh, nil
+}
+
+// sourceMemo keeps the sources a transaction has read, by tenant: the
+// calls of a batch often name the same ones. Who may see them is still
+// checked per call.
+type sourceMemo struct {
+	byKey map[tenantKey]*herald.Source
+	byExt map[sourceExtKey]*herald.Source
+}
+
+type sourceExtKey struct {
+	tenant           int64
+	kind, externalID string
+}
+
+func (m *sourceMemo) byID(c conn, id int64) (*herald.Source, error) {
+	k := tenantKey{c.tenantID, id}
+	if s, ok := m.byKey[k]; ok {
+		return s, nil
+	}
+	s, err := c.findSource(id)
+	if err != nil {
+		return nil, err
+	}
+	if m.byKey == nil {
+		m.byKey = map[tenantKey]*herald.Source{}
+	}
+	m.byKey[k] = s
+	return s, nil
+}
+
+func (m *sourceMemo) byExternalID(c conn, kind, externalID string) (*herald.Source, error) {
+	k := sourceExtKey{c.tenantID, kind, externalID}
+	if s, ok := m.byExt[k]; ok {
+		return s, nil
+	}
+	s, err := c.findSourceByExternalID(kind, externalID)
+	if err != nil {
+		return nil, err
+	}
+	if m.byExt == nil {
+		m.byExt = map[sourceExtKey]*herald.Source{}
+	}
+	m.byExt[k] = s
+	return s, nil
 }
 
 // eventRow is an event without an idempotency key to insert, in its

@@ -252,6 +252,7 @@ func (db *DB) writeBatch(tx *Tx, batch []*ingestCall) error {
 	var (
 		rows    []eventRow
 		tenants []int64
+		sources sourceMemo
 		fresh   = map[int64][]int64{}
 	)
 	for _, c := range batch {
@@ -261,7 +262,7 @@ func (db *DB) writeBatch(tx *Tx, batch []*ingestCall) error {
 			c.work[i] = &cp
 		}
 		cn := conn{q: tx.tx, db: db, ctx: tx.ctx, tenantID: c.tenant}
-		plain, keyed, err := stageEvents(c.ctx, cn, tx.now, c.work)
+		plain, keyed, err := stageEvents(c.ctx, cn, tx.now, &sources, c.work)
 		if err != nil {
 			if len(keyed) > 0 || herald.ErrorCode(err) == herald.EINTERNAL {
 				return err
