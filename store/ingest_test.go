@@ -137,40 +137,60 @@ func TestCreateEvents_GroupCommit(t *testing.T) {
 }
 
 // TestCreateEvents_ConcurrentCalls: many concurrent callers, unheld, each
-// get their own event, stored and fanned out.
+// get their own event, stored and fanned out; callers that share an
+// idempotency key get one event.
 func TestCreateEvents_ConcurrentCalls(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := storetest.NewTenant(t, db, "acme")
 		f := newFixture(t, ctx, db)
 		const n = 300
-		ids := make([]int64, n)
+		// Every third call has a key; two calls share each key.
+		key := func(i int) string {
+			if i%3 != 0 {
+				return ""
+			}
+			return fmt.Sprintf("key-%d", i/6)
+		}
+		events := make([]*herald.Event, n)
 		errs := make([]error, n)
 		var wg sync.WaitGroup
 		for i := range n {
-			wg.Go(func() {
-				e := &herald.Event{SourceID: f.source.ID, Type: "build.failed", Actor: fmt.Sprintf("user%d", i)}
-				if i%3 == 0 {
-					e.IdempotencyKey = fmt.Sprintf("key-%d", i)
-				}
-				errs[i] = db.CreateEvents(ctx, []*herald.Event{e})
-				ids[i] = e.ID
-			})
+			events[i] = &herald.Event{SourceID: f.source.ID, Type: "build.failed", Actor: fmt.Sprintf("user%d", i), IdempotencyKey: key(i)}
+			wg.Go(func() { errs[i] = db.CreateEvents(ctx, []*herald.Event{events[i]}) })
 		}
 		wg.Wait()
-		for i := range n {
+		var ids []int64
+		byKey := map[string][]*herald.Event{}
+		for i, e := range events {
 			must(t, errs[i])
-			got, err := db.FindEventByID(ctx, ids[i])
+			got, err := db.FindEventByID(ctx, e.ID)
 			must(t, err)
-			if got.Actor != fmt.Sprintf("user%d", i) {
-				t.Fatalf("call %d: event %d is %q's", i, ids[i], got.Actor)
+			if got.Actor != e.Actor || got.IdempotencyKey != key(i) {
+				t.Fatalf("call %d answered %+v, stored %+v", i, e, got)
+			}
+			if key(i) == "" {
+				if e.Actor != fmt.Sprintf("user%d", i) || e.Duplicate {
+					t.Fatalf("call %d answered %+v", i, e)
+				}
+			} else {
+				byKey[key(i)] = append(byKey[key(i)], e)
+			}
+			if !e.Duplicate {
+				ids = append(ids, e.ID)
 			}
 		}
-		if len(slices.Compact(sorted(ids))) != n || countEvents(t, db) != n {
-			t.Fatalf("%d distinct ids, %d events stored, want %d", len(slices.Compact(sorted(ids))), countEvents(t, db), n)
+		for k, es := range byKey {
+			if len(es) != 2 || es[0].ID != es[1].ID || es[0].Duplicate == es[1].Duplicate {
+				t.Fatalf("key %s answered %+v and %+v, want one event, once marked duplicate", k, es[0], es[1])
+			}
+		}
+		const want = n - n/3/2
+		if len(slices.Compact(sorted(ids))) != want || countEvents(t, db) != want {
+			t.Fatalf("%d distinct ids, %d events stored, want %d", len(slices.Compact(sorted(ids))), countEvents(t, db), want)
 		}
 		tenant := herald.PrincipalFromContext(ctx).TenantID
 		if got := fannedOut(t, db); len(got) != 1 || !slices.Equal(got[tenant], sorted(ids)) {
-			t.Fatalf("fanned out %v, want the %d events", got, n)
+			t.Fatalf("fanned out %v, want the %d events", got, want)
 		}
 	})
 }
