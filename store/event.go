@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/heraldhq/herald"
 	"github.com/riverqueue/river"
@@ -21,7 +23,9 @@ var (
 const fanoutBatch = herald.MaxEventBatch
 
 // CreateEvents stores events and enqueues their fan-out in one
-// transaction, so an accepted event is never lost.
+// transaction, so an accepted event is never lost. Concurrent calls share
+// that transaction (ingest.go): it returns once the transaction holding
+// its events has committed.
 func (db *DB) CreateEvents(ctx context.Context, events []*herald.Event) error {
 	if len(events) == 0 || len(events) > herald.MaxEventBatch {
 		return herald.Errorf(herald.EINVALID, "events", "send 1 to %d events", herald.MaxEventBatch)
@@ -34,92 +38,186 @@ func (db *DB) CreateEvents(ctx context.Context, events []*herald.Event) error {
 			return err
 		}
 	}
+	tenantID, err := herald.TenantFromContext(ctx)
+	if err != nil {
+		return err
+	}
+	return db.ingest.submit(ctx, db, tenantID, events)
+}
+
+// createEventsAlone stores one call's events in a transaction of their
+// own: the path of a call whose shared transaction failed.
+func (db *DB) createEventsAlone(ctx context.Context, events []*herald.Event) error {
 	return db.update(ctx, func(tx *Tx) error {
 		c := tx.conn()
-		sources := map[int64]*herald.Source{}
-		var fresh []int64
-		for i, e := range events {
-			if e.SourceID == 0 {
-				src, err := c.findSourceByExternalID(e.SourceKind, e.SourceExternalID)
-				if err != nil || !herald.PrincipalFromContext(ctx).CanSeeProject(src.ProjectID) {
-					return herald.Errorf(herald.EINVALID, "source", "no %s with external_id %q", e.SourceKind, e.SourceExternalID)
-				}
-				e.SourceID = src.ID
-			}
-			src, ok := sources[e.SourceID]
-			if !ok {
-				var err error
-				if src, err = c.findSource(e.SourceID); err != nil {
-					return herald.Errorf(herald.EINVALID, "source_id", "source %d does not exist", e.SourceID)
-				}
-				sources[e.SourceID] = src
-			}
-			if p := herald.PrincipalFromContext(ctx); p != nil && !p.CanSeeProject(src.ProjectID) {
-				return herald.Errorf(herald.EINVALID, "source_id", "source %d does not exist", e.SourceID)
-			}
-			e.ProjectID, e.CreatedAt = src.ProjectID, fromMS(ms(tx.now))
-			if e.IdempotencyKey == "" {
-				continue
-			}
-			roles, _ := json.Marshal(e.Roles)
-			id, err := c.insert(`INSERT INTO events (tenant_id, project_id, source_id, type, actor, roles, payload, idempotency_key, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key <> '' DO NOTHING`,
-				tx.tenantID, e.ProjectID, e.SourceID, e.Type, e.Actor, string(roles), string(e.Payload), e.IdempotencyKey, ms(tx.now))
-			if err == sql.ErrNoRows {
-				// The key was used before: answer with the first event.
-				first, err := c.findEventByKey(e.IdempotencyKey)
-				if err != nil {
-					return err
-				}
-				if p := herald.PrincipalFromContext(ctx); p != nil && !p.CanSeeProject(first.ProjectID) {
-					// Keys are unique per tenant; never show another
-					// project's event to a token scoped elsewhere.
-					return herald.Errorf(herald.ECONFLICT, "idempotency_key", "idempotency_key is already used by another project's event")
-				}
-				*events[i] = *first
-				events[i].Duplicate = true
-				continue
-			} else if err != nil {
-				return err
-			}
-			e.ID = id
-			fresh = append(fresh, id)
+		plain, fresh, err := stageEvents(ctx, c, tx.now, &sourceMemo{}, events)
+		if err != nil {
+			return err
 		}
-		// Events without a key go in multi-row INSERTs.
-		var plain []*herald.Event
-		for _, e := range events {
-			if e.IdempotencyKey == "" {
-				plain = append(plain, e)
-			}
+		rows := make([]eventRow, len(plain))
+		for i, e := range plain {
+			rows[i] = eventRow{tenantID: tx.tenantID, e: e}
 		}
-		for chunk := range slices.Chunk(plain, 200) {
-			var q strings.Builder
-			q.WriteString(`INSERT INTO events (tenant_id, project_id, source_id, type, actor, roles, payload, idempotency_key, created_at) VALUES `)
-			args := make([]any, 0, 9*len(chunk))
-			for i, e := range chunk {
-				if i > 0 {
-					q.WriteString(", ")
-				}
-				q.WriteString("(?, ?, ?, ?, ?, ?, ?, '', ?)")
-				roles, _ := json.Marshal(e.Roles)
-				args = append(args, tx.tenantID, e.ProjectID, e.SourceID, e.Type, e.Actor, string(roles), string(e.Payload), ms(tx.now))
-			}
-			q.WriteString(" RETURNING id")
-			ids, err := c.insertedIDs(q.String(), args...)
-			if err != nil {
-				return err
-			}
-			for i, e := range chunk {
-				e.ID = ids[i]
-			}
-			fresh = append(fresh, ids...)
+		if err := insertEvents(c, tx.now, rows); err != nil {
+			return err
 		}
-		var jobs []river.InsertManyParams
-		for chunk := range slices.Chunk(fresh, fanoutBatch) {
-			jobs = append(jobs, river.InsertManyParams{Args: FanoutArgs{TenantID: tx.tenantID, EventIDs: chunk}})
+		for _, r := range rows {
+			fresh = append(fresh, r.e.ID)
 		}
-		return tx.insertJobs(jobs)
+		return tx.insertJobs(fanoutJobs(nil, tx.tenantID, fresh))
 	})
+}
+
+// stageEvents resolves the sources of events within the principal's scope
+// (ctx's; c is the transaction, scoped to the principal's tenant), sets
+// their project and time, and stores those with an idempotency key,
+// answering a key used before with the first event. It returns the events
+// still to insert (those without a key) and the ids of the keyed events it
+// stored; it stored a row if and only if fresh is not empty.
+func stageEvents(ctx context.Context, c conn, now time.Time, sources *sourceMemo, events []*herald.Event) (plain []*herald.Event, fresh []int64, err error) {
+	p := herald.PrincipalFromContext(ctx)
+	for i, e := range events {
+		if e.SourceID == 0 {
+			src, err := sources.byExternalID(c, e.SourceKind, e.SourceExternalID)
+			if err != nil && herald.ErrorCode(err) != herald.ENOTFOUND {
+				return nil, fresh, err
+			}
+			if err != nil || !p.CanSeeProject(src.ProjectID) {
+				return nil, fresh, herald.Errorf(herald.EINVALID, "source", "no %s with external_id %q", e.SourceKind, e.SourceExternalID)
+			}
+			e.SourceID = src.ID
+		}
+		src, err := sources.byID(c, e.SourceID)
+		if err != nil {
+			if herald.ErrorCode(err) != herald.ENOTFOUND {
+				return nil, fresh, err
+			}
+			return nil, fresh, herald.Errorf(herald.EINVALID, "source_id", "source %d does not exist", e.SourceID)
+		}
+		if p != nil && !p.CanSeeProject(src.ProjectID) {
+			return nil, fresh, herald.Errorf(herald.EINVALID, "source_id", "source %d does not exist", e.SourceID)
+		}
+		e.ProjectID, e.CreatedAt = src.ProjectID, fromMS(ms(now))
+		if e.IdempotencyKey == "" {
+			plain = append(plain, e)
+			continue
+		}
+		roles, _ := json.Marshal(e.Roles)
+		id, err := c.insert(`INSERT INTO events (tenant_id, project_id, source_id, type, actor, roles, payload, idempotency_key, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key <> '' DO NOTHING`,
+			c.tenantID, e.ProjectID, e.SourceID, e.Type, e.Actor, string(roles), string(e.Payload), e.IdempotencyKey, ms(now))
+		if err == sql.ErrNoRows {
+			// The key was used before: answer with the first event.
+			first, err := c.findEventByKey(e.IdempotencyKey)
+			if err != nil {
+				return nil, fresh, err
+			}
+			if p != nil && !p.CanSeeProject(first.ProjectID) {
+				// Keys are unique per tenant; never show another
+				// project's event to a token scoped elsewhere.
+				return nil, fresh, herald.Errorf(herald.ECONFLICT, "idempotency_key", "idempotency_key is already used by another project's event")
+			}
+			*events[i] = *first
+			events[i].Duplicate = true
+			continue
+		} else if err != nil {
+			return nil, fresh, err
+		}
+		e.ID = id
+		fresh = append(fresh, id)
+	}
+	return plain, fresh, nil
+}
+
+// sourceMemo keeps the sources a transaction has read, by tenant: the
+// calls of a batch often name the same ones. Who may see them is still
+// checked per call.
+type sourceMemo struct {
+	byKey map[tenantKey]*herald.Source
+	byExt map[sourceExtKey]*herald.Source
+}
+
+type sourceExtKey struct {
+	tenant           int64
+	kind, externalID string
+}
+
+func (m *sourceMemo) byID(c conn, id int64) (*herald.Source, error) {
+	k := tenantKey{c.tenantID, id}
+	if s, ok := m.byKey[k]; ok {
+		return s, nil
+	}
+	s, err := c.findSource(id)
+	if err != nil {
+		return nil, err
+	}
+	if m.byKey == nil {
+		m.byKey = map[tenantKey]*herald.Source{}
+	}
+	m.byKey[k] = s
+	return s, nil
+}
+
+func (m *sourceMemo) byExternalID(c conn, kind, externalID string) (*herald.Source, error) {
+	k := sourceExtKey{c.tenantID, kind, externalID}
+	if s, ok := m.byExt[k]; ok {
+		return s, nil
+	}
+	s, err := c.findSourceByExternalID(kind, externalID)
+	if err != nil {
+		return nil, err
+	}
+	if m.byExt == nil {
+		m.byExt = map[sourceExtKey]*herald.Source{}
+	}
+	m.byExt[k] = s
+	return s, nil
+}
+
+// eventRow is an event without an idempotency key to insert, in its
+// tenant.
+type eventRow struct {
+	tenantID int64
+	e        *herald.Event
+}
+
+// insertEvents stores rows in multi-row INSERTs, each row in its own
+// tenant, and sets their ids.
+func insertEvents(c conn, now time.Time, rows []eventRow) error {
+	for chunk := range slices.Chunk(rows, 200) {
+		var q strings.Builder
+		q.WriteString(`INSERT INTO events (tenant_id, project_id, source_id, type, actor, roles, payload, idempotency_key, created_at) VALUES `)
+		args := make([]any, 0, 8*len(chunk))
+		for i, r := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, '', ?)")
+			roles, _ := json.Marshal(r.e.Roles)
+			args = append(args, r.tenantID, r.e.ProjectID, r.e.SourceID, r.e.Type, r.e.Actor, string(roles), string(r.e.Payload), ms(now))
+		}
+		q.WriteString(" RETURNING id")
+		ids, err := c.insertedIDs(q.String(), args...)
+		if err != nil {
+			return err
+		}
+		if len(ids) != len(chunk) {
+			return fmt.Errorf("store: %d events inserted, %d ids returned", len(chunk), len(ids))
+		}
+		for i, r := range chunk {
+			r.e.ID = ids[i]
+		}
+	}
+	return nil
+}
+
+// fanoutJobs appends to jobs the fan-out of a tenant's fresh events,
+// fanoutBatch events a job.
+func fanoutJobs(jobs []river.InsertManyParams, tenantID int64, fresh []int64) []river.InsertManyParams {
+	for chunk := range slices.Chunk(fresh, fanoutBatch) {
+		jobs = append(jobs, river.InsertManyParams{Args: FanoutArgs{TenantID: tenantID, EventIDs: chunk}})
+	}
+	return jobs
 }
 
 const eventCols = `id, project_id, source_id, type, actor, roles, payload, idempotency_key, created_at`

@@ -79,6 +79,8 @@ type DB struct {
 	inbox inboxHub
 	// cache holds tokens, sources and settings rows (cache.go).
 	cache readCache
+	// ingest shares write transactions among CreateEvents calls (ingest.go).
+	ingest ingester
 }
 
 // maxStmts bounds the statement cache (queries with IN lists of varying
