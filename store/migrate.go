@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -34,6 +35,11 @@ func (db *DB) provider() (*goose.Provider, error) {
 // Migrate applies every pending migration, then seals the credentials of
 // notifier rows written before they were all sealed (resealNotifiers).
 func (db *DB) Migrate(ctx context.Context) error {
+	unlock, err := db.migrationLock(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	defer unlock()
 	p, err := db.provider()
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
@@ -46,6 +52,35 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("store: migrate: seal notifier credentials: %w", err)
 	}
 	return db.migrateRiver(ctx)
+}
+
+// migrationLock makes processes that migrate one database at once take
+// turns for the whole Migrate (goose's migrations, the credentials'
+// resealing and River's), so the second finds the work done. On
+// PostgreSQL it is a session advisory lock named after the schema, held on
+// a connection of its own; on SQLite an exclusive flock of a file beside
+// the database (goose checks what is applied outside the transaction that
+// applies it, so two processes could both run one migration).
+func (db *DB) migrationLock(ctx context.Context) (unlock func(), err error) {
+	if db.dialect == DialectSQLite {
+		return lockFile(db.dsn + ".migrate.lock")
+	}
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	const key = `hashtextextended('herald_migrate:' || current_schema(), 0)`
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(`+key+`)`); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("lock: %w", err)
+	}
+	return func() {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+key+`)`)
+		// The connection is not pooled again: closing its session
+		// releases the lock even if the unlock above failed.
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		conn.Close()
+	}, nil
 }
 
 // abandonMigration cleans up after a failed SQLite migration that runs
