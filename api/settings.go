@@ -90,6 +90,19 @@ func decodeSettings(body io.Reader) (*herald.Settings, int64, error) {
 	}, rev, nil
 }
 
+// versionParam is the ?version= a GET of a draft/live document asks for:
+// draft (the default) or live.
+func versionParam(r *http.Request) (string, error) {
+	version := herald.VersionDraft
+	if q := r.URL.Query(); q.Has("version") {
+		version = q.Get("version")
+	}
+	if version != herald.VersionDraft && version != herald.VersionLive {
+		return "", herald.Errorf(herald.EINVALID, "version", "version must be draft or live, not %q", version)
+	}
+	return version, nil
+}
+
 // handleGetSettings answers the draft (default) or live settings.
 func (s *Server) handleGetSettings(scope scopeFinder) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
@@ -97,12 +110,9 @@ func (s *Server) handleGetSettings(scope scopeFinder) handlerFunc {
 		if err != nil {
 			return err
 		}
-		version := herald.VersionDraft
-		if q := r.URL.Query(); q.Has("version") {
-			version = q.Get("version")
-		}
-		if version != herald.VersionDraft && version != herald.VersionLive {
-			return herald.Errorf(herald.EINVALID, "version", "version must be draft or live, not %q", version)
+		version, err := versionParam(r)
+		if err != nil {
+			return err
 		}
 		st, err := s.Settings.FindSettings(r.Context(), sc, version)
 		if err != nil {

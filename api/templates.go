@@ -40,12 +40,9 @@ func (s *Server) handleGetTemplates(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	version := herald.VersionDraft
-	if q := r.URL.Query(); q.Has("version") {
-		version = q.Get("version")
-	}
-	if version != herald.VersionDraft && version != herald.VersionLive {
-		return herald.Errorf(herald.EINVALID, "version", "version must be draft or live, not %q", version)
+	version, err := versionParam(r)
+	if err != nil {
+		return err
 	}
 	set, err := s.Templates.FindTemplates(r.Context(), id, version)
 	if err != nil {
