@@ -160,6 +160,24 @@ var catalogue = map[string]map[string]string{
 	},
 }
 
+// addCatalogue adds messages to lang's catalogue. Each console page
+// keeps its own Chinese strings beside it (i18n_<page>.go, in an init),
+// so pages are translated without editing one shared map; a message
+// given twice with different translations panics at start-up.
+func addCatalogue(lang string, msgs map[string]string) {
+	m := catalogue[lang]
+	if m == nil {
+		m = map[string]string{}
+		catalogue[lang] = m
+	}
+	for k, v := range msgs {
+		if old, ok := m[k]; ok && old != v {
+			panic("console: " + lang + " translation of " + strconv.Quote(k) + " given twice: " + strconv.Quote(old) + " and " + strconv.Quote(v))
+		}
+		m[k] = v
+	}
+}
+
 // translate returns msg in lang.
 func translate(lang, msg string) string {
 	if m, ok := catalogue[lang][msg]; ok {
