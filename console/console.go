@@ -201,6 +201,8 @@ type view struct {
 	Error  string
 	Title  string
 	Data   any
+	// Form is a refused form shown again (form.go); nil otherwise.
+	Form *form
 }
 
 // T translates a message for the view's language.
@@ -355,7 +357,7 @@ func (c *Console) render(w http.ResponseWriter, status int, page string, v *view
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
+	w.WriteHeader(v.invalidStatus(status))
 	_, _ = w.Write([]byte(b.String()))
 }
 

@@ -64,7 +64,7 @@ func (c *Console) handleProjects(w http.ResponseWriter, r *http.Request, v *view
 func (c *Console) handleCreateProject(w http.ResponseWriter, r *http.Request, v *view) error {
 	p := &herald.Project{Name: strings.TrimSpace(r.PostForm.Get("name")), Description: strings.TrimSpace(r.PostForm.Get("description"))}
 	if err := c.Projects.CreateProject(r.Context(), p); err != nil {
-		return err
+		return c.invalid(w, r, v, err, "new-project", []string{"name", "description"}, "/console/", c.handleProjects)
 	}
 	return redirect(w, r, "/console/projects/"+strconv.FormatInt(p.ID, 10), "Project created.")
 }
@@ -121,7 +121,8 @@ func (c *Console) handleCreateSource(w http.ResponseWriter, r *http.Request, v *
 	s := &herald.Source{ProjectID: pid, Kind: r.PostForm.Get("kind"), Name: strings.TrimSpace(r.PostForm.Get("name")),
 		ExternalID: strings.TrimSpace(r.PostForm.Get("external_id")), SpaceID: strings.TrimSpace(r.PostForm.Get("space_id"))}
 	if err := c.Sources.CreateSource(r.Context(), s); err != nil {
-		return err
+		return c.invalid(w, r, v, err, "new-source", []string{"name", "kind", "external_id", "space_id"},
+			"/console/projects/"+strconv.FormatInt(pid, 10), c.handleProject)
 	}
 	return redirect(w, r, sourcePath(pid, s.ID), "Source created.")
 }
