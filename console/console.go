@@ -311,6 +311,7 @@ var fieldLabels = map[string]string{
 	"config.password":      "Secret",
 	"config.from":          "From",
 	"config.headers":       "Headers (one per line, Name: value)",
+	"config.http_headers":  "Headers (one per line, Name: value)",
 	"config.message_body":  "Message body template",
 	"config.at_mobiles":    "Mention mobiles (comma separated)",
 	"config.at_user_ids":   "Mention user IDs (comma separated)",

@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,6 +31,33 @@ var fieldTypes = map[string][]string{
 	"secret":               {herald.NotifierEmail, herald.NotifierDingTalk, herald.NotifierLark, herald.NotifierWebhook},
 }
 
+// typeLabels name the notifier types as the form offers them.
+var typeLabels = map[string]string{
+	herald.NotifierEmail:    "Email (SMTP)",
+	herald.NotifierSMS:      "SMS gateway",
+	herald.NotifierDingTalk: "DingTalk robot",
+	herald.NotifierLark:     "Feishu (Lark) bot",
+	herald.NotifierWeCom:    "WeCom robot",
+	herald.NotifierWebhook:  "Webhook",
+	herald.NotifierInbox:    "Inbox (in-app messages)",
+}
+
+// typeAbout tells what each notifier type does and where its settings
+// come from, beside the form.
+var typeAbout = map[string]string{
+	herald.NotifierEmail:    "Sends email through your SMTP server. Ask your mail administrator for the server's host, port and TLS mode, and for an account if the server needs sign-in.",
+	herald.NotifierSMS:      "Sends text messages through your SMS gateway's HTTP API: Herald fills in the body template with the recipient's mobile and the text, and sends it to the gateway's URL.",
+	herald.NotifierDingTalk: "Posts to a DingTalk group through a custom robot. In the group: Group settings › Bots › Add robot › Custom; copy its Webhook URL and, if you chose the Additional Signature security setting, its secret.",
+	herald.NotifierLark:     "Posts to a Feishu (Lark) group through a custom bot. In the group: Settings › Bots › Add bot › Custom bot; copy its webhook address and, if you turned on signature verification, its secret.",
+	herald.NotifierWeCom:    "Posts to a WeCom group through a group robot. In the group: ··· › Add group robot; copy its Webhook URL, which carries the robot's key.",
+	herald.NotifierWebhook:  "Posts each notification as JSON to your URL; with a secret, each request is signed the Standard Webhooks way, so the receiver can check it came from Herald.",
+	herald.NotifierInbox:    "Delivers in-app messages to the recipients' Herald inbox, which they read in their own apps through Herald's API.",
+}
+
+// moreFields are the fields most notifiers leave as they are: the form
+// keeps them under "More options", open when one is set or refused.
+var moreFields = []string{"at_mobiles", "at_user_ids", "rate", "tls_ca_pem", "insecure_skip_verify"}
+
 // fieldsFor lists the form fields of a notifier type.
 func fieldsFor(typ string) map[string]bool {
 	out := map[string]bool{}
@@ -45,29 +73,34 @@ func fieldsFor(typ string) map[string]bool {
 // secret is never sent back, the URL and headers show their credentials
 // masked, and a form saved unchanged keeps them (UpdateNotifier's rule).
 type notifierForm struct {
-	ID         int64
-	ProjectID  int64
-	Type       string
-	Name       string
-	Host       string
-	Port       string
-	Username   string
-	From       string
-	TLS        string
-	TLSCAPEM   string
-	Insecure   bool
-	URL        string
-	Method     string
-	Headers    string
-	Body       string
-	AtMobiles  string
-	AtUserIDs  string
-	RateCount  string
-	RateSecs   string
-	HasSecret  bool
+	ID        int64
+	ProjectID int64
+	Type      string
+	Name      string
+	Host      string
+	Port      string
+	Username  string
+	From      string
+	TLS       string
+	TLSCAPEM  string
+	Insecure  bool
+	URL       string
+	Method    string
+	Headers   string
+	Body      string
+	AtMobiles string
+	AtUserIDs string
+	RateCount string
+	RateSecs  string
+	HasSecret bool
+	// Retyped says the form comes back refused with a secret that was
+	// typed: it is not shown again, and the form asks for it.
+	Retyped    bool
 	Masked     bool              // the URL or headers show a credential masked
 	FieldTypes map[string]string // field -> space-separated types, for data-types
 	Types      []string
+	TypeLabels map[string]string
+	About      map[string]string
 	Project    *herald.Project
 	CanWrite   bool
 	To         string
@@ -96,8 +129,65 @@ func formOf(n *herald.Notifier) *notifierForm {
 	return f
 }
 
+// formFromPost is the form as it was posted, for showing it again when
+// it is refused: what was typed, except the secret, which is asked again.
+func formFromPost(n *herald.Notifier, hadSecret bool, post url.Values) *notifierForm {
+	get := func(name string) string { return post.Get(name) }
+	f := &notifierForm{ID: n.ID, ProjectID: n.ProjectID, Type: n.Type, Name: get("name"), Host: get("host"), Port: get("port"),
+		Username: get("username"), From: get("from"), TLS: get("tls"), TLSCAPEM: get("tls_ca_pem"), Insecure: get("insecure_skip_verify") != "",
+		URL: get("url"), Method: get("method"), Headers: get("headers"), Body: get("message_body"), AtMobiles: get("at_mobiles"),
+		AtUserIDs: get("at_user_ids"), RateCount: get("rate_count"), RateSecs: get("rate_seconds"), HasSecret: hadSecret,
+		Retyped: get("secret") != "" && fieldsFor(n.Type)["secret"]}
+	f.Masked = strings.Contains(f.URL, herald.SecretMask) || strings.Contains(f.Headers, herald.SecretMask)
+	return f
+}
+
+// Show reports whether the form's type has the field.
+func (f *notifierForm) Show(field string) bool { return fieldsFor(f.Type)[field] }
+
+// Render reports whether the page carries the field: a saved notifier's
+// page only its type's fields; the new notifier's page every field, the
+// others hidden, for the type chooser to show (console.js).
+func (f *notifierForm) Render(field string) bool { return f.ID == 0 || f.Show(field) }
+
+// More reports whether the form's type has any of the "More options".
+func (f *notifierForm) More() bool {
+	return slices.ContainsFunc(moreFields, f.Show)
+}
+
+// MoreOpen reports whether "More options" starts open: one of them is
+// set, or refused.
+func (f *notifierForm) MoreOpen(v *view) bool {
+	if f.AtMobiles != "" || f.AtUserIDs != "" || f.RateCount != "" || f.TLSCAPEM != "" || f.Insecure {
+		return true
+	}
+	return slices.ContainsFunc(moreFields, func(m string) bool { return v.FieldError(m) != "" })
+}
+
+// TypesOf is the space-separated types that have any of fields, for a
+// data-types attribute.
+func (f *notifierForm) TypesOf(fields ...string) string {
+	var out []string
+	for _, t := range herald.NotifierTypes {
+		if slices.ContainsFunc(fields, func(field string) bool { return fieldsFor(t)[field] }) {
+			out = append(out, t)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// formFields are the fields of a type's form, for the errors beside them.
+func formFields(typ string) []string {
+	out := []string{"name", "type"}
+	for field := range fieldsFor(typ) {
+		out = append(out, field)
+	}
+	return out
+}
+
 func (f *notifierForm) decorate(p *herald.Project, canWrite bool) {
-	f.Project, f.CanWrite, f.Types = p, canWrite, herald.NotifierTypes
+	f.Project, f.CanWrite, f.Types, f.TypeLabels = p, canWrite, herald.NotifierTypes, typeLabels
+	f.About = typeAbout
 	f.FieldTypes = map[string]string{}
 	for k, v := range fieldTypes {
 		f.FieldTypes[k] = strings.Join(v, " ")
@@ -243,11 +333,11 @@ func (c *Console) handleSaveNotifier(w http.ResponseWriter, r *http.Request, v *
 		}
 	}
 	if isCode(err, herald.EINVALID) {
-		// Show the form again with what was typed, redacted as ever.
-		f := formOf(n)
-		f.HasSecret = hadSecret
-		v.Error = errorText(v.Lang, err)
-		return c.showNotifier(w, r, v, n, http.StatusBadRequest, f)
+		// Show the form again with what was typed (credentials shown
+		// masked stay masked; a typed secret is asked again), each
+		// message beside its field.
+		v.showForm(newForm(v.Lang, "notifier", r.PostForm, err, formFields(n.Type)))
+		return c.showNotifier(w, r, v, n, http.StatusOK, formFromPost(n, hadSecret, r.PostForm))
 	} else if err != nil {
 		return err
 	}
