@@ -332,7 +332,7 @@ func TestNotifier_CreateEditTest(t *testing.T) {
 	// A bad URL shows the form again with the field named by its label
 	// (not the API member config.url), and the typed name kept.
 	st, _, body := br.post(newPage, "/console/projects/"+itoa(p.ID)+"/notifiers", url.Values{"type": {"webhook"}, "name": {"Hook"}, "url": {"ftp://x"}, "secret": {"whsec_czNjcmV0"}})
-	if st != http.StatusBadRequest || strings.Contains(body, "config.url") || !strings.Contains(body, `class="error"`) || !strings.Contains(body, `value="Hook"`) || strings.Contains(body, "whsec_czNjcmV0") {
+	if st != http.StatusUnprocessableEntity || strings.Contains(body, "config.url") || !strings.Contains(body, `class="error"`) || !strings.Contains(body, `value="Hook"`) || strings.Contains(body, "whsec_czNjcmV0") {
 		t.Fatalf("bad url: %d\n%s", st, body)
 	}
 	st, loc, body := br.post(newPage, "/console/projects/"+itoa(p.ID)+"/notifiers", url.Values{"type": {"webhook"}, "name": {"Hook"},

@@ -55,7 +55,7 @@ func TestNotifier_FormHidesCredentials(t *testing.T) {
 
 	// Elsewhere without them: refused, nothing changed, nothing shown.
 	st, _, body := c.post(path, path, url.Values{"name": {"Hook 3"}, "url": {"https://evil.example/in?token=" + herald.SecretMask}, "headers": {shownHeaders}})
-	if st != http.StatusBadRequest || !strings.Contains(body, "credential") {
+	if st != http.StatusUnprocessableEntity || !strings.Contains(body, "credential") {
 		t.Fatalf("moving without the credentials: %d\n%s", st, body)
 	}
 	for _, h := range hidden {
