@@ -317,6 +317,9 @@ var fieldLabels = map[string]string{
 	"config.at_user_ids":   "Mention user IDs (comma separated)",
 	"config.rate_limit":    "Rate limit",
 	"external_id":          "External ID",
+	"kind":                 "Kind",
+	"space_id":             "Space ID",
+	"type":                 "Type",
 	"description":          "Description",
 	"insecure_skip_verify": "Do not verify the server certificate (logged as a warning)",
 }

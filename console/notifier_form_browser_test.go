@@ -111,8 +111,9 @@ func untranslated(text string) []string {
 // visible, as the type chooser switches them and as the saved
 // notifier's page renders them; its page shows the Test button without
 // scrolling. An invalid notifier comes back with the error beside the
-// field, named by its label, and the other typed values kept. In
-// Chinese no message of the English catalogue is left untranslated.
+// field, named by its label, and the other typed values kept; so do a
+// refused new project and new source. In Chinese no message of the
+// English catalogue is left untranslated on these pages.
 func TestBrowser_NotifierFormByType(t *testing.T) {
 	needChromium(t)
 	t.Parallel()
@@ -251,6 +252,41 @@ func TestBrowser_NotifierFormByType(t *testing.T) {
 			}
 		}
 		tab.shot(shots, lang+"-refused-email")
+
+		// The new project and new source forms, refused, show their
+		// errors beside the fields too.
+		tab.do("refuse a project without a name",
+			chromedp.Navigate(base+"/console/"),
+			chromedp.WaitVisible(id("project-name")),
+			chromedp.SetValue(css(`#new-project [name=description]`), "Alerts of the shop"),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("project-name").required = false`),
+			chromedp.Click(id("create-project")),
+			chromedp.WaitVisible(css(`#new-project [data-field=name] .field-error`)),
+		)
+		if d := tab.str(`document.querySelector("#new-project [name=description]").value`); d != "Alerts of the shop" {
+			t.Errorf("%s: the refused project form holds the description %q", lang, d)
+		}
+		if lang == "zh" {
+			if left := untranslated(tab.str(pageText)); len(left) > 0 {
+				t.Errorf("zh refused project form: untranslated %q", left)
+			}
+		}
+		tab.shot(shots, lang+"-refused-project")
+		tab.do("refuse a source with a short external ID",
+			chromedp.Navigate(fmt.Sprintf("%s/console/projects/%d", base, p.ID)),
+			chromedp.Click(css(`#new-source summary`)),
+			chromedp.SetValue(css(`#new-source [name=name]`), "Builds"),
+			chromedp.SetValue(css(`#new-source [name=kind]`), herald.SourceBuildJob),
+			chromedp.SetValue(css(`#new-source [name=external_id]`), "short"),
+			chromedp.Click(css(`#new-source button[type=submit]`)),
+			chromedp.WaitVisible(css(`#new-source [data-field=external_id] .field-error`)),
+		)
+		if lang == "zh" {
+			if left := untranslated(tab.str(pageText)); len(left) > 0 {
+				t.Errorf("zh refused source form: untranslated %q", left)
+			}
+		}
+		tab.shot(shots, lang+"-refused-source")
 	}
 	ns, _, err := b.db.FindNotifiers(b.ctx, herald.NotifierFilter{ProjectID: p.ID}, herald.Page{Limit: 100})
 	if err != nil || len(ns) != 2*len(cases) {
