@@ -95,7 +95,10 @@ type bulkOffer struct {
 	Status string // dead or failed
 	Count  int
 	Over   bool // more than one retry takes: Count is MaxBulkRetry
-	Query  string
+	// URL is the confirmation page's address, with the filter: whole,
+	// since a template would escape a query spliced into an href as one
+	// value.
+	URL string
 }
 
 // retryable reports whether the retry button applies to a status.
@@ -115,7 +118,15 @@ func (c *Console) bulkOffer(ctx context.Context, lf logFilter) (*bulkOffer, erro
 	if err != nil {
 		return nil, err
 	}
-	return &bulkOffer{Status: st, Count: min(n, herald.MaxBulkRetry), Over: n > herald.MaxBulkRetry, Query: lf.Query()}, nil
+	return &bulkOffer{Status: st, Count: min(n, herald.MaxBulkRetry), Over: n > herald.MaxBulkRetry, URL: retryURL(lf)}, nil
+}
+
+// retryURL is the bulk retry's confirmation page for lf.
+func retryURL(lf logFilter) string {
+	if lf.Empty() {
+		return "/console/log/retry"
+	}
+	return "/console/log/retry?" + lf.Query()
 }
 
 // logURL is the log's address with the filter and extra values.
@@ -311,7 +322,7 @@ func (c *Console) handleRetryForm(w http.ResponseWriter, r *http.Request, v *vie
 		return err
 	}
 	d := retryData{Filter: lf, Max: herald.MaxBulkRetry, Summary: lf.summary(v.Lang, pk), Back: logURL(lf),
-		Offer: &bulkOffer{Status: f.Status, Count: min(n, herald.MaxBulkRetry), Over: n > herald.MaxBulkRetry, Query: lf.Query()}}
+		Offer: &bulkOffer{Status: f.Status, Count: min(n, herald.MaxBulkRetry), Over: n > herald.MaxBulkRetry, URL: retryURL(lf)}}
 	return c.page(w, "log_retry", "Retry deliveries", v, d)
 }
 
