@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -27,7 +26,9 @@ type chart struct {
 type bar struct {
 	X, Y, W, H int
 	Status     string
-	Title      string
+	// Minute and N make the bar's tooltip (the status translated there).
+	Minute string
+	N      int
 }
 
 const (
@@ -64,7 +65,7 @@ func buildChart(counts map[time.Time]map[string]int, now time.Time) *chart {
 			ch.Total[st] += n
 			h := max(1, n*chartHeight/ch.Max)
 			y -= h
-			ch.Bars = append(ch.Bars, bar{X: m * w, Y: y, W: w - 1, H: h, Status: st, Title: fmt.Sprintf("%s %s: %d", t.Format("15:04"), st, n)})
+			ch.Bars = append(ch.Bars, bar{X: m * w, Y: y, W: w - 1, H: h, Status: st, Minute: t.Format("15:04"), N: n})
 		}
 	}
 	return ch
