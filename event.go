@@ -145,15 +145,31 @@ type DeliveryFilter struct {
 	EventID    int64
 	NotifierID int64
 	Status     string
+	// Channel is the notifier's type (herald.NotifierWebhook …).
+	Channel string
+	// SourceID keeps the deliveries of this source's events.
+	SourceID int64
+	// From and To bound when the delivery was created: From <= created < To;
+	// a zero time leaves that end open.
+	From, To time.Time
 }
 
-// Validate checks a filter's status.
+// Validate checks a filter's status, channel and time range.
 func (f DeliveryFilter) Validate() error {
 	if err := ValidText("status", f.Status); err != nil {
 		return err
 	}
 	if f.Status != "" && !slices.Contains(DeliveryStatuses, f.Status) {
 		return Errorf(EINVALID, "status", "status must be one of %s", strings.Join(DeliveryStatuses, ", "))
+	}
+	if f.Channel != "" && !slices.Contains(NotifierTypes, f.Channel) {
+		return Errorf(EINVALID, "channel", "channel must be one of %s", strings.Join(NotifierTypes, ", "))
+	}
+	if f.EventID < 0 || f.NotifierID < 0 || f.SourceID < 0 {
+		return Errorf(EINVALID, "", "ids must not be negative")
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return Errorf(EINVALID, "to", "to must be after from")
 	}
 	return nil
 }
@@ -175,6 +191,11 @@ type DeliveryService interface {
 	// RetryDelivery re-queues a dead or failed delivery for a fresh round
 	// of attempts; any other status is ENOTALLOWED.
 	RetryDelivery(ctx context.Context, id int64) (*Delivery, error)
+	// RetryDeliveries re-queues, as RetryDelivery does, the deliveries
+	// the filter matches that are dead (or failed, when the filter asks
+	// for failed ones; any other status is EINVALID), at most
+	// MaxBulkRetry of them, oldest first, and says how many.
+	RetryDeliveries(ctx context.Context, f DeliveryFilter) (BulkRetry, error)
 }
 
 // InboxMessage is an in-app ("system message") notification for one user.

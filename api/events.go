@@ -145,17 +145,10 @@ func (s *Server) handleListDeliveries(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	var f herald.DeliveryFilter
-	for name, dst := range map[string]*int64{"event_id": &f.EventID, "notifier_id": &f.NotifierID} {
-		v, err := queryInt64(r, name)
-		if err != nil {
-			return err
-		}
-		if v != nil {
-			*dst = *v
-		}
+	f, err := queryDeliveryFilter(r)
+	if err != nil {
+		return err
 	}
-	f.Status = r.URL.Query().Get("status")
 	items, next, err := s.Deliveries.FindDeliveries(r.Context(), f, page)
 	if err != nil {
 		return err

@@ -88,6 +88,7 @@ func (s *Server) routes(r *router, metrics http.Handler) {
 	r.handle("GET /api/v1/deliveries", s.handleListDeliveries)
 	r.handle("GET /api/v1/deliveries/{id}", s.handleGetDelivery)
 	r.handle("POST /api/v1/deliveries/{id}/retry", s.handleRetryDelivery)
+	r.handle("POST /api/v1/deliveries/retry", s.handleRetryDeliveries)
 
 	// A person's preferences, by an API token or by their own end-user
 	// token (/me); the administrator's policies; the project's key for

@@ -30,6 +30,10 @@ type DeliveryLog interface {
 	FindDeliveriesNewest(ctx context.Context, f herald.DeliveryFilter, p herald.Page) ([]*herald.Delivery, string, error)
 	FindEventsNewest(ctx context.Context, projectID int64, p herald.Page) ([]*herald.Event, string, error)
 	CountDeliveriesByMinute(ctx context.Context, since time.Time) (map[time.Time]map[string]int, error)
+	// CountDeliveriesUpTo counts a filter's deliveries, up to limit.
+	CountDeliveriesUpTo(ctx context.Context, f herald.DeliveryFilter, limit int) (int, error)
+	// NameDeliveries gives deliveries the names the log shows.
+	NameDeliveries(ctx context.Context, ds []*herald.Delivery) ([]*herald.DeliveryEntry, error)
 }
 
 // Services is every service an entry point may call.

@@ -411,7 +411,31 @@ func (s deliveries) RetryDelivery(ctx context.Context, id int64) (*herald.Delive
 	return s.g.raw.Deliveries.RetryDelivery(ctx, id)
 }
 
+// RetryDeliveries needs what retrying one delivery needs; the store keeps
+// a scoped principal's filter to its project, so a filter naming another
+// project's notifier or source matches nothing.
+func (s deliveries) RetryDeliveries(ctx context.Context, f herald.DeliveryFilter) (herald.BulkRetry, error) {
+	if _, err := herald.Authorize(ctx, herald.ResDelivery, herald.ActRetry); err != nil {
+		return herald.BulkRetry{}, err
+	}
+	return s.g.raw.Deliveries.RetryDeliveries(ctx, f)
+}
+
 type deliveryLog struct{ g *guard }
+
+func (s deliveryLog) CountDeliveriesUpTo(ctx context.Context, f herald.DeliveryFilter, limit int) (int, error) {
+	if _, err := herald.Authorize(ctx, herald.ResDelivery, herald.ActRead); err != nil {
+		return 0, err
+	}
+	return s.g.raw.Log.CountDeliveriesUpTo(ctx, f, limit)
+}
+
+func (s deliveryLog) NameDeliveries(ctx context.Context, ds []*herald.Delivery) ([]*herald.DeliveryEntry, error) {
+	if _, err := herald.Authorize(ctx, herald.ResDelivery, herald.ActRead); err != nil {
+		return nil, err
+	}
+	return s.g.raw.Log.NameDeliveries(ctx, ds)
+}
 
 func (s deliveryLog) FindDeliveriesNewest(ctx context.Context, f herald.DeliveryFilter, p herald.Page) ([]*herald.Delivery, string, error) {
 	if _, err := herald.Authorize(ctx, herald.ResDelivery, herald.ActRead); err != nil {

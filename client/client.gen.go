@@ -123,6 +123,57 @@ func (e DeliveryStatus) Valid() bool {
 	}
 }
 
+// Defines values for DeliveryFilterChannel.
+const (
+	DeliveryFilterChannelDingtalk DeliveryFilterChannel = "dingtalk"
+	DeliveryFilterChannelEmail    DeliveryFilterChannel = "email"
+	DeliveryFilterChannelInbox    DeliveryFilterChannel = "inbox"
+	DeliveryFilterChannelLark     DeliveryFilterChannel = "lark"
+	DeliveryFilterChannelSms      DeliveryFilterChannel = "sms"
+	DeliveryFilterChannelWebhook  DeliveryFilterChannel = "webhook"
+	DeliveryFilterChannelWecom    DeliveryFilterChannel = "wecom"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryFilterChannel enum.
+func (e DeliveryFilterChannel) Valid() bool {
+	switch e {
+	case DeliveryFilterChannelDingtalk:
+		return true
+	case DeliveryFilterChannelEmail:
+		return true
+	case DeliveryFilterChannelInbox:
+		return true
+	case DeliveryFilterChannelLark:
+		return true
+	case DeliveryFilterChannelSms:
+		return true
+	case DeliveryFilterChannelWebhook:
+		return true
+	case DeliveryFilterChannelWecom:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeliveryFilterStatus.
+const (
+	DeliveryFilterStatusDead   DeliveryFilterStatus = "dead"
+	DeliveryFilterStatusFailed DeliveryFilterStatus = "failed"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryFilterStatus enum.
+func (e DeliveryFilterStatus) Valid() bool {
+	switch e {
+	case DeliveryFilterStatusDead:
+		return true
+	case DeliveryFilterStatusFailed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for NotifierType.
 const (
 	NotifierTypeDingtalk NotifierType = "dingtalk"
@@ -999,6 +1050,7 @@ func (e UserLocale) Valid() bool {
 // Defines values for ListDeliveriesParamsStatus.
 const (
 	ListDeliveriesParamsStatusDead      ListDeliveriesParamsStatus = "dead"
+	ListDeliveriesParamsStatusDeferred  ListDeliveriesParamsStatus = "deferred"
 	ListDeliveriesParamsStatusDelivered ListDeliveriesParamsStatus = "delivered"
 	ListDeliveriesParamsStatusFailed    ListDeliveriesParamsStatus = "failed"
 	ListDeliveriesParamsStatusPending   ListDeliveriesParamsStatus = "pending"
@@ -1011,6 +1063,8 @@ func (e ListDeliveriesParamsStatus) Valid() bool {
 	switch e {
 	case ListDeliveriesParamsStatusDead:
 		return true
+	case ListDeliveriesParamsStatusDeferred:
+		return true
 	case ListDeliveriesParamsStatusDelivered:
 		return true
 	case ListDeliveriesParamsStatusFailed:
@@ -1020,6 +1074,39 @@ func (e ListDeliveriesParamsStatus) Valid() bool {
 	case ListDeliveriesParamsStatusSending:
 		return true
 	case ListDeliveriesParamsStatusSkipped:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListDeliveriesParamsChannel.
+const (
+	ListDeliveriesParamsChannelDingtalk ListDeliveriesParamsChannel = "dingtalk"
+	ListDeliveriesParamsChannelEmail    ListDeliveriesParamsChannel = "email"
+	ListDeliveriesParamsChannelInbox    ListDeliveriesParamsChannel = "inbox"
+	ListDeliveriesParamsChannelLark     ListDeliveriesParamsChannel = "lark"
+	ListDeliveriesParamsChannelSms      ListDeliveriesParamsChannel = "sms"
+	ListDeliveriesParamsChannelWebhook  ListDeliveriesParamsChannel = "webhook"
+	ListDeliveriesParamsChannelWecom    ListDeliveriesParamsChannel = "wecom"
+)
+
+// Valid indicates whether the value is a known member of the ListDeliveriesParamsChannel enum.
+func (e ListDeliveriesParamsChannel) Valid() bool {
+	switch e {
+	case ListDeliveriesParamsChannelDingtalk:
+		return true
+	case ListDeliveriesParamsChannelEmail:
+		return true
+	case ListDeliveriesParamsChannelInbox:
+		return true
+	case ListDeliveriesParamsChannelLark:
+		return true
+	case ListDeliveriesParamsChannelSms:
+		return true
+	case ListDeliveriesParamsChannelWebhook:
+		return true
+	case ListDeliveriesParamsChannelWecom:
 		return true
 	default:
 		return false
@@ -1197,6 +1284,15 @@ type BodyField struct {
 	Shown *bool  `json:"shown,omitempty"`
 }
 
+// BulkRetry defines model for BulkRetry.
+type BulkRetry struct {
+	// More More deliveries matched than one call retries (10,000): call again.
+	More bool `json:"more"`
+
+	// Retried How many deliveries were re-queued.
+	Retried int `json:"retried"`
+}
+
 // Category defines model for Category.
 type Category struct {
 	EventTypes *[]string `json:"event_types,omitempty"`
@@ -1290,6 +1386,32 @@ type DeliveryReason string
 
 // DeliveryStatus `skipped`: not sent, `reason` says why. `deferred`: held by the person's quiet hours until `next_attempt_at`, then sent.
 type DeliveryStatus string
+
+// DeliveryFilter Which deliveries a bulk retry re-queues; every member is optional and they combine.
+type DeliveryFilter struct {
+	// Channel The notifier's type.
+	Channel *DeliveryFilterChannel `json:"channel,omitempty"`
+	EventId *int64                 `json:"event_id,omitempty"`
+
+	// From Created at or after this time.
+	From       *time.Time `json:"from,omitempty"`
+	NotifierId *int64     `json:"notifier_id,omitempty"`
+
+	// SourceId Deliveries of this source's events.
+	SourceId *int64 `json:"source_id,omitempty"`
+
+	// Status `dead` (the default) or `failed`.
+	Status *DeliveryFilterStatus `json:"status,omitempty"`
+
+	// To Created before this time.
+	To *time.Time `json:"to,omitempty"`
+}
+
+// DeliveryFilterChannel The notifier's type.
+type DeliveryFilterChannel string
+
+// DeliveryFilterStatus `dead` (the default) or `failed`.
+type DeliveryFilterStatus string
 
 // DeliveryPage defines model for DeliveryPage.
 type DeliveryPage struct {
@@ -2163,10 +2285,25 @@ type ListDeliveriesParams struct {
 	EventId    *int64                      `form:"event_id,omitempty" json:"event_id,omitempty"`
 	NotifierId *int64                      `form:"notifier_id,omitempty" json:"notifier_id,omitempty"`
 	Status     *ListDeliveriesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// SourceId Deliveries of this source's events.
+	SourceId *int64 `form:"source_id,omitempty" json:"source_id,omitempty"`
+
+	// Channel The notifier's type.
+	Channel *ListDeliveriesParamsChannel `form:"channel,omitempty" json:"channel,omitempty"`
+
+	// From Created at or after this time (RFC 3339).
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Created before this time (RFC 3339).
+	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
 }
 
 // ListDeliveriesParamsStatus defines parameters for ListDeliveries.
 type ListDeliveriesParamsStatus string
+
+// ListDeliveriesParamsChannel defines parameters for ListDeliveries.
+type ListDeliveriesParamsChannel string
 
 // ListDepartmentsParams defines parameters for ListDepartments.
 type ListDepartmentsParams struct {
@@ -2349,6 +2486,9 @@ type CreateChatJSONRequestBody = Chat
 
 // UpdateChatJSONRequestBody defines body for UpdateChat for application/json ContentType.
 type UpdateChatJSONRequestBody = Chat
+
+// RetryDeliveriesJSONRequestBody defines body for RetryDeliveries for application/json ContentType.
+type RetryDeliveriesJSONRequestBody = DeliveryFilter
 
 // CreateDepartmentJSONRequestBody defines body for CreateDepartment for application/json ContentType.
 type CreateDepartmentJSONRequestBody = Department
@@ -2715,10 +2855,28 @@ type ClientInterface interface {
 
 	// ListDeliveries The delivery log
 	//
-	// Needs `settings:read`. A project-scoped token must filter by `event_id`.
+	// Needs `settings:read`. A project-scoped token sees its project's deliveries only. The filters combine: `event_id`, `notifier_id`, `source_id`, `status`, `channel` and the creation time range `from` (inclusive) to `to` (exclusive).
 	//
 	// Corresponds with GET /deliveries (the `ListDeliveries` operationId).
 	ListDeliveries(ctx context.Context, params *ListDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryDeliveriesWithBody Re-queue every dead delivery of a filter
+	//
+	// Needs `events:write`, as retrying one delivery does. Re-queues the deliveries the filter matches that are `dead` (or `failed`, when `status` is `failed`; any other status is a 400), oldest first, at most 10,000 a call: `more` says that more matched, so call again. A project-scoped token retries its project's deliveries only, whatever the filter names. An empty body retries every dead delivery the token sees.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /deliveries/retry (the `RetryDeliveries` operationId).
+	RetryDeliveriesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryDeliveries Re-queue every dead delivery of a filter
+	//
+	// Needs `events:write`, as retrying one delivery does. Re-queues the deliveries the filter matches that are `dead` (or `failed`, when `status` is `failed`; any other status is a 400), oldest first, at most 10,000 a call: `more` says that more matched, so call again. A project-scoped token retries its project's deliveries only, whatever the filter names. An empty body retries every dead delivery the token sees.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /deliveries/retry (the `RetryDeliveries` operationId).
+	RetryDeliveries(ctx context.Context, body RetryDeliveriesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetDelivery One delivery
 	//
@@ -3833,11 +3991,49 @@ func (c *Client) UpdateChat(ctx context.Context, id Id, body UpdateChatJSONReque
 
 // ListDeliveries The delivery log
 //
-// Needs `settings:read`. A project-scoped token must filter by `event_id`.
+// Needs `settings:read`. A project-scoped token sees its project's deliveries only. The filters combine: `event_id`, `notifier_id`, `source_id`, `status`, `channel` and the creation time range `from` (inclusive) to `to` (exclusive).
 //
 // Corresponds with GET /deliveries (the `ListDeliveries` operationId).
 func (c *Client) ListDeliveries(ctx context.Context, params *ListDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListDeliveriesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryDeliveriesWithBody Re-queue every dead delivery of a filter
+//
+// Needs `events:write`, as retrying one delivery does. Re-queues the deliveries the filter matches that are `dead` (or `failed`, when `status` is `failed`; any other status is a 400), oldest first, at most 10,000 a call: `more` says that more matched, so call again. A project-scoped token retries its project's deliveries only, whatever the filter names. An empty body retries every dead delivery the token sees.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /deliveries/retry (the `RetryDeliveries` operationId).
+func (c *Client) RetryDeliveriesWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryDeliveriesRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryDeliveries Re-queue every dead delivery of a filter
+//
+// Needs `events:write`, as retrying one delivery does. Re-queues the deliveries the filter matches that are `dead` (or `failed`, when `status` is `failed`; any other status is a 400), oldest first, at most 10,000 a call: `more` says that more matched, so call again. A project-scoped token retries its project's deliveries only, whatever the filter names. An empty body retries every dead delivery the token sees.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /deliveries/retry (the `RetryDeliveries` operationId).
+func (c *Client) RetryDeliveries(ctx context.Context, body RetryDeliveriesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryDeliveriesRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6350,6 +6546,54 @@ func NewListDeliveriesRequest(server string, params *ListDeliveriesParams) (*htt
 
 		}
 
+		if params.SourceId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "source_id", *params.SourceId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Channel != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "channel", *params.Channel, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -6360,6 +6604,46 @@ func NewListDeliveriesRequest(server string, params *ListDeliveriesParams) (*htt
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewRetryDeliveriesRequest calls the generic RetryDeliveries builder with application/json body
+func NewRetryDeliveriesRequest(server string, body RetryDeliveriesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRetryDeliveriesRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRetryDeliveriesRequestWithBody constructs an http.Request for the RetryDeliveries method, with any body, and a specified content type
+func NewRetryDeliveriesRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/deliveries/retry")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -10369,12 +10653,30 @@ type ClientWithResponsesInterface interface {
 
 	// ListDeliveriesWithResponse The delivery log
 	//
-	// Needs `settings:read`. A project-scoped token must filter by `event_id`.
+	// Needs `settings:read`. A project-scoped token sees its project's deliveries only. The filters combine: `event_id`, `notifier_id`, `source_id`, `status`, `channel` and the creation time range `from` (inclusive) to `to` (exclusive).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /deliveries (the `ListDeliveries` operationId).
 	ListDeliveriesWithResponse(ctx context.Context, params *ListDeliveriesParams, reqEditors ...RequestEditorFn) (*ListDeliveriesResponse, error)
+
+	// RetryDeliveriesWithBodyWithResponse Re-queue every dead delivery of a filter
+	//
+	// Needs `events:write`, as retrying one delivery does. Re-queues the deliveries the filter matches that are `dead` (or `failed`, when `status` is `failed`; any other status is a 400), oldest first, at most 10,000 a call: `more` says that more matched, so call again. A project-scoped token retries its project's deliveries only, whatever the filter names. An empty body retries every dead delivery the token sees.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /deliveries/retry (the `RetryDeliveries` operationId).
+	RetryDeliveriesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RetryDeliveriesResponse, error)
+
+	// RetryDeliveriesWithResponse Re-queue every dead delivery of a filter
+	//
+	// Needs `events:write`, as retrying one delivery does. Re-queues the deliveries the filter matches that are `dead` (or `failed`, when `status` is `failed`; any other status is a 400), oldest first, at most 10,000 a call: `more` says that more matched, so call again. A project-scoped token retries its project's deliveries only, whatever the filter names. An empty body retries every dead delivery the token sees.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /deliveries/retry (the `RetryDeliveries` operationId).
+	RetryDeliveriesWithResponse(ctx context.Context, body RetryDeliveriesJSONRequestBody, reqEditors ...RequestEditorFn) (*RetryDeliveriesResponse, error)
 
 	// GetDeliveryWithResponse One delivery
 	//
@@ -11915,6 +12217,75 @@ func (r ListDeliveriesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListDeliveriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RetryDeliveriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *BulkRetry
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r RetryDeliveriesResponse) GetJSON202() *BulkRetry {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RetryDeliveriesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RetryDeliveriesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RetryDeliveriesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RetryDeliveriesResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RetryDeliveriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetryDeliveriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetryDeliveriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetryDeliveriesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -18637,7 +19008,7 @@ func (c *ClientWithResponses) UpdateChatWithResponse(ctx context.Context, id Id,
 
 // ListDeliveriesWithResponse The delivery log
 //
-// Needs `settings:read`. A project-scoped token must filter by `event_id`.
+// Needs `settings:read`. A project-scoped token sees its project's deliveries only. The filters combine: `event_id`, `notifier_id`, `source_id`, `status`, `channel` and the creation time range `from` (inclusive) to `to` (exclusive).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -18648,6 +19019,36 @@ func (c *ClientWithResponses) ListDeliveriesWithResponse(ctx context.Context, pa
 		return nil, err
 	}
 	return ParseListDeliveriesResponse(rsp)
+}
+
+// RetryDeliveriesWithBodyWithResponse Re-queue every dead delivery of a filter
+//
+// Needs `events:write`, as retrying one delivery does. Re-queues the deliveries the filter matches that are `dead` (or `failed`, when `status` is `failed`; any other status is a 400), oldest first, at most 10,000 a call: `more` says that more matched, so call again. A project-scoped token retries its project's deliveries only, whatever the filter names. An empty body retries every dead delivery the token sees.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /deliveries/retry (the `RetryDeliveries` operationId).
+func (c *ClientWithResponses) RetryDeliveriesWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RetryDeliveriesResponse, error) {
+	rsp, err := c.RetryDeliveriesWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryDeliveriesResponse(rsp)
+}
+
+// RetryDeliveriesWithResponse Re-queue every dead delivery of a filter
+//
+// Needs `events:write`, as retrying one delivery does. Re-queues the deliveries the filter matches that are `dead` (or `failed`, when `status` is `failed`; any other status is a 400), oldest first, at most 10,000 a call: `more` says that more matched, so call again. A project-scoped token retries its project's deliveries only, whatever the filter names. An empty body retries every dead delivery the token sees.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /deliveries/retry (the `RetryDeliveries` operationId).
+func (c *ClientWithResponses) RetryDeliveriesWithResponse(ctx context.Context, body RetryDeliveriesJSONRequestBody, reqEditors ...RequestEditorFn) (*RetryDeliveriesResponse, error) {
+	rsp, err := c.RetryDeliveries(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryDeliveriesResponse(rsp)
 }
 
 // GetDeliveryWithResponse One delivery
@@ -20799,6 +21200,60 @@ func ParseListDeliveriesResponse(rsp *http.Response) (*ListDeliveriesResponse, e
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRetryDeliveriesResponse parses an HTTP response from a RetryDeliveriesWithResponse call
+func ParseRetryDeliveriesResponse(rsp *http.Response) (*RetryDeliveriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetryDeliveriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest BulkRetry
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest

@@ -47,6 +47,11 @@ type LogStore interface {
 	FindDeliveriesNewest(ctx context.Context, f herald.DeliveryFilter, p herald.Page) ([]*herald.Delivery, string, error)
 	FindEventsNewest(ctx context.Context, projectID int64, p herald.Page) ([]*herald.Event, string, error)
 	CountDeliveriesByMinute(ctx context.Context, since time.Time) (map[time.Time]map[string]int, error)
+	// CountDeliveriesUpTo counts a filter's deliveries, up to limit (the
+	// bulk retry's confirmation).
+	CountDeliveriesUpTo(ctx context.Context, f herald.DeliveryFilter, limit int) (int, error)
+	// NameDeliveries gives a page of deliveries the names the log shows.
+	NameDeliveries(ctx context.Context, ds []*herald.Delivery) ([]*herald.DeliveryEntry, error)
 }
 
 // Console is the web console, an api.Surface. Set the services and mount
@@ -148,6 +153,8 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /console/log", c.private(c.handleLog))
 	mux.Handle("GET /console/events/{id}", c.private(c.handleEvent))
 	mux.Handle("POST /console/deliveries/{id}/retry", c.private(c.handleRetry))
+	mux.Handle("GET /console/log/retry", c.private(c.handleRetryForm))
+	mux.Handle("POST /console/log/retry", c.private(c.handleRetryAll))
 
 	if c.Pushes != nil {
 		mux.Handle("GET /console/pushes", c.private(c.handlePushes))

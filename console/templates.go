@@ -13,16 +13,17 @@ type deliveryRows struct {
 	CSRF       string
 	Back       string
 	CanRetry   bool
-	Deliveries []*herald.Delivery
+	Deliveries []*herald.DeliveryEntry
 	View       *view
 }
 
 // funcs are the helpers the page templates use.
 var funcs = template.FuncMap{
 	"ts":   fmtTime,
+	"tsIn": fmtTimeIn,
 	"join": func(ss []string) string { return strings.Join(ss, ", ") },
 	"list": func(s ...string) []string { return s },
-	"rows": func(csrf, back string, canRetry bool, ds []*herald.Delivery, v *view) deliveryRows {
+	"rows": func(csrf, back string, canRetry bool, ds []*herald.DeliveryEntry, v *view) deliveryRows {
 		return deliveryRows{CSRF: csrf, Back: back, CanRetry: canRetry, Deliveries: ds, View: v}
 	},
 }

@@ -66,7 +66,15 @@ func (db *DB) deliveryQuery(ctx context.Context, f herald.DeliveryFilter) (conn,
 	if err != nil {
 		return conn{}, "", nil, err
 	}
-	q, args := `SELECT `+deliveryCols+` FROM deliveries WHERE tenant_id = ?`, []any{c.tenantID}
+	q, args := deliveryWhere(ctx, `SELECT `+deliveryCols+` FROM deliveries`, c.tenantID, f)
+	return c, q, args, nil
+}
+
+// deliveryWhere appends to q, a SELECT from deliveries, the WHERE clause
+// of a filter, kept to the principal's project when its token is scoped
+// to one.
+func deliveryWhere(ctx context.Context, q string, tenantID int64, f herald.DeliveryFilter) (string, []any) {
+	q, args := q+` WHERE tenant_id = ?`, []any{tenantID}
 	if f.EventID != 0 {
 		q, args = q+` AND event_id = ?`, append(args, f.EventID)
 	}
@@ -76,8 +84,19 @@ func (db *DB) deliveryQuery(ctx context.Context, f herald.DeliveryFilter) (conn,
 	if f.Status != "" {
 		q, args = q+` AND status = ?`, append(args, f.Status)
 	}
-	q, args = projectScope(ctx, q, args)
-	return c, q, args, nil
+	if f.Channel != "" {
+		q, args = q+` AND channel = ?`, append(args, f.Channel)
+	}
+	if f.SourceID != 0 {
+		q, args = q+` AND event_id IN (SELECT id FROM events WHERE tenant_id = ? AND source_id = ?)`, append(args, tenantID, f.SourceID)
+	}
+	if !f.From.IsZero() {
+		q, args = q+` AND created_at >= ?`, append(args, ms(f.From))
+	}
+	if !f.To.IsZero() {
+		q, args = q+` AND created_at < ?`, append(args, ms(f.To))
+	}
+	return projectScope(ctx, q, args)
 }
 
 func scanDeliveryRow(rows *sql.Rows) (*herald.Delivery, int64, error) {

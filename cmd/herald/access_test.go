@@ -952,6 +952,11 @@ func accessRoutes() []accessRoute {
 	add(R{surface: sAPI, pattern: "POST /api/v1/deliveries/{id}/retry", res: res.del, act: retry, bound: P, extra: []herald.Permission{herald.PermSettingsRead},
 		prep: freshDelivery,
 		req:  j("POST", func(x *ids) string { return f("/api/v1/deliveries/%d/retry", x.Delivery) }, nil)})
+	// A bulk retry's filter names P's source: another project's or
+	// tenant's token matches none of its own, and must touch none of P's
+	// (the dump shows them untouched).
+	add(R{surface: sAPI, pattern: "POST /api/v1/deliveries/retry", res: res.del, act: retry, bound: boundNone, prep: freshDelivery,
+		req: j("POST", lit("/api/v1/deliveries/retry"), func(x *ids) any { return map[string]any{"status": "failed", "source_id": x.Source} })})
 
 	inbox := func(suffix string) func(x *ids) string {
 		return func(x *ids) string { return f("/api/v1/users/%d/inbox%s", x.User, suffix) }
@@ -1265,6 +1270,10 @@ func accessRoutes() []accessRoute {
 	add(R{surface: sConsole, pattern: "POST /console/deliveries/{id}/retry", res: res.del, act: retry, bound: P, extra: []herald.Permission{herald.PermSettingsRead},
 		prep: freshDelivery,
 		req:  form("POST", cp("/console/deliveries/%d/retry", func(x *ids) any { return x.Delivery }), func(*ids) url.Values { return url.Values{} })})
+	add(R{surface: sConsole, pattern: "GET /console/log/retry", res: res.del, act: rd, bound: boundNone,
+		req: form("GET", cp("/console/log/retry?status=failed&source=%d", sid), nil)})
+	add(R{surface: sConsole, pattern: "POST /console/log/retry", res: res.del, act: retry, bound: boundNone, prep: freshDelivery,
+		req: form("POST", lit("/console/log/retry"), func(x *ids) url.Values { return url.Values{"status": {"failed"}, "source": {f("%d", x.Source)}} })})
 	add(R{surface: sConsole, pattern: "GET /console/pushes", res: res.push, act: rd, bound: boundNone, req: get("/console/pushes")})
 	add(R{surface: sConsole, pattern: "POST /console/pushes", res: res.push, act: cr, bound: boundNone,
 		req: form("POST", lit("/console/pushes"), func(x *ids) url.Values {
@@ -1621,6 +1630,18 @@ func TestAccess_ServicesCheckThemselves(t *testing.T) {
 			}, false},
 			{"Log.FindDeliveriesNewest", herald.ResDelivery, herald.ActRead, func(ctx context.Context, _ herald.SettingsScope, _ int64) error {
 				_, _, err := logOf(e).FindDeliveriesNewest(ctx, herald.DeliveryFilter{}, herald.Page{})
+				return err
+			}, true},
+			{"Deliveries.RetryDeliveries", herald.ResDelivery, herald.ActRetry, func(ctx context.Context, _ herald.SettingsScope, _ int64) error {
+				_, err := e.srv.Deliveries.RetryDeliveries(ctx, herald.DeliveryFilter{Status: herald.StatusFailed, SourceID: x.Source})
+				return err
+			}, true},
+			{"Log.CountDeliveriesUpTo", herald.ResDelivery, herald.ActRead, func(ctx context.Context, _ herald.SettingsScope, _ int64) error {
+				_, err := logOf(e).CountDeliveriesUpTo(ctx, herald.DeliveryFilter{}, 10)
+				return err
+			}, true},
+			{"Log.NameDeliveries", herald.ResDelivery, herald.ActRead, func(ctx context.Context, _ herald.SettingsScope, _ int64) error {
+				_, err := logOf(e).NameDeliveries(ctx, []*herald.Delivery{{ID: x.Delivery}})
 				return err
 			}, true},
 			{"Log.CountDeliveriesByMinute", herald.ResDelivery, herald.ActRead, func(ctx context.Context, _ herald.SettingsScope, _ int64) error {
