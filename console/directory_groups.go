@@ -130,8 +130,11 @@ func (c *Console) handleAddMember(w http.ResponseWriter, r *http.Request, v *vie
 	if herald.ErrorCode(err) == herald.ENOTFOUND || (err == nil && code == "") {
 		err = herald.Errorf(herald.EINVALID, "member", "There is no user with this code.")
 	}
-	if err == nil && !slices.Contains(g.MemberIDs, u.ID) {
-		g.MemberIDs = append(g.MemberIDs, u.ID)
+	if err == nil {
+		// Saved even when already a member: the service decides who may.
+		if !slices.Contains(g.MemberIDs, u.ID) {
+			g.MemberIDs = append(g.MemberIDs, u.ID)
+		}
 		err = c.Directory.UpdateGroup(ctx, g)
 	}
 	if errs, ok := inlineErrors(v.Lang, err, groupFields...); ok {
@@ -155,11 +158,10 @@ func (c *Console) handleRemoveMember(w http.ResponseWriter, r *http.Request, v *
 	if err != nil {
 		return err
 	}
-	if i := slices.Index(g.MemberIDs, uid); i >= 0 {
-		g.MemberIDs = slices.Delete(g.MemberIDs, i, i+1)
-		if err := c.Directory.UpdateGroup(r.Context(), g); err != nil {
-			return err
-		}
+	// Saved even when not a member: the service decides who may.
+	g.MemberIDs = slices.DeleteFunc(g.MemberIDs, func(id int64) bool { return id == uid })
+	if err := c.Directory.UpdateGroup(r.Context(), g); err != nil {
+		return err
 	}
 	return redirect(w, r, groupPath(g.ID), "Member removed.")
 }
