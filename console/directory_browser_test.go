@@ -41,7 +41,7 @@ func TestBrowser_Directory(t *testing.T) {
 				t.Helper()
 				ctx, cancel := context.WithTimeout(tab.ctx, 20*time.Second)
 				defer cancel()
-				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 				if err != nil {
 					tab.fail("screenshot", err)
 				}
@@ -50,6 +50,12 @@ func TestBrowser_Directory(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Logf("screenshot: %s", path)
+			}
+			// clear drops the last answer's messages, so that waiting for
+			// #flash or #error waits for the next page.
+			clear := func() {
+				t.Helper()
+				tab.eval(`(() => { for (const id of ["flash", "error"]) { const e = document.getElementById(id); if (e) e.remove(); } return 1; })()`)
 			}
 			flash := func(want string) {
 				t.Helper()
@@ -116,6 +122,7 @@ func TestBrowser_Directory(t *testing.T) {
 				t.Errorf("the form lost what was typed")
 			}
 			shot("user-error")
+			clear()
 			tab.do("fix the time zone",
 				chromedp.SetValue(id("time_zone"), "Asia/Shanghai"),
 				chromedp.Click(id("save-user")),
@@ -126,6 +133,7 @@ func TestBrowser_Directory(t *testing.T) {
 			if err != nil || u.TimeZone != "Asia/Shanghai" || u.Locale != "zh" || u.Mobile != "+8613800000000" || len(u.DepartmentIDs) != 1 {
 				t.Fatalf("the user saved: %+v %v", u, err)
 			}
+			clear()
 			tab.do("edit the user",
 				chromedp.SetValue(id("name"), "Ann Lee"),
 				chromedp.SetValue(id("time_zone"), "Europe/London"),
@@ -187,8 +195,9 @@ func TestBrowser_Directory(t *testing.T) {
 			if err := os.WriteFile(good, []byte(strings.Replace(bad, "Nowhere/City", "Asia/Tokyo", 1)+"ann,Ann Lee,ann@example.com,,Asia/Shanghai,zh,eng\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
+			clear()
+			tab.eval(`(() => { document.getElementById("import-csv").value = ""; return 1; })()`)
 			tab.do("upload a good file",
-				chromedp.SetValue(id("import-csv"), ""),
 				chromedp.SetUploadFiles(id("import-file"), []string{good}),
 				chromedp.Click(id("import")),
 				chromedp.WaitVisible(id("import-result")),
