@@ -68,6 +68,9 @@ type Console struct {
 	Log        LogStore
 	// Pushes serves the pushes page; nil leaves the page out.
 	Pushes herald.PushService
+	// Preferences shows a person's notification preferences on their
+	// directory page; nil leaves them out.
+	Preferences herald.PreferenceService
 
 	// Sessions keeps the sign-ins on the server: signing out, or revoking
 	// the token, ends a session for every copy of its cookie. Required.

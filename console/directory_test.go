@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/authz"
 )
 
 // signInAs signs a fresh browser in with a token of perms (scoped to
@@ -308,5 +309,29 @@ func TestDirectory_Import(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a multipart POST without CSRF: %d, want 403", resp.StatusCode)
+	}
+}
+
+// A user's page shows their notification preferences: the channels and
+// event types they turned off, and their quiet hours.
+func TestDirectory_UserPreferences(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.console.Preferences = authz.Guard(authz.Services{Preferences: b.db}).Preferences
+	u := &herald.User{Code: "ann", Name: "Ann", TimeZone: "Asia/Shanghai"}
+	if err := b.db.CreateUser(b.ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.db.UpdateUserPreferences(b.ctx, &herald.UserPreferences{UserID: u.ID, Revision: herald.NoRevisionCheck,
+		Rules:      []herald.PreferenceRule{{Channel: "email", EventType: "build.failed", Enabled: false}},
+		QuietHours: []herald.QuietHours{{Channel: "sms", Windows: []herald.QuietWindow{{Days: []string{"weekdays"}, Start: "22:00", End: "07:00"}}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	br := b.browser(t)
+	br.signIn()
+	st, body := br.get("/console/directory/users/" + itoa(u.ID))
+	if st != 200 || !strings.Contains(body, `id="preferences"`) || !strings.Contains(body, "build.failed") || !strings.Contains(body, "22:00") {
+		t.Fatalf("the user's page lacks their preferences: %d\n%s", st, body)
 	}
 }

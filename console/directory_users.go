@@ -25,6 +25,8 @@ type userForm struct {
 	Zones     []string
 	Locales   []string
 	Can       dirCan
+	// Prefs are the person's notification preferences (nil: not shown).
+	Prefs *herald.UserPreferences
 }
 
 // userFields are the members a user form shows errors beside.
@@ -60,6 +62,11 @@ func (c *Console) showUser(w http.ResponseWriter, r *http.Request, v *view, u *h
 	}
 	f := userForm{User: u, New: u.ID == 0, Errs: errs, Tree: tree.Roots, Truncated: tree.Truncated, Zones: zones,
 		Locales: []string{herald.LocaleEN, herald.LocaleZH}, Can: directoryCan(r.Context())}
+	if u.ID != 0 && c.Preferences != nil && can(r.Context(), herald.ResPreferences, herald.ActRead) {
+		if f.Prefs, err = c.Preferences.FindUserPreferences(r.Context(), u.ID); err != nil {
+			return err
+		}
+	}
 	for _, id := range u.DepartmentIDs {
 		if n := tree.ByID[id]; n != nil {
 			n.Selected = true

@@ -60,6 +60,14 @@ func init() {
 		"A CSV file with a header line naming its columns, then one person per line. Users whose code exists are updated, the others created. Every line is checked first: if one is wrong, nothing is imported.": "CSV 文件第一行为列名，之后每行一人。编码已存在的用户将被更新，其余的新建。导入前会先检查每一行：只要有一行有误，就不会导入任何内容。",
 		"code and name are required; a column left out keeps an existing user's value. departments lists department codes separated by ;":                                                                         "code 和 name 为必填列；未包含的列保留已有用户的原值。departments 为以 ; 分隔的部门编码。",
 
+		"Notification preferences": "通知偏好",
+		"State":                    "状态",
+		"Category":                 "分类",
+		"every event type":         "所有事件类型",
+		"Quiet hours":              "免打扰时段",
+		"No choices made: the project's defaults apply.":                                                            "未做任何选择：使用项目的默认设置。",
+		"What this person turned off, within what the settings send them. Quiet hours are read in their time zone.": "此人在设置发给他的通知范围内关闭了哪些通知。免打扰时段按其时区解读。",
+
 		// Flash messages and errors.
 		"User saved.":                    "用户已保存。",
 		"User deleted.":                  "用户已删除。",
