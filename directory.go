@@ -189,10 +189,16 @@ type DepartmentFilter struct {
 // tenant. Codes are unique per tenant and kind.
 type DirectoryService interface {
 	FindUserByID(ctx context.Context, id int64) (*User, error)
+	// FindUserByCode returns the user with this code (their login name).
+	FindUserByCode(ctx context.Context, code string) (*User, error)
 	FindUsers(ctx context.Context, page Page) ([]*User, string, error)
 	CreateUser(ctx context.Context, u *User) error
 	UpdateUser(ctx context.Context, u *User) error
 	DeleteUser(ctx context.Context, id int64) error
+	// ImportUsers creates and updates the users of a checked import file
+	// (see ImportUsers) in one transaction: all of them, or none when a
+	// line names an unknown department or fails a user's validation.
+	ImportUsers(ctx context.Context, im *UserImport) (UserImportResult, error)
 
 	FindGroupByID(ctx context.Context, id int64) (*Group, error)
 	FindGroups(ctx context.Context, page Page) ([]*Group, string, error)

@@ -73,6 +73,9 @@ type Console struct {
 	Log        LogStore
 	// Pushes serves the pushes page; nil leaves the page out.
 	Pushes herald.PushService
+	// Preferences shows a person's notification preferences on their
+	// directory page; nil leaves them out.
+	Preferences herald.PreferenceService
 
 	// Sessions keeps the sign-ins on the server: signing out, or revoking
 	// the token, ends a session for every copy of its cookie. Required.
@@ -149,6 +152,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /console/notifiers/{id}/test", c.private(c.handleTestNotifier))
 
 	mux.Handle("GET /console/directory", c.private(c.handleDirectory))
+	c.directoryRoutes(mux)
 
 	mux.Handle("GET /console/log", c.private(c.handleLog))
 	mux.Handle("GET /console/events/{id}", c.private(c.handleEvent))
@@ -260,7 +264,7 @@ func (c *Console) private(h handler) http.Handler {
 		}
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-			if err := r.ParseForm(); err != nil || !s.checkCSRF(r.PostForm.Get("csrf")) {
+			if err := parsePost(r); err != nil || !s.checkCSRF(r.PostForm.Get("csrf")) {
 				http.Error(w, translate(v.Lang, "This form has expired or did not come from the console. Reload the page and try again."), http.StatusForbidden)
 				return
 			}
@@ -274,6 +278,15 @@ func (c *Console) private(h handler) http.Handler {
 			c.fail(w, r, v, err)
 		}
 	})
+}
+
+// parsePost parses a POST's form: urlencoded, or multipart (a file
+// upload), whose parts stay in memory within the body's bound.
+func parsePost(r *http.Request) error {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		return r.ParseMultipartForm(1 << 20)
+	}
+	return r.ParseForm()
 }
 
 // statuses maps herald error codes to HTTP statuses for error pages.

@@ -1264,6 +1264,69 @@ func accessRoutes() []accessRoute {
 	add(R{surface: sConsole, pattern: "POST /console/notifiers/{id}/test", res: res.nf, act: send, bound: P,
 		req: form("POST", cp("/console/notifiers/%d/test", nid), func(*ids) url.Values { return url.Values{"to": {"ops"}} })})
 	add(R{surface: sConsole, pattern: "GET /console/directory", res: res.dir, act: rd, bound: boundNone, req: get("/console/directory")})
+	// The console's directory pages.
+	for _, d := range []struct {
+		coll string // the console's path segment
+		api  string // the native collection, to make fresh objects
+		id   func(x *ids) *int64
+		body func(x *ids, seq int) url.Values // a valid form; seq 0: the fixture's own object
+	}{
+		{"users", "users", func(x *ids) *int64 { return &x.User }, func(x *ids, n int) url.Values {
+			if n == 0 {
+				return url.Values{"code": {x.UserCode}, "name": {f("Alice %s %d", markTenant, x.Seq)}, "email": {"alice@example.com"}, "time_zone": {"Asia/Shanghai"}, "locale": {"zh"}}
+			}
+			return url.Values{"code": {f("cu%d", n)}, "name": {"someone"}, "time_zone": {"Europe/Paris"}, "locale": {"en"}}
+		}},
+		{"groups", "groups", func(x *ids) *int64 { return &x.Group }, func(x *ids, n int) url.Values {
+			if n == 0 {
+				return url.Values{"code": {"ops-" + markTenant}, "name": {f("Ops %s %d", markTenant, x.Seq)}}
+			}
+			return url.Values{"code": {f("cg%d", n)}, "name": {"a group"}}
+		}},
+		{"departments", "departments", func(x *ids) *int64 { return &x.Dept }, func(x *ids, n int) url.Values {
+			if n == 0 {
+				return url.Values{"code": {"eng-" + markTenant}, "name": {f("Eng %s %d", markTenant, x.Seq)}}
+			}
+			return url.Values{"code": {f("cd%d", n)}, "name": {"a dept"}}
+		}},
+		{"chats", "chats", func(x *ids) *int64 { return &x.Chat }, func(x *ids, n int) url.Values {
+			if n == 0 {
+				return url.Values{"code": {"oc_" + markTenant}, "name": {f("Chat %s %d", markTenant, x.Seq)}}
+			}
+			return url.Values{"code": {f("oc_cc%d", n)}, "name": {"a chat"}}
+		}},
+	} {
+		coll := "/console/directory/" + d.coll
+		one := func(x *ids) string { return f("%s/%d", coll, *d.id(x)) }
+		apiBody := func(n int) map[string]any {
+			out := map[string]any{}
+			for k, v := range d.body(nil, n) {
+				out[k] = v[0]
+			}
+			return out
+		}
+		add(R{surface: sConsole, pattern: "GET " + coll + "/new", res: res.dir, act: cr, bound: boundNone, req: get(coll + "/new")})
+		add(R{surface: sConsole, pattern: "POST " + coll, res: res.dir, act: cr, bound: boundNone,
+			req: form("POST", lit(coll), func(x *ids) url.Values { return d.body(x, x.Seq) })})
+		add(R{surface: sConsole, pattern: "GET " + coll + "/{id}", res: res.dir, act: rd, bound: T, req: form("GET", one, nil)})
+		add(R{surface: sConsole, pattern: "POST " + coll + "/{id}", res: res.dir, act: up, bound: T,
+			req: form("POST", one, func(x *ids) url.Values { return d.body(x, 0) })})
+		add(R{surface: sConsole, pattern: "POST " + coll + "/{id}/delete", res: res.dir, act: del, bound: T,
+			prep: func(e *accessEnv, x *ids) { *d.id(x) = e.create(e.adminA, "/api/v1/"+d.api, apiBody(e.nextSeq())) },
+			req:  form("POST", func(x *ids) string { return one(x) + "/delete" }, func(*ids) url.Values { return url.Values{"confirm": {"yes"}} })})
+	}
+	freshGroup := func(e *accessEnv, x *ids) {
+		x.Group = e.create(e.adminA, "/api/v1/groups", map[string]any{"code": f("cm%d", e.nextSeq()), "name": "members", "member_ids": []int64{x.User}})
+	}
+	add(R{surface: sConsole, pattern: "POST /console/directory/groups/{id}/members", res: res.dir, act: up, bound: T, prep: freshGroup,
+		req: form("POST", cp("/console/directory/groups/%d/members", func(x *ids) any { return x.Group }), func(x *ids) url.Values { return url.Values{"member": {x.UserCode}} })})
+	add(R{surface: sConsole, pattern: "POST /console/directory/groups/{id}/members/{uid}/delete", res: res.dir, act: up, bound: T, prep: freshGroup,
+		req: form("POST", cp("/console/directory/groups/%d/members/%d/delete", func(x *ids) any { return x.Group }, func(x *ids) any { return x.User }), func(*ids) url.Values { return url.Values{} })})
+	add(R{surface: sConsole, pattern: "GET /console/directory/import", res: res.dir, act: cr, bound: boundNone, req: get("/console/directory/import")})
+	add(R{surface: sConsole, pattern: "POST /console/directory/import", res: res.dir, act: cr, bound: boundNone,
+		req: form("POST", lit("/console/directory/import"), func(x *ids) url.Values {
+			return url.Values{"csv": {f("code,name,time_zone,locale\nimp%d,Imported,Asia/Shanghai,zh\n", x.Seq)}}
+		})})
 	add(R{surface: sConsole, pattern: "GET /console/log", res: res.del, act: rd, bound: boundNone, req: get("/console/log")})
 	add(R{surface: sConsole, pattern: "GET /console/events/{id}", res: res.ev, act: rd, bound: P,
 		req: form("GET", cp("/console/events/%d", func(x *ids) any { return x.Event }), nil)})

@@ -459,7 +459,7 @@ func newServer(db *store.DB, codes herald.OTPService, o surfaceOptions, logger *
 			&console.Console{
 				Tokens: g.Tokens, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers,
 				NotifierSender: g.NotifierSender, Settings: g.Settings, Records: g.RecordNotifications,
-				Events: g.Events, Deliveries: g.Deliveries, Log: g.Log, Pushes: g.Pushes, Sessions: db,
+				Events: g.Events, Deliveries: g.Deliveries, Log: g.Log, Pushes: g.Pushes, Preferences: g.Preferences, Sessions: db,
 				SessionKey: o.SessionKey, PublicURL: o.PublicURL, TrustedProxies: o.TrustedProxies,
 				AllowPrivateTargets: o.AllowPrivateTargets, Senders: o.Senders, Logger: logger,
 			},
