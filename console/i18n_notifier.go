@@ -70,8 +70,6 @@ func init() {
 		"Delivers in-app messages to the recipients' Herald inbox, which they read in their own apps through Herald's API.":                                                                                         "向接收人的 Herald 收件箱投递站内消息，接收人通过 Herald 的 API 在自己的应用中阅读。",
 
 		// Validation messages the notifier, project and source forms show.
-		"name is required": "name为必填项",
-		"name must be valid text of at most 200 characters":                                                                       "name须为不超过 200 个字符的有效文本",
 		"config.host is required for an email notifier":                                                                           "邮件渠道须填写 config.host",
 		"config.port must be 1-65535":                                                                                             "config.port须在 1 到 65535 之间",
 		"config.port must be a number":                                                                                            "config.port须为数字",

@@ -191,7 +191,7 @@ func TestBrowser_NotifierFormByType(t *testing.T) {
 				}
 			}
 			tab.shot(shots, lang+"-new-"+tc.typ)
-			steps := []chromedp.Action[chromedp.Void]{chromedp.SetValue(id("notifier-name"), tc.typ+" "+lang)}
+			steps := []chromedp.Action[chromedp.Void]{chromedp.SetValue(id("notifier-name"), "Robot"+tc.typ+lang)}
 			for name, v := range tc.values {
 				steps = append(steps, chromedp.SetValue(css(fmt.Sprintf(`#notifier-form [name=%q]`, name)), v))
 			}

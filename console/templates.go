@@ -23,6 +23,13 @@ var funcs = template.FuncMap{
 	"tsIn": fmtTimeIn,
 	"join": func(ss []string) string { return strings.Join(ss, ", ") },
 	"list": func(s ...string) []string { return s },
+	// typeLabel names a notifier type as the notifier form does.
+	"typeLabel": func(typ string) string {
+		if l, ok := typeLabels[typ]; ok {
+			return l
+		}
+		return typ
+	},
 	"rows": func(csrf, back string, canRetry bool, ds []*herald.DeliveryEntry, v *view) deliveryRows {
 		return deliveryRows{CSRF: csrf, Back: back, CanRetry: canRetry, Deliveries: ds, View: v}
 	},
