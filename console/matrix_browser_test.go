@@ -199,12 +199,18 @@ func TestBrowser_CustomEventRows(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`button[data-remove="custom.order_paid"]`)),
 			chromedp.WaitVisible(chromedp.ID("flash")),
 		)
-		if tab.count(row) != 0 {
-			t.Fatalf("the removed row is still shown")
+		if tab.count(row+".removed") != 1 {
+			t.Fatalf("the removed row is not marked removed from the draft (it stays live until deployed)")
+		}
+		if d := b.settings(t, p, src, herald.VersionDraft); d.Channel(n.ID).Event("custom.order_paid") != nil {
+			t.Fatalf("the draft keeps the removed row: %+v", d)
 		}
 		tab.do("deploy", chromedp.Click(chromedp.ID("deploy")), chromedp.WaitVisible(chromedp.ID("flash")))
 		if live := b.settings(t, p, src, herald.VersionLive); live.Channel(n.ID) != nil && live.Channel(n.ID).Event("custom.order_paid") != nil {
 			t.Fatalf("live still has the removed row: %+v", live)
+		}
+		if tab.count(row) != 0 {
+			t.Fatalf("the removed row is still shown after the deploy")
 		}
 	})
 }
