@@ -574,8 +574,143 @@ type historyData struct {
 	Project *herald.Project
 	Source  *herald.Source
 	Path    string
-	Changes []*herald.SettingsChange
+	Rows    []historyRow
 	Next    string
+	// Revision is the draft's, which a restore names.
+	Revision int64
+	CanWrite bool
+}
+
+// historyRow is one entry of the history with what it changed, said with
+// names: the notifiers' and the recipients'.
+type historyRow struct {
+	*herald.SettingsChange
+	Diff []diffLine
+	// Since is the revision the diff is taken from (0: the first).
+	Since int64
+	// Known says the entry before this one was found, so Diff is whole.
+	Known bool
+	// Current is the draft as it is: nothing to restore.
+	Current bool
+}
+
+// diffLine is one herald.SettingsDiff, named.
+type diffLine struct {
+	Field    string
+	Notifier string
+	Event    string
+	Switched bool
+	On       bool
+	Added    []string
+	Removed  []string
+}
+
+// before returns the entry a change is compared with among the older
+// ones: for a deploy (or a vendor's apply), the live version before it;
+// for a draft write, the entry just before.
+func before(ch *herald.SettingsChange, older []*herald.SettingsChange) *herald.SettingsChange {
+	live := ch.Action == herald.ActionDeploy || ch.Action == herald.ActionApply
+	for _, o := range older {
+		if !live || o.Action == herald.ActionDeploy || o.Action == herald.ActionApply {
+			return o
+		}
+	}
+	return nil
+}
+
+// namer names notifiers and recipients for the history: by the project's
+// notifiers and the first page of each directory list; a code it does not
+// know is shown as it is.
+type namer struct {
+	notifiers map[int64]string
+	entities  map[string]string // type + ":" + code
+}
+
+func (c *Console) newNamer(r *http.Request, pid int64) (*namer, error) {
+	ctx := r.Context()
+	nm := &namer{notifiers: map[int64]string{}, entities: map[string]string{}}
+	ns, _, err := c.Notifiers.FindNotifiers(ctx, herald.NotifierFilter{ProjectID: pid}, herald.Page{Limit: herald.MaxPageLimit})
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range ns {
+		nm.notifiers[n.ID] = n.Name
+	}
+	// Names are a courtesy: a principal who may not read the directory
+	// sees codes.
+	if !can(ctx, herald.ResDirectory, herald.ActRead) {
+		return nm, nil
+	}
+	page := herald.Page{Limit: herald.MaxPageLimit}
+	us, _, err := c.Directory.FindUsers(ctx, page)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range us {
+		nm.entities[herald.EntityUser+":"+u.Code] = u.Name
+	}
+	gs, _, err := c.Directory.FindGroups(ctx, page)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range gs {
+		nm.entities[herald.EntityGroup+":"+g.Code] = g.Name
+	}
+	ds, _, err := c.Directory.FindDepartments(ctx, herald.DepartmentFilter{}, page)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range ds {
+		nm.entities[herald.EntityOrganization+":"+d.Code] = d.Name
+	}
+	return nm, nil
+}
+
+func (nm *namer) notifier(id int64) string {
+	if n, ok := nm.notifiers[id]; ok {
+		return n
+	}
+	return "#" + strconv.FormatInt(id, 10)
+}
+
+// recipient names a recipient in lang: its name and code, or a role.
+func (nm *namer) recipient(lang string, rc herald.Recipient) string {
+	var s string
+	switch {
+	case rc.Type == herald.EntityFieldEntity:
+		s = translate(lang, "Role") + ": " + rc.Code
+	case nm.entities[rc.Type+":"+rc.Code] != "":
+		s = nm.entities[rc.Type+":"+rc.Code] + " (" + rc.Code + ")"
+	default:
+		s = rc.Code
+	}
+	if rc.Type == herald.EntityGroup {
+		s = translate(lang, "Group") + " " + s
+	} else if rc.Type == herald.EntityOrganization {
+		s = translate(lang, "Department") + " " + s
+	}
+	if rc.IncludeSubs {
+		s += " + " + translate(lang, "Include sub-departments")
+	}
+	return s
+}
+
+func (nm *namer) lines(lang string, ds []herald.SettingsDiff) []diffLine {
+	var out []diffLine
+	for _, d := range ds {
+		l := diffLine{Field: d.Field, Event: d.Event, Switched: d.Switched(), On: d.On}
+		if d.NotifierID != 0 {
+			l.Notifier = nm.notifier(d.NotifierID)
+		}
+		for _, rc := range d.Added {
+			l.Added = append(l.Added, nm.recipient(lang, rc))
+		}
+		for _, rc := range d.Removed {
+			l.Removed = append(l.Removed, nm.recipient(lang, rc))
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 func (c *Console) handleHistory(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -583,16 +718,78 @@ func (c *Console) handleHistory(w http.ResponseWriter, r *http.Request, v *view)
 	if err != nil {
 		return err
 	}
-	d := historyData{Project: pr, Source: src, Path: sourcePath(scope.ProjectID, scope.SourceID)}
-	var next string
-	if d.Changes, next, err = c.Settings.FindSettingsHistory(r.Context(), scope, pageOf(r, "cursor")); err != nil {
+	ctx := r.Context()
+	d := historyData{Project: pr, Source: src, Path: sourcePath(scope.ProjectID, scope.SourceID), CanWrite: can(ctx, herald.ResSettings, herald.ActUpdate)}
+	changes, next, err := c.Settings.FindSettingsHistory(ctx, scope, pageOf(r, "cursor"))
+	if err != nil {
 		return err
 	}
 	if next != "" {
 		d.Next = withQuery(r, "cursor", next)
 	}
+	draft, err := c.Settings.FindSettings(ctx, scope, herald.VersionDraft)
+	if err != nil {
+		return err
+	}
+	d.Revision = draft.Revision
+	// The oldest entries of this page are compared with the next page's.
+	older, all := changes, next == ""
+	if next != "" {
+		more, moreNext, err := c.Settings.FindSettingsHistory(ctx, scope, herald.Page{Limit: herald.DefaultPageLimit, Cursor: next})
+		if err != nil {
+			return err
+		}
+		older, all = append(slices.Clone(changes), more...), moreNext == ""
+	}
+	nm, err := c.newNamer(r, scope.ProjectID)
+	if err != nil {
+		return err
+	}
+	for i, ch := range changes {
+		row := historyRow{SettingsChange: ch, Current: ch.Revision == d.Revision && ch.Action != herald.ActionDeploy}
+		prev := before(ch, older[i+1:])
+		switch {
+		case prev != nil:
+			row.Known, row.Since = true, prev.Revision
+			row.Diff = nm.lines(v.Lang, herald.DiffSettings(prev.Settings, ch.Settings))
+		case all:
+			// The first entry of all, or the first deploy: compared
+			// with nothing.
+			row.Known = true
+			row.Diff = nm.lines(v.Lang, herald.DiffSettings(nil, ch.Settings))
+		}
+		d.Rows = append(d.Rows, row)
+	}
 	return c.page(w, "history", "Settings history", v, d)
 }
+
+// handleRestore puts a revision of the history into the draft.
+func (c *Console) handleRestore(w http.ResponseWriter, r *http.Request, v *view) error {
+	_, _, scope, err := c.scopeOf(r)
+	if err != nil {
+		return err
+	}
+	rev, err := revisionOf(r)
+	if err != nil {
+		return err
+	}
+	id, err := formID(r, "change")
+	if err != nil {
+		return err
+	}
+	_, err = c.Settings.RestoreSettings(r.Context(), herald.SettingsRef{Scope: scope, Revision: rev}, id)
+	if isCode(err, herald.ECONFLICT) && herald.ErrorField(err) == "revision" {
+		return c.showConflict(w, r, v, rev, nil)
+	} else if err != nil {
+		return err
+	}
+	return redirect(w, r, sourcePath(scope.ProjectID, scope.SourceID), flashRestored)
+}
+
+// flashRestored is the flash after a restore.
+const flashRestored = "Revision restored into the draft. Review it, then deploy."
+
+func init() { flashes[flashRestored] = true }
 
 // fmtTime formats a time for the pages, in UTC.
 func fmtTime(t time.Time) string {
