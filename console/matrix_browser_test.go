@@ -57,6 +57,18 @@ func (p *page) attr(css, name string) string {
 	return s
 }
 
+// submit clicks what submits a form and waits for the next page to show
+// the element wait: the page it leaves may show one too (a flash).
+func (p *page) submit(step string, click chromedp.Action[chromedp.Void], wait string) {
+	p.t.Helper()
+	p.do(step,
+		chromedp.Evaluate[chromedp.Void](`document.body.setAttribute("data-left", "1")`),
+		click,
+		chromedp.WaitReady(chromedp.CSS("body:not([data-left])")),
+		chromedp.WaitVisible(chromedp.CSS(wait)),
+	)
+}
+
 // count returns the number of elements matching css.
 func (p *page) count(css string) int {
 	p.t.Helper()
@@ -176,12 +188,11 @@ func TestBrowser_CustomEventRows(t *testing.T) {
 		if tab.count(row) != 1 {
 			t.Fatalf("no custom.order_paid row after adding it")
 		}
-		tab.do("switch it on and deploy",
+		tab.do("switch it on",
 			chromedp.Click(chromedp.ID(fmt.Sprintf("on-%d", n.ID))),
 			chromedp.Click(chromedp.CSS(row+" td.cell input[type=checkbox]")),
-			chromedp.Click(chromedp.ID("deploy")),
-			chromedp.WaitVisible(chromedp.ID("flash")),
 		)
+		tab.submit("deploy", chromedp.Click(chromedp.ID("deploy")), "#flash")
 		if live := b.settings(t, p, src, herald.VersionLive); !cellOn(live, n.ID, "custom.order_paid") {
 			t.Fatalf("live after deploying the custom row: %+v", live)
 		}
@@ -205,7 +216,7 @@ func TestBrowser_CustomEventRows(t *testing.T) {
 		if d := b.settings(t, p, src, herald.VersionDraft); d.Channel(n.ID).Event("custom.order_paid") != nil {
 			t.Fatalf("the draft keeps the removed row: %+v", d)
 		}
-		tab.do("deploy", chromedp.Click(chromedp.ID("deploy")), chromedp.WaitVisible(chromedp.ID("flash")))
+		tab.submit("deploy", chromedp.Click(chromedp.ID("deploy")), "#flash")
 		if live := b.settings(t, p, src, herald.VersionLive); live.Channel(n.ID) != nil && live.Channel(n.ID).Event("custom.order_paid") != nil {
 			t.Fatalf("live still has the removed row: %+v", live)
 		}
