@@ -29,13 +29,19 @@ func eachLang(t *testing.T, f func(t *testing.T, b *testBundle, tab *page, lang 
 		t.Run(lang, func(t *testing.T) {
 			b := setup(t)
 			tab := &page{t: t, ctx: newBrowser(t)}
-			tab.do("sign in in "+lang,
+			// The first page of a fresh browser on a busy machine may be
+			// slow: a longer deadline than page.do's.
+			ctx, cancel := context.WithTimeout(tab.ctx, 90*time.Second)
+			defer cancel()
+			if err := chromedp.Do(ctx,
 				chromedp.Navigate(b.srv.URL+"/console/lang/"+lang+"?next=/console/"),
 				chromedp.WaitVisible(chromedp.ID("token")),
 				chromedp.SendKeys(chromedp.ID("token"), b.token),
 				chromedp.Click(chromedp.ID("signin")),
 				chromedp.WaitVisible(chromedp.ID("projects")),
-			)
+			); err != nil {
+				tab.fail("sign in in "+lang, err)
+			}
 			want := map[string]string{"en": "en", "zh": "zh-CN"}[lang]
 			if got := tab.attr("html", "lang"); got != want {
 				t.Fatalf("the console speaks %q, want %q", got, want)
@@ -67,6 +73,21 @@ func (p *page) submit(step string, click chromedp.Action[chromedp.Void], wait st
 		chromedp.WaitReady(chromedp.CSS("body:not([data-left])")),
 		chromedp.WaitVisible(chromedp.CSS(wait)),
 	)
+}
+
+// english fails the test when, in Chinese, the page still shows one of
+// msgs (each in the console's Chinese catalogue).
+func (p *page) english(lang string, msgs ...string) {
+	p.t.Helper()
+	if lang != "zh" {
+		return
+	}
+	body := p.text("body")
+	for _, m := range msgs {
+		if strings.Contains(body, m) {
+			p.t.Errorf("the Chinese page shows %q untranslated", m)
+		}
+	}
 }
 
 // count returns the number of elements matching css.
@@ -144,6 +165,7 @@ func TestBrowser_DeployKeepsUnsavedEdits(t *testing.T) {
 			t.Fatalf("live after deploying unsaved edits: %+v", live)
 		}
 		tab.shot("deploy-unsaved-" + lang)
+		tab.english(lang, "Deploy saves your edits", "Add an event type", "Send a test event", "Posts an event of this source", "Creator (user code)")
 
 		// Someone else saves the draft while this page is open.
 		tab.do("edit again", chromedp.Navigate(mp), chromedp.WaitVisible(chromedp.ID("matrix")),
@@ -161,6 +183,7 @@ func TestBrowser_DeployKeepsUnsavedEdits(t *testing.T) {
 			t.Fatalf("the refused deploy lost the unsaved edit")
 		}
 		tab.shot("deploy-conflict-" + lang)
+		tab.english(lang, "Nothing was saved or deployed", "Your changes are kept below", "The matrix below shows your edits")
 		tab.do("deploy again", chromedp.Click(chromedp.ID("deploy")), chromedp.WaitVisible(chromedp.ID("flash")))
 		live := b.settings(t, p, src, herald.VersionLive)
 		if !cellOn(live, n.ID, "job.deleted") || !cellOn(live, n.ID, "build.failed") || !live.NotifyCommenters {
@@ -197,11 +220,14 @@ func TestBrowser_CustomEventRows(t *testing.T) {
 			t.Fatalf("live after deploying the custom row: %+v", live)
 		}
 		tab.shot("custom-row-" + lang)
+		tab.english(lang, "Your own event types are custom.", "Add row")
 		tab.do("a bad name is refused on the page",
 			chromedp.SendKeys(chromedp.ID("add-type"), "Order Paid"),
 			chromedp.Click(chromedp.ID("add-type-button")),
 			chromedp.WaitVisible(chromedp.ID("add-type-error")),
 		)
+		tab.english(lang, "an event type of your own")
+		tab.shot("custom-row-error-" + lang)
 		if v := tab.attr("#add-type", "value"); v != "Order Paid" {
 			t.Errorf("the refused name is not kept in its field: %q", v)
 		}
@@ -254,6 +280,7 @@ func TestBrowser_HistoryDiffRestore(t *testing.T) {
 			t.Errorf("the diff of revision 3 does not mark one recipient added and one removed: %q", diff)
 		}
 		tab.shot("history-diff-" + lang)
+		tab.english(lang, "What changed", "Restore into the draft", "switched on", "Each row says")
 		tab.do("restore revision 2",
 			chromedp.Click(chromedp.CSS(`tr[data-revision="2"] button.restore`)),
 			chromedp.WaitVisible(chromedp.ID("flash")),
@@ -297,6 +324,7 @@ func TestBrowser_FirstRunAndTestEvent(t *testing.T) {
 			t.Errorf("the steps have %d buttons, want 3", tab.count("#first-run a.button"))
 		}
 		tab.shot("first-run-" + lang)
+		tab.english(lang, "Three steps", "Add a source", "Add a notifier", "Switch an event on", "Open the settings", "Anything that emits events")
 		tab.do("step 1 opens the new source form", chromedp.Click(chromedp.CSS("#step-source a.button")))
 		if tab.eval(`document.querySelector("details.card").open ? 1 : 0`) != 1 {
 			t.Errorf("the first step's button did not open the new source form")
@@ -349,5 +377,6 @@ func TestBrowser_FirstRunAndTestEvent(t *testing.T) {
 			tab.do("reload the event", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("deliveries")))
 		}
 		tab.shot("test-event-" + lang)
+		tab.english(lang, "Test event sent")
 	})
 }
