@@ -96,12 +96,13 @@ func (p *page) count(css string) int {
 	return p.eval(fmt.Sprintf(`document.querySelectorAll(%q).length`, css))
 }
 
-// shot saves a full-page screenshot under the test's temp dir.
+// shot saves a full-page screenshot under the test's temp dir (quality
+// 100 makes a PNG; less, a JPEG).
 func (p *page) shot(name string) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		p.fail("screenshot", err)
 	}
