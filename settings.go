@@ -310,6 +310,24 @@ type SettingsService interface {
 	// Needs settings:write, and whatever EnsureNotifier needs for the
 	// notifiers change ensures.
 	ApplyDraft(ctx context.Context, ref SettingsRef, change SettingsChangeFunc) (*Settings, error)
+	// SaveAndDeploy applies change to the draft of ref.Scope, as ApplyDraft
+	// does, and deploys the result, in one transaction: a person's unsaved
+	// edits and the deploy succeed together or not at all. A stale
+	// ref.Revision is ECONFLICT and changes nothing. A change that leaves
+	// the draft as it was writes no new revision; the draft is deployed as
+	// it is. It returns the new live settings.
+	//
+	// Needs settings:write, as ApplyDraft.
+	SaveAndDeploy(ctx context.Context, ref SettingsRef, change SettingsChangeFunc) (*Settings, error)
+	// RestoreSettings makes the document of history entry changeID (of
+	// ref.Scope's history) the draft, as UpdateSettings writes it: the
+	// revision grows, the history records ActionUpdate, live is untouched
+	// until deployed. Channels of notifiers deleted since are left out. A
+	// stale ref.Revision is ECONFLICT and changes nothing; an entry of
+	// another scope is ENOTFOUND.
+	//
+	// Needs settings:write.
+	RestoreSettings(ctx context.Context, ref SettingsRef, changeID int64) (*Settings, error)
 	// EnsureNotifier returns the notifier spec asks for, creating or
 	// re-pointing it as NotifierSpec says, in a transaction of its own.
 	//
@@ -450,4 +468,161 @@ func (n *Notifier) clone() *Notifier {
 		c.Config.RateLimit = &r
 	}
 	return &c
+}
+
+// eventTypesByKind are the native event types each source kind emits:
+// CodeArts Build's jobs, CodeArts Deploy's applications and Kintone's apps.
+// A generic source emits only types of its own (custom.<name>).
+var eventTypesByKind = map[string][]string{
+	SourceBuildJob:    {"build.succeeded", "build.failed", "job.updated", "job.deleted", "job.disabled"},
+	SourceApplication: {"deploy.succeeded", "deploy.failed", "app.updated", "app.deleted"},
+	SourceApp:         {"record.added", "record.edited", "comment.added", "status.changed", "file.imported"},
+	SourceGeneric:     {},
+}
+
+// EventTypesOf returns the native event types a source of kind emits, the
+// rows its settings offer; for "" (the project default, which any source
+// may inherit) every native type. The result is the caller's to change.
+func EventTypesOf(kind string) []string {
+	if kind == "" {
+		return slices.Clone(EventTypes)
+	}
+	return slices.Clone(eventTypesByKind[kind])
+}
+
+// IsCustomEventType reports whether t is a custom event type.
+func IsCustomEventType(t string) bool { return reCustomEvent.MatchString(t) }
+
+// ValidateCustomEventType checks a custom event type a person names;
+// field is the form or document member it came from.
+func ValidateCustomEventType(field, t string) error {
+	if !reCustomEvent.MatchString(t) {
+		return Errorf(EINVALID, field, "an event type of your own is custom. followed by 1 to 64 lower-case letters, digits, '_', '.' or '-', e.g. custom.order_paid")
+	}
+	return nil
+}
+
+// AddEventType gives the settings a row for event type t: switched off on
+// each of notifierIDs (whose channels are added, switched off, when the
+// settings have none), so that the row stays until it is removed. A type
+// the settings already carry keeps its cells.
+func (s *Settings) AddEventType(t string, notifierIDs []int64) error {
+	if !IsEventType(t) {
+		return ValidateCustomEventType("event_type", t)
+	}
+	if len(notifierIDs) == 0 {
+		return Errorf(EINVALID, "event_type", "the project has no notifiers yet: create one before adding event types")
+	}
+	for _, id := range notifierIDs {
+		ch := s.Channel(id)
+		if ch == nil {
+			s.Channels = append(s.Channels, ChannelSettings{NotifierID: id, Events: []EventSettings{}, BodyFields: []BodyField{}})
+			ch = &s.Channels[len(s.Channels)-1]
+		}
+		if ch.Event(t) == nil {
+			ch.Events = append(ch.Events, EventSettings{Type: t, Recipients: []Recipient{}})
+		}
+	}
+	return nil
+}
+
+// RemoveEventType removes event type t, with its recipients, from every
+// channel.
+func (s *Settings) RemoveEventType(t string) {
+	for i := range s.Channels {
+		ch := &s.Channels[i]
+		ch.Events = slices.DeleteFunc(ch.Events, func(e EventSettings) bool { return e.Type == t })
+	}
+}
+
+// SettingsDiff is one difference between two versions of settings: a
+// switch of the document (Event and NotifierID empty), a channel switched
+// on or off (Event empty), or an event's cell: switched, or its
+// recipients added or removed.
+type SettingsDiff struct {
+	// Field is "inherit_project", "notify_commenters", "channel" or
+	// "event".
+	Field      string
+	NotifierID int64
+	Event      string
+	// WasOn and On are the switch before and after; an absent channel or
+	// event is off.
+	WasOn, On bool
+	// Added and Removed are an event's recipients that came and went.
+	Added, Removed []Recipient
+}
+
+// Switched reports whether the diff switched something on or off.
+func (d SettingsDiff) Switched() bool { return d.WasOn != d.On }
+
+// DiffSettings lists what changed from a to b: channels by a's order then
+// b's new ones, events likewise. A nil a is empty settings.
+func DiffSettings(a, b *Settings) []SettingsDiff {
+	if a == nil {
+		a = &Settings{}
+	}
+	if b == nil {
+		b = &Settings{}
+	}
+	var out []SettingsDiff
+	if a.InheritProject != b.InheritProject {
+		out = append(out, SettingsDiff{Field: "inherit_project", WasOn: a.InheritProject, On: b.InheritProject})
+	}
+	if a.NotifyCommenters != b.NotifyCommenters {
+		out = append(out, SettingsDiff{Field: "notify_commenters", WasOn: a.NotifyCommenters, On: b.NotifyCommenters})
+	}
+	var ids []int64
+	for _, ss := range []*Settings{a, b} {
+		for _, ch := range ss.Channels {
+			if !slices.Contains(ids, ch.NotifierID) {
+				ids = append(ids, ch.NotifierID)
+			}
+		}
+	}
+	for _, id := range ids {
+		ca, cb := a.Channel(id), b.Channel(id)
+		if ca == nil {
+			ca = &ChannelSettings{NotifierID: id}
+		}
+		if cb == nil {
+			cb = &ChannelSettings{NotifierID: id}
+		}
+		if ca.Enabled != cb.Enabled {
+			out = append(out, SettingsDiff{Field: "channel", NotifierID: id, WasOn: ca.Enabled, On: cb.Enabled})
+		}
+		var types []string
+		for _, c := range []*ChannelSettings{ca, cb} {
+			for _, e := range c.Events {
+				if !slices.Contains(types, e.Type) {
+					types = append(types, e.Type)
+				}
+			}
+		}
+		for _, t := range types {
+			ea, eb := ca.Event(t), cb.Event(t)
+			if ea == nil {
+				ea = &EventSettings{Type: t}
+			}
+			if eb == nil {
+				eb = &EventSettings{Type: t}
+			}
+			d := SettingsDiff{Field: "event", NotifierID: id, Event: t, WasOn: ea.Enabled, On: eb.Enabled,
+				Added: recipientsMissing(eb.Recipients, ea.Recipients), Removed: recipientsMissing(ea.Recipients, eb.Recipients)}
+			if d.Switched() || len(d.Added) > 0 || len(d.Removed) > 0 {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+// recipientsMissing lists the recipients of rs that are not in from.
+func recipientsMissing(rs, from []Recipient) []Recipient {
+	var out []Recipient
+	for _, r := range rs {
+		if !slices.Contains(from, r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }

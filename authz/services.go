@@ -270,6 +270,22 @@ func (s settings) ApplyDraft(ctx context.Context, ref herald.SettingsRef, change
 	return s.g.raw.Settings.ApplyDraft(ctx, ref, guardChange(ctx, change))
 }
 
+// SaveAndDeploy is ApplyDraft, then a deploy, in one transaction.
+func (s settings) SaveAndDeploy(ctx context.Context, ref herald.SettingsRef, change herald.SettingsChangeFunc) (*herald.Settings, error) {
+	if err := s.g.checkSettings(ctx, herald.ActUpdate, ref.Scope); err != nil {
+		return nil, err
+	}
+	return s.g.raw.Settings.SaveAndDeploy(ctx, ref, guardChange(ctx, change))
+}
+
+// RestoreSettings writes the draft: settings:write on the scope.
+func (s settings) RestoreSettings(ctx context.Context, ref herald.SettingsRef, changeID int64) (*herald.Settings, error) {
+	if err := s.g.checkSettings(ctx, herald.ActUpdate, ref.Scope); err != nil {
+		return nil, err
+	}
+	return s.g.raw.Settings.RestoreSettings(ctx, ref, changeID)
+}
+
 func (s settings) EnsureNotifier(ctx context.Context, spec herald.NotifierSpec) (*herald.Notifier, error) {
 	if err := s.g.checkSettings(ctx, herald.ActUpdate, herald.SettingsScope{ProjectID: spec.ProjectID}); err != nil {
 		return nil, err

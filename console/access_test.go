@@ -73,3 +73,44 @@ func TestRetry_StaysInScope(t *testing.T) {
 		})
 	}
 }
+
+// TestRestore_StaysInScope: a restore names a history entry by id; an
+// entry of another source (here another project's) is not found under
+// this source's path, and nothing changes.
+func TestRestore_StaysInScope(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	a, srcA, _ := b.fixture(t)
+	pb := &herald.Project{Name: "Other"}
+	if err := b.db.CreateProject(b.ctx, pb); err != nil {
+		t.Fatal(err)
+	}
+	srcB := &herald.Source{ProjectID: pb.ID, Kind: herald.SourceGeneric, ExternalID: "billing", Name: "Billing"}
+	if err := b.db.CreateSource(b.ctx, srcB); err != nil {
+		t.Fatal(err)
+	}
+	nb := &herald.Notifier{ProjectID: pb.ID, Type: herald.NotifierInbox, Name: "In-app"}
+	if err := b.db.CreateNotifier(b.ctx, nb); err != nil {
+		t.Fatal(err)
+	}
+	scopeB := herald.SettingsScope{ProjectID: pb.ID, SourceID: srcB.ID}
+	if _, err := b.db.UpdateSettings(b.ctx, herald.SettingsRef{Scope: scopeB, Revision: 1}, &herald.Settings{Channels: []herald.ChannelSettings{
+		{NotifierID: nb.ID, Enabled: true, Events: []herald.EventSettings{{Type: "custom.secret", Enabled: true}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	hist, _, err := b.db.FindSettingsHistory(b.ctx, scopeB, herald.Page{Limit: 1})
+	if err != nil || len(hist) != 1 {
+		t.Fatalf("history of B: %v %v", hist, err)
+	}
+	br := b.browser(t)
+	br.signIn()
+	mp := matrixPath(a, srcA)
+	st, _, _ := br.post(mp, mp+"/restore", url.Values{"revision": {"1"}, "change": {itoa(hist[0].ID)}})
+	if st != http.StatusNotFound {
+		t.Errorf("restoring project %d's history entry into project %d's draft = %d, want 404", pb.ID, a.ID, st)
+	}
+	draft, err := b.db.FindSettings(b.ctx, herald.SettingsScope{ProjectID: a.ID, SourceID: srcA.ID}, herald.VersionDraft)
+	if err != nil || draft.Revision != 1 || len(draft.Channels) != 0 {
+		t.Fatalf("A's draft after the refused restore: %+v %v", draft, err)
+	}
+}

@@ -123,7 +123,9 @@ func TestBrowser_SignInNotifierDeployEvent(t *testing.T) {
 	if err := b.db.CreateProject(b.ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	src := &herald.Source{ProjectID: p.ID, Kind: herald.SourceGeneric, ExternalID: "checkout", Name: "Checkout"}
+	// A build job: its matrix offers build.failed (a generic source's
+	// offers only its own custom types).
+	src := &herald.Source{ProjectID: p.ID, Kind: herald.SourceBuildJob, ExternalID: jobID, Name: "Checkout"}
 	if err := b.db.CreateSource(b.ctx, src); err != nil {
 		t.Fatal(err)
 	}

@@ -144,6 +144,8 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /console/projects/{pid}/sources/{sid}/cell", c.private(c.handleSaveCell))
 	mux.Handle("POST /console/projects/{pid}/sources/{sid}/deploy", c.private(c.handleDeploy))
 	mux.Handle("GET /console/projects/{pid}/sources/{sid}/history", c.private(c.handleHistory))
+	mux.Handle("POST /console/projects/{pid}/sources/{sid}/restore", c.private(c.handleRestore))
+	mux.Handle("POST /console/projects/{pid}/sources/{sid}/test-event", c.private(c.handleTestEvent))
 
 	mux.Handle("GET /console/projects/{pid}/notifiers/new", c.private(c.handleNotifierForm))
 	mux.Handle("POST /console/projects/{pid}/notifiers", c.private(c.handleSaveNotifier))

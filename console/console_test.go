@@ -189,7 +189,7 @@ func TestPages_Render(t *testing.T) {
 	for path, want := range map[string]string{
 		"/console/":                                      "Shop",
 		"/console/projects/" + itoa(p.ID):                "Checkout",
-		matrixPath(p, s):                                 "build.failed",
+		matrixPath(p, s):                                 "Add an event type",
 		matrixPath(p, s) + "/history":                    "Settings history",
 		"/console/projects/" + itoa(p.ID) + "/sources/0": "Project defaults",
 		matrixPath(p, s) + "/cell?notifier=" + itoa(n.ID) + "&event=build.failed": "Include sub-departments",

@@ -79,6 +79,8 @@ type projectData struct {
 	CanWrite     bool
 	CanNotifiers bool
 	CanDelete    bool
+	// FirstRun is the path to a first notification (firstrun.go).
+	FirstRun *firstRun
 }
 
 func (c *Console) handleProject(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -106,6 +108,9 @@ func (c *Console) handleProject(w http.ResponseWriter, r *http.Request, v *view)
 	}
 	if next != "" {
 		d.NextNotifier = withQuery(r, "notifiers", next)
+	}
+	if d.FirstRun, err = c.loadFirstRun(ctx, &d); err != nil {
+		return err
 	}
 	return c.page(w, "project", pr.Name, v, d)
 }

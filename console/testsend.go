@@ -2,8 +2,11 @@ package console
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
+	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -73,3 +76,35 @@ func (c *Console) sendTest(ctx context.Context, n *herald.Notifier, to, lang str
 	}
 	return err
 }
+
+// "Send a test event" on a source's page posts an event of that source
+// through the same EventService the API uses (events:write): the live
+// settings decide who is told, as for a real event, and the person lands
+// on the event's page to watch its deliveries. Its payload says it came
+// from here.
+
+// handleTestEvent posts a test event of the page's source.
+func (c *Console) handleTestEvent(w http.ResponseWriter, r *http.Request, v *view) error {
+	_, src, _, err := c.scopeOf(r)
+	if err != nil {
+		return err
+	}
+	if src == nil {
+		return herald.Errorf(herald.EINVALID, "source", "a test event belongs to a source: open one of the project's sources")
+	}
+	f := r.PostForm
+	ev := &herald.Event{SourceID: src.ID, Type: strings.TrimSpace(f.Get("type")), Actor: strings.TrimSpace(f.Get("actor")),
+		Roles: map[string][]string{}, Payload: json.RawMessage(`{"test": true, "sent_from": "console"}`)}
+	if creator := strings.TrimSpace(f.Get("creator")); creator != "" {
+		ev.Roles["creator"] = []string{creator}
+	}
+	if err := c.Events.CreateEvents(r.Context(), []*herald.Event{ev}); err != nil {
+		return err
+	}
+	return redirect(w, r, "/console/events/"+strconv.FormatInt(ev.ID, 10), flashTestEvent)
+}
+
+// flashTestEvent is the flash on the test event's page.
+const flashTestEvent = "Test event sent. Its deliveries appear below as they are made; reload to follow them."
+
+func init() { flashes[flashTestEvent] = true }

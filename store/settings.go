@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
 
 	"github.com/heraldhq/herald"
 )
@@ -207,41 +208,124 @@ func (db *DB) DeploySettings(ctx context.Context, refs []herald.SettingsRef, rev
 			if ref.Revision != herald.NoRevisionCheck && ref.Revision != r.revision {
 				return staleRevision(r, ref.Revision)
 			}
-			var (
-				action = herald.ActionDeploy
-				s      *herald.Settings
-			)
-			if revert {
-				action = herald.ActionRevert
-				r.draft, r.revision, r.updatedAt, r.updatedBy = r.live, r.revision+1, ms(tx.now), actor(ctx)
-				_, err = c.exec(`UPDATE settings SET draft = live, revision = ?, updated_at = ?, updated_by = ? WHERE id = ?`,
-					r.revision, r.updatedAt, r.updatedBy, r.id)
-				if err == nil {
-					s, err = r.settings(herald.VersionDraft)
-				}
-			} else {
-				r.live, r.liveRevision = r.draft, r.revision
-				r.deployedAt, r.deployedBy = sql.NullInt64{Int64: ms(tx.now), Valid: true}, actor(ctx)
-				_, err = c.exec(`UPDATE settings SET live = draft, live_revision = revision, deployed_at = ?, deployed_by = ? WHERE id = ?`,
-					r.deployedAt.Int64, r.deployedBy, r.id)
-				if err == nil {
-					s, err = r.settings(herald.VersionLive)
-				}
-			}
+			s, err := tx.deployRow(r, revert)
 			if err != nil {
-				return err
-			}
-			// Kintone's per-record and reminder notifications deploy with
-			// the rest of the app's settings.
-			if err := tx.deployRecordNotifications(r, revert); err != nil {
-				return err
-			}
-			if err := tx.recordHistory(r, action, s); err != nil {
 				return err
 			}
 			out = append(out, s)
 		}
 		return nil
+	})
+	return out, err
+}
+
+// deployRow deploys (or with revert, discards) the draft of row r, read in
+// this transaction, with the app's record notifications, and records the
+// change; it returns the new live settings (or, reverted, the draft).
+func (tx *Tx) deployRow(r *settingsRow, revert bool) (*herald.Settings, error) {
+	ctx, c := tx.ctx, tx.conn()
+	var (
+		action = herald.ActionDeploy
+		s      *herald.Settings
+		err    error
+	)
+	if revert {
+		action = herald.ActionRevert
+		r.draft, r.revision, r.updatedAt, r.updatedBy = r.live, r.revision+1, ms(tx.now), actor(ctx)
+		_, err = c.exec(`UPDATE settings SET draft = live, revision = ?, updated_at = ?, updated_by = ? WHERE id = ?`,
+			r.revision, r.updatedAt, r.updatedBy, r.id)
+		if err == nil {
+			s, err = r.settings(herald.VersionDraft)
+		}
+	} else {
+		r.live, r.liveRevision = r.draft, r.revision
+		r.deployedAt, r.deployedBy = sql.NullInt64{Int64: ms(tx.now), Valid: true}, actor(ctx)
+		_, err = c.exec(`UPDATE settings SET live = draft, live_revision = revision, deployed_at = ?, deployed_by = ? WHERE id = ?`,
+			r.deployedAt.Int64, r.deployedBy, r.id)
+		if err == nil {
+			s, err = r.settings(herald.VersionLive)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Kintone's per-record and reminder notifications deploy with
+	// the rest of the app's settings.
+	if err := tx.deployRecordNotifications(r, revert); err != nil {
+		return nil, err
+	}
+	return s, tx.recordHistory(r, action, s)
+}
+
+// SaveAndDeploy applies change to the draft and deploys it, in one
+// transaction.
+func (db *DB) SaveAndDeploy(ctx context.Context, ref herald.SettingsRef, change herald.SettingsChangeFunc) (*herald.Settings, error) {
+	if err := checkRevisionArg(ref.Revision); err != nil {
+		return nil, err
+	}
+	var out *herald.Settings
+	err := db.update(ctx, func(tx *Tx) error {
+		r, err := tx.lockAtRevision(ref)
+		if err != nil {
+			return err
+		}
+		draft, err := tx.changeVersion(r, herald.VersionDraft, change)
+		if err != nil {
+			return err
+		}
+		// A change that edits nothing writes no revision: the draft as it
+		// is gets deployed.
+		if docOf(draft) != r.draft {
+			if _, err := tx.writeDraft(r, draft, ref.Revision); err != nil {
+				return err
+			}
+		}
+		out, err = tx.deployRow(r, false)
+		return err
+	})
+	return out, err
+}
+
+// RestoreSettings makes a history entry's document the draft.
+func (db *DB) RestoreSettings(ctx context.Context, ref herald.SettingsRef, changeID int64) (*herald.Settings, error) {
+	if err := checkRevisionArg(ref.Revision); err != nil {
+		return nil, err
+	}
+	var out *herald.Settings
+	err := db.update(ctx, func(tx *Tx) error {
+		r, err := tx.lockAtRevision(ref)
+		if err != nil {
+			return err
+		}
+		var raw string
+		err = tx.conn().queryRow(`SELECT document FROM settings_history WHERE tenant_id = ? AND project_id = ? AND source_id = ? AND id = ?`,
+			tx.tenantID, ref.Scope.ProjectID, ref.Scope.SourceID, changeID).Scan(&raw)
+		if err == sql.ErrNoRows {
+			return herald.Errorf(herald.ENOTFOUND, "", "settings history entry %d not found", changeID)
+		} else if err != nil {
+			return err
+		}
+		var d settingsDoc
+		if err := json.Unmarshal([]byte(raw), &d); err != nil {
+			return err
+		}
+		// A notifier deleted since cannot come back: its channel is left
+		// out rather than the restore refused.
+		ids, err := tx.conn().ids(`SELECT id FROM notifiers WHERE tenant_id = ? AND project_id = ?`, tx.tenantID, ref.Scope.ProjectID)
+		if err != nil {
+			return err
+		}
+		s := &herald.Settings{InheritProject: d.InheritProject, NotifyCommenters: d.NotifyCommenters}
+		for _, ch := range d.Channels {
+			if slices.Contains(ids, ch.NotifierID) {
+				s.Channels = append(s.Channels, ch)
+			}
+		}
+		if err := s.Validate(); err != nil {
+			return err
+		}
+		out, err = tx.writeDraft(r, s, ref.Revision)
+		return err
 	})
 	return out, err
 }

@@ -113,6 +113,7 @@ type ids struct {
 	UserCode                      string
 	OTPID, OTPCode                string
 	Rev                           int64 // draft revision of Source's settings (console forms)
+	Change                        int64 // newest entry of Source's settings history (console restore)
 	Seq                           int   // fresh per request: unique names
 }
 
@@ -1245,6 +1246,24 @@ func accessRoutes() []accessRoute {
 		})})
 	add(R{surface: sConsole, pattern: "GET /console/projects/{pid}/sources/{sid}/history", res: res.set, act: rd, bound: P,
 		req: form("GET", cp("/console/projects/%d/sources/%d/history", pid, sid), nil)})
+	add(R{surface: sConsole, pattern: "POST /console/projects/{pid}/sources/{sid}/restore", res: res.set, act: up, bound: P,
+		prep: func(e *accessEnv, x *ids) {
+			e.draftRev(x)
+			var hist struct {
+				Items []struct {
+					ID int64 `json:"id"`
+				} `json:"items"`
+			}
+			e.must(200, "GET", f("/api/v1/sources/%d/settings/history?limit=1", x.Source), e.adminA, nil, &hist)
+			x.Change = hist.Items[0].ID
+		},
+		req: form("POST", cp("/console/projects/%d/sources/%d/restore", pid, sid), func(x *ids) url.Values {
+			return url.Values{"revision": {strconv.FormatInt(x.Rev, 10)}, "change": {strconv.FormatInt(x.Change, 10)}}
+		})})
+	add(R{surface: sConsole, pattern: "POST /console/projects/{pid}/sources/{sid}/test-event", res: res.ev, act: cr, bound: P, extra: []herald.Permission{herald.PermSettingsRead},
+		req: form("POST", cp("/console/projects/%d/sources/%d/test-event", pid, sid), func(*ids) url.Values {
+			return url.Values{"type": {"build.failed"}, "actor": {"ops"}}
+		})})
 	add(R{surface: sConsole, pattern: "GET /console/projects/{pid}/notifiers/new", res: res.proj, act: rd, bound: P,
 		req: form("GET", cp("/console/projects/%d/notifiers/new?type=webhook", pid), nil)})
 	add(R{surface: sConsole, pattern: "POST /console/projects/{pid}/notifiers", res: res.nf, act: cr, bound: P,

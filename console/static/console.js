@@ -37,3 +37,20 @@
     confirmDiscard();
   });
 })();
+
+// ---- matrix, history and first run (cmatrix) ----
+(function () {
+  "use strict";
+  // A first-run step's button opens the form it points at.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("a[data-opens]").forEach(function (a) {
+      a.addEventListener("click", function () {
+        var el = document.querySelector(a.getAttribute("data-opens"));
+        if (!el) return;
+        if (el.tagName === "DETAILS") el.open = true;
+        var field = el.querySelector("input:not([type=hidden]),select");
+        if (field) field.focus();
+      });
+    });
+  });
+})();

@@ -1,0 +1,47 @@
+package console
+
+// Chinese for the settings matrix, its history, a project's first run and
+// the test event.
+func init() {
+	addCatalogue(langZH, map[string]string{
+		"Nothing was saved or deployed. The draft is now at revision":                        "没有保存或部署任何内容。草稿现在的版本是",
+		"Your changes are kept below, on top of it: review them, then save or deploy again.": "你的修改已保留在下方、叠加在当前草稿之上：请检查后再次保存或部署。",
+		"The matrix below shows your edits, not saved yet.":                                  "下方矩阵显示的是你尚未保存的修改。",
+		"Remove this event type from the draft":                                              "从草稿中移除该事件类型",
+		"Removed from the draft; deploy to remove it from live.":                             "已从草稿移除；部署后才会从线上移除。",
+		"No event types yet. A generic source emits event types of its own: add them below.": "还没有事件类型。通用来源发出自定义的事件类型：请在下方添加。",
+		"Add an event type": "添加事件类型",
+		"Add row":           "添加行",
+		"Your own event types are custom. followed by a name, e.g. custom.order_paid; events posted with that type are then delivered as this row says.": "自定义事件类型以 custom. 开头，后接名称，例如 custom.order_paid；以该类型发送的事件将按这一行的设置投递。",
+		"Discard the draft and go back to live?":                                "丢弃草稿并恢复为线上设置？",
+		"Deploy saves your edits on this page and makes them live in one step.": "部署会一步保存本页的修改并使其上线。",
+		"Send a test event": "发送测试事件",
+		"Posts an event of this source, as a real one would be: the live settings decide who is told. You then see its deliveries.": "以本来源的名义发送一个事件，与真实事件一样由线上设置决定通知谁。随后可查看它的投递。",
+		"Creator (user code)":      "创建者（用户编码）",
+		"Send test event":          "发送测试事件",
+		"Add an event type first.": "请先添加事件类型。",
+		"an event type of your own is custom. followed by 1 to 64 lower-case letters, digits, '_', '.' or '-', e.g. custom.order_paid":                                                              "自定义事件类型须为 custom. 加 1 到 64 个小写字母、数字、“_”、“.” 或 “-”，例如 custom.order_paid",
+		"the project has no notifiers yet: create one before adding event types":                                                                                                                    "该项目还没有通知渠道：请先创建一个再添加事件类型",
+		"Each row says what the revision changed from the one before it (a deploy: from the live settings before it). Restoring a revision copies it into the draft; live changes when you deploy.": "每一行列出该版本相对上一版本的改动（部署则相对之前的线上设置）。恢复某个版本会把它复制到草稿；部署后线上才会改变。",
+		"What changed":                "改动",
+		"Notify commenters":           "通知评论者",
+		"switched on":                 "已开启",
+		"switched off":                "已关闭",
+		"No change":                   "无改动",
+		"Compared with an older page": "需与更早一页比较",
+		"Copy this revision into the draft; live is unchanged until you deploy": "把该版本复制到草稿；部署前线上不变",
+		"Restore into the draft": "恢复到草稿",
+		"the draft now":          "当前草稿",
+		"Revision restored into the draft. Review it, then deploy.":                             "该版本已恢复到草稿。请检查后部署。",
+		"Test event sent. Its deliveries appear below as they are made; reload to follow them.": "测试事件已发送。投递产生后会显示在下方；刷新页面即可跟进。",
+		"Three steps to your first notification":                                                "三步发出第一条通知",
+		"Add a source":                                                                          "添加来源",
+		"done":                                                                                  "已完成",
+		"Anything that emits events: a build job, an application, a Kintone app, or a generic source of your own.": "任何会产生事件的对象：构建任务、应用、Kintone 应用，或你自己的通用来源。",
+		"Add a notifier": "添加通知渠道",
+		"Where messages go: email, SMS, a DingTalk, Feishu or WeCom robot, a webhook, or the in-app inbox.": "消息的去处：邮件、短信、钉钉/飞书/企业微信机器人、Webhook 或站内信。",
+		"Switch an event on and deploy": "开启一个事件并部署",
+		"In the settings matrix, tick an event for a notifier, pick its recipients, then Deploy. A test event from the source's page shows the deliveries.": "在设置矩阵中为某个通知渠道勾选事件、选择接收人，然后部署。在来源页面发送测试事件即可看到投递。",
+		"Open the settings": "打开设置",
+	})
+}
