@@ -352,10 +352,14 @@ func TestBrowser_FirstRunAndTestEvent(t *testing.T) {
 			chromedp.Click(chromedp.ID("send-test-event")),
 			chromedp.WaitVisible(chromedp.ID("deliveries")),
 		)
+		delivered, inbox := "delivered", "inbox"
+		if lang == "zh" {
+			delivered, inbox = "已送达", "站内信"
+		}
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			rows := tab.text("#deliveries")
-			if strings.Contains(rows, "delivered") && strings.Contains(rows, "inbox") {
+			if strings.Contains(rows, delivered) && strings.Contains(rows, inbox) {
 				break
 			}
 			if time.Now().After(deadline) {
