@@ -321,7 +321,7 @@ var fieldLabels = map[string]string{
 // errorText is the message a person reads for err: the field's form
 // label, translated, stands for the API member it names.
 func errorText(lang string, err error) string {
-	msg := translate(lang, herald.ErrorMessage(err))
+	msg := translateError(lang, err)
 	f := herald.ErrorField(err)
 	if f == "" {
 		return msg
