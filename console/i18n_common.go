@@ -29,6 +29,7 @@ func init() {
 		"dead":      "已放弃",
 		"ID":        "ID",
 		"max":       "最大",
+		"Push":      "推送",
 		// What an error page says before the service's own words when no
 		// translation of them is known.
 		"The input is not valid:":             "输入无效：",
