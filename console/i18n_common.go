@@ -30,6 +30,16 @@ func init() {
 		"ID":        "ID",
 		"max":       "最大",
 		"Push":      "推送",
+		// The notifier form's labels (also the names errors give fields),
+		// and the test message it sends.
+		"URL":                 "URL",
+		"SMTP host":           "SMTP 主机",
+		"Port":                "端口",
+		"TLS":                 "TLS",
+		"Username":            "用户名",
+		"From":                "发件人",
+		"Herald test message": "Herald 测试消息",
+		"This is a test message from the Herald console for the notifier %q.": "这是 Herald 控制台发给通知渠道 %q 的测试消息。",
 		// What an error page says before the service's own words when no
 		// translation of them is known.
 		"The input is not valid:":             "输入无效：",

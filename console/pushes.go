@@ -31,6 +31,9 @@ var pushStatusLabels = map[herald.PushStatus]string{
 	herald.PushSent: "Sent", herald.PushCancelled: "Cancelled", herald.PushRecalled: "Recalled",
 }
 
+// pushConfirmLabels title the confirmation step of each action that has one.
+var pushConfirmLabels = map[herald.PushAction]string{herald.PushActionExecute: "Send push", herald.PushActionRecall: "Recall push"}
+
 // confirmed reports whether action needs the confirmation step: sending
 // and recalling reach people and cannot be taken back.
 func confirmed(a herald.PushAction) bool {
@@ -167,11 +170,7 @@ func (c *Console) handlePushAction(w http.ResponseWriter, r *http.Request, v *vi
 		if err != nil {
 			return err
 		}
-		title := "Send push"
-		if action == herald.PushActionRecall {
-			title = "Recall push"
-		}
-		return c.page(w, "push_confirm", title, v, pushConfirmData{Push: p, Preview: pv, Action: action, StatusLabel: pushStatusLabels[p.Status]})
+		return c.page(w, "push_confirm", pushConfirmLabels[action], v, pushConfirmData{Push: p, Preview: pv, Action: action, StatusLabel: pushStatusLabels[p.Status]})
 	}
 	switch action {
 	case herald.PushActionSubmit:
