@@ -231,3 +231,6 @@ func TestTemplates_NoEnglishLiterals(t *testing.T) {
 		}
 	}
 }
+
+// ChineseCatalogue is the Chinese catalogue, for the page walk.
+func ChineseCatalogue() map[string]string { return catalogue[langZH] }
