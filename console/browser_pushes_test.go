@@ -162,11 +162,21 @@ func TestBrowser_PushSecondApprover(t *testing.T) {
 			}
 			shot("4-sent")
 
-			// With self-approval on, A's submission is approved at once.
-			if err := b.db.UpdatePushPolicy(b.ctx, &herald.PushPolicy{SelfApproval: true}); err != nil {
-				t.Fatal(err)
+			// A may not change the policy; the admin turns self-approval on.
+			if has("#push-policy") {
+				t.Fatal("A (not an admin) is offered the push policy")
 			}
-			tab.do("reload", chromedp.Navigate(base+"/console/pushes"), chromedp.WaitVisible(id("pushes")))
+			signOut()
+			signIn(b.token)
+			tab.do("turn self-approval on", chromedp.Click(id("self-approval")), chromedp.Click(id("save-push-policy")), chromedp.WaitVisible(id("flash")))
+			if pol, err := b.db.FindPushPolicy(b.ctx); err != nil || !pol.SelfApproval {
+				t.Fatalf("policy after the form: %+v %v", pol, err)
+			}
+			shot("5-admin-allows-self-approval")
+			signOut()
+
+			// With self-approval on, A's submission is approved at once.
+			signIn(tokA)
 			q := create("Self-approved")
 			tab.do("submit", chromedp.Click(css(row(q)+" button.push-submit")), chromedp.WaitVisible(css(row(q)+`[data-status="approved"]`)))
 			if st := status(q); st != herald.PushApproved {
@@ -175,7 +185,7 @@ func TestBrowser_PushSecondApprover(t *testing.T) {
 			if !has(row(q) + " button.push-execute") {
 				t.Fatalf("no send button on the self-approved push:\n%s", tab.text(row(q)))
 			}
-			shot("5-self-approved")
+			shot("6-self-approved")
 		})
 	}
 }

@@ -153,6 +153,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 		mux.Handle("GET /console/pushes", c.private(c.handlePushes))
 		mux.Handle("POST /console/pushes", c.private(c.handleCreatePush))
 		mux.Handle("POST /console/pushes/{id}", c.private(c.handlePushAction))
+		mux.Handle("POST /console/push-policy", c.private(c.handlePushPolicy))
 	}
 }
 
@@ -373,6 +374,7 @@ var flashes = map[string]bool{
 	"Project created.": true, "Source created.": true, "Draft saved.": true, "Deployed.": true,
 	"Draft discarded.": true, "Notifier saved.": true, "Delivery queued for retry.": true,
 	"Push created.": true, "Push updated.": true, "Project deleted.": true,
+	"Push policy saved.": true,
 }
 
 // redirect answers a POST with 303 to target, with an optional flash

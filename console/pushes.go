@@ -65,8 +65,10 @@ type pushesData struct {
 	Status    string
 	Statuses  []statusOption
 	CanCreate bool
-	// SelfApproval is the tenant's push policy.
+	// SelfApproval is the tenant's push policy; CanSetPolicy whether this
+	// principal may change it (an admin).
 	SelfApproval bool
+	CanSetPolicy bool
 }
 
 func (c *Console) handlePushes(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -90,7 +92,7 @@ func (c *Console) handlePushes(w http.ResponseWriter, r *http.Request, v *view) 
 	if err != nil {
 		return err
 	}
-	d.SelfApproval = pol.SelfApproval
+	d.SelfApproval, d.CanSetPolicy = pol.SelfApproval, can(ctx, herald.ResPushPolicy, herald.ActUpdate)
 	for _, push := range ps {
 		row := pushRow{Push: push, StatusLabel: pushStatusLabels[push.Status]}
 		for _, a := range acts[push.ID] {
@@ -201,4 +203,13 @@ func (c *Console) handlePushAction(w http.ResponseWriter, r *http.Request, v *vi
 		return err
 	}
 	return redirect(w, r, "/console/pushes", "Push updated.")
+}
+
+// handlePushPolicy sets the tenant's push policy from the pushes page.
+func (c *Console) handlePushPolicy(w http.ResponseWriter, r *http.Request, v *view) error {
+	pol := &herald.PushPolicy{SelfApproval: r.PostForm.Get("self_approval") == "on"}
+	if err := c.Pushes.UpdatePushPolicy(r.Context(), pol); err != nil {
+		return err
+	}
+	return redirect(w, r, "/console/pushes", "Push policy saved.")
 }

@@ -1281,6 +1281,8 @@ func accessRoutes() []accessRoute {
 		req: form("POST", cp("/console/pushes/%d", func(x *ids) any { return x.Push }), pushForm("submit"))})
 	add(R{surface: sConsole, pattern: "POST /console/pushes/{id}", res: res.push, act: appr, bound: T, prep: in(herald.PushPendingApproval), name: "approve",
 		req: form("POST", cp("/console/pushes/%d", func(x *ids) any { return x.Push }), pushForm("approve"))})
+	add(R{surface: sConsole, pattern: "POST /console/push-policy", res: herald.ResPushPolicy, act: up, bound: boundNone,
+		req: form("POST", lit("/console/push-policy"), func(*ids) url.Values { return url.Values{} })})
 	return rs
 }
 
