@@ -322,9 +322,9 @@ var fieldLabels = map[string]string{
 // errorText is the message a person reads for err: the field's form
 // label, translated, stands for the API member it names.
 func errorText(lang string, err error) string {
-	msg := translateError(lang, err)
+	msg, whole := translateError(lang, err)
 	f := herald.ErrorField(err)
-	if f == "" {
+	if f == "" || whole {
 		return msg
 	}
 	label := f

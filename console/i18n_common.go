@@ -2,6 +2,7 @@ package console
 
 import (
 	"regexp"
+	"strings"
 
 	"github.com/heraldhq/herald"
 )
@@ -76,46 +77,58 @@ var errorPrefixes = map[string]string{
 type errorPattern struct {
 	re *regexp.Regexp
 	zh string // regexp.Expand template
+	// fn, when set, says it instead, from the submatches.
+	fn func(m []string) string
 }
 
 var errorPatterns = []errorPattern{
-	{regexp.MustCompile(`^(\S+) is required$`), "$1 为必填项"},
-	{regexp.MustCompile(`^(\S+) must be at most (\d+) characters$`), "$1 最多 $2 个字符"},
-	{regexp.MustCompile(`^(\S+) must be at most (\d+) bytes$`), "$1 最多 $2 字节"},
-	{regexp.MustCompile(`^(\S+) must be ids separated by commas$`), "$1 须为逗号分隔的 ID"},
-	{regexp.MustCompile(`^(\S+) (\d+) not found$`), "$1 $2 不存在"},
-	{regexp.MustCompile(`^a push in status (\S+) cannot (\S+)$`), "状态为 $1 的推送不能执行 $2"},
-	{regexp.MustCompile(`^push (\d+) changed status meanwhile; try again$`), "推送 $1 的状态已被他人改变，请重试"},
+	{regexp.MustCompile(`^(\S+) is required$`), "$1 为必填项", nil},
+	{regexp.MustCompile(`^(\S+) must be at most (\d+) characters$`), "$1 最多 $2 个字符", nil},
+	{regexp.MustCompile(`^(\S+) must be at most (\d+) bytes$`), "$1 最多 $2 字节", nil},
+	{regexp.MustCompile(`^(\S+) must be ids separated by commas$`), "$1 须为逗号分隔的 ID", nil},
+	{regexp.MustCompile(`^(\S+) (\d+) not found$`), "$1 $2 不存在", nil},
+	{regexp.MustCompile(`^a push in status (\S+) cannot (\S+)$`), "", func(m []string) string {
+		action := strings.TrimSuffix(pushActionLabels[herald.PushAction(strings.ReplaceAll(m[2], "-", "_"))], "…")
+		if action == "" {
+			action = m[2]
+		}
+		return "状态为“" + translate(langZH, pushStatusLabels[herald.PushStatus(m[1])]) + "”的推送不能“" + translate(langZH, action) + "”"
+	}},
+	{regexp.MustCompile(`^push (\d+) changed status meanwhile; try again$`), "推送 $1 的状态已被他人改变，请重试", nil},
 	{regexp.MustCompile(`^push (\d+) was submitted by this token \(or its user\); another approver must approve it, unless the tenant's push policy allows self-approval$`),
-		"推送 $1 由当前令牌（或其用户）提交，须由其他审批人批准（除非租户的推送策略允许自审批）"},
-	{regexp.MustCompile(`^a reason of 1-(\d+) characters is required to reject$`), "驳回须填写 1–$1 个字符的原因"},
-	{regexp.MustCompile(`^this token lacks the (\S+) permission \(code (\d+)\)$`), "当前令牌缺少 $1 权限（代码 $2）"},
-	{regexp.MustCompile(`^this token is scoped to project (\d+); (.+) needs a token of the whole tenant$`), "当前令牌仅限项目 $1；此操作需要整个租户的令牌"},
-	{regexp.MustCompile(`^(\S+) must be exactly 32 letters or digits$`), "$1 须为恰好 32 个字母或数字"},
-	{regexp.MustCompile(`^push_scope_type 2 needs users or departments$`), "“指定用户和部门”范围需要用户或部门"},
-	{regexp.MustCompile(`^content_type must be text or card$`), "类型须为文本或卡片"},
+		"推送 $1 由当前令牌（或其用户）提交，须由其他审批人批准（除非租户的推送策略允许自审批）", nil},
+	{regexp.MustCompile(`^a reason of 1-(\d+) characters is required to reject$`), "驳回须填写 1–$1 个字符的原因", nil},
+	{regexp.MustCompile(`^this token lacks the (\S+) permission \(code (\d+)\)$`), "当前令牌缺少 $1 权限（代码 $2）", nil},
+	{regexp.MustCompile(`^this token is scoped to project (\d+); (.+) needs a token of the whole tenant$`), "当前令牌仅限项目 $1；此操作需要整个租户的令牌", nil},
+	{regexp.MustCompile(`^(\S+) must be exactly 32 letters or digits$`), "$1 须为恰好 32 个字母或数字", nil},
+	{regexp.MustCompile(`^push_scope_type 2 needs users or departments$`), "“指定用户和部门”范围需要用户或部门", nil},
+	{regexp.MustCompile(`^content_type must be text or card$`), "类型须为文本或卡片", nil},
 }
 
 // translateError is err's message in lang: the catalogue's translation,
 // else a pattern's, else (not in English) the service's words after what
-// kind of error it is.
-func translateError(lang string, err error) string {
-	msg := herald.ErrorMessage(err)
+// kind of error it is. whole says the message needs no field label (a
+// pattern said it all).
+func translateError(lang string, err error) (msg string, whole bool) {
+	msg = herald.ErrorMessage(err)
 	if lang == langEN {
-		return msg
+		return msg, false
 	}
 	if t := translate(lang, msg); t != msg {
-		return t
+		return t, false
 	}
 	if lang == langZH {
 		for _, p := range errorPatterns {
 			if m := p.re.FindStringSubmatchIndex(msg); m != nil {
-				return string(p.re.ExpandString(nil, p.zh, msg, m))
+				if p.fn != nil {
+					return p.fn(p.re.FindStringSubmatch(msg)), true
+				}
+				return string(p.re.ExpandString(nil, p.zh, msg, m)), false
 			}
 		}
 	}
 	if pre, ok := errorPrefixes[herald.ErrorCode(err)]; ok {
-		return translate(lang, pre) + " " + msg
+		return translate(lang, pre) + " " + msg, false
 	}
-	return msg
+	return msg, false
 }
