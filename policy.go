@@ -31,6 +31,8 @@ const (
 	ResTenantPreferencePolicy Resource = "tenant_preference_policy"
 	// ResEndUserKey is the key a project's end-user tokens are signed with.
 	ResEndUserKey Resource = "end_user_key"
+	// ResPushPolicy is the tenant's rule for approving pushes.
+	ResPushPolicy Resource = "push_policy"
 )
 
 // Action is what a request does to a resource.
@@ -168,6 +170,12 @@ var Policy = map[Resource]map[Action]Rule{
 	ResEndUserKey: {
 		ActCreate: {Perm: PermAdmin},
 		ActDelete: {Perm: PermAdmin},
+	},
+	// Whoever reads pushes may read the approval rule; only an admin
+	// changes it: an approver must not lift the four eyes on itself.
+	ResPushPolicy: {
+		ActRead:   {Perm: PermPushRead, TenantWide: true},
+		ActUpdate: {Perm: PermAdmin, TenantWide: true},
 	},
 }
 

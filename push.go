@@ -9,14 +9,16 @@ import (
 )
 
 // PermPushApprove lets a token approve or reject pushes submitted for
-// approval by tokens that cannot approve their own.
+// approval. Whether it may approve its own submission is the tenant's
+// PushPolicy.
 const PermPushApprove Permission = "push:approve"
 
 // PushStatus is where a push is in its lifecycle.
 type PushStatus string
 
 // Push statuses. A push is edited in draft, submitted for approval
-// (approved at once when the submitter may approve), executed now or at
+// (approved at once only when the tenant allows self-approval and the
+// submitter may approve), executed now or at
 // send_at (scheduled), sent by the queue (sending, then sent), and may be
 // cancelled while scheduled or sending, or recalled once sent.
 const (
@@ -41,7 +43,7 @@ type PushAction string
 const (
 	PushActionEdit        PushAction = "edit"         // change the push's fields
 	PushActionSubmit      PushAction = "submit"       // ask for approval
-	PushActionAutoApprove PushAction = "auto_approve" // submit, by a submitter who may approve
+	PushActionAutoApprove PushAction = "auto_approve" // submit, by an approver where the policy allows self-approval
 	PushActionApprove     PushAction = "approve"
 	PushActionReject      PushAction = "reject"
 	PushActionWithdraw    PushAction = "withdraw" // cancel_approve: back to draft
@@ -162,6 +164,9 @@ type Push struct {
 	UpdatedAt       time.Time  `json:"updated_at"`
 	StartedAt       *time.Time `json:"started_at,omitempty"` // when sending began; new staff are users created after it
 	SentAt          *time.Time `json:"sent_at,omitempty"`
+	// Submitter is who last submitted the push for approval (zero before
+	// a submission): the approval rule compares it with the approver.
+	Submitter PushSubmitter `json:"-"`
 }
 
 // Bounds on a push.
@@ -318,12 +323,15 @@ type PushService interface {
 	UpdatePush(ctx context.Context, p *Push) error
 	// PreviewPush renders the push as its recipients will see it.
 	PreviewPush(ctx context.Context, id int64) (*PushPreview, error)
-	// SubmitPush asks for approval; a submitter holding push:write and
-	// admin approves at once.
+	// SubmitPush asks for approval, recording the submitter; where the
+	// push policy allows self-approval, a submitter holding push:approve
+	// approves at once (PushSubmitAction).
 	SubmitPush(ctx context.Context, id int64, reason string) (*Push, error)
 	// WithdrawPush takes a pending (or rejected) push back to draft.
 	WithdrawPush(ctx context.Context, id int64) (*Push, error)
-	// ApprovePush and RejectPush decide a pending push (push:approve).
+	// ApprovePush and RejectPush decide a pending push (push:approve);
+	// its submitter may not approve it unless the push policy allows
+	// self-approval (CheckPushApprover).
 	ApprovePush(ctx context.Context, id int64) (*Push, error)
 	RejectPush(ctx context.Context, id int64, reason string) (*Push, error)
 	// ExecutePush schedules an approved push for sendAt (zero or past:
@@ -332,6 +340,13 @@ type PushService interface {
 	// CancelPush cancels a scheduled or sending push; with recall, it also
 	// removes the inbox messages it delivered (allowed once sent too).
 	CancelPush(ctx context.Context, id int64, recall bool) (*Push, error)
+	// FindPushPolicy and UpdatePushPolicy read and set the tenant's
+	// approval rule.
+	FindPushPolicy(ctx context.Context) (*PushPolicy, error)
+	UpdatePushPolicy(ctx context.Context, pol *PushPolicy) error
+	// PushActions lists, for each of ps, the actions the context's
+	// principal may take on it now (see PushActionsOf).
+	PushActions(ctx context.Context, ps []*Push) (PushActionsOf, error)
 }
 
 // PushDirectory finds the people, departments and chats a push names by
@@ -345,4 +360,86 @@ type PushDirectory interface {
 	FindDepartmentsByIDs(ctx context.Context, ids []int64) ([]*Department, error)
 	FindChatsByCodes(ctx context.Context, codes []string) ([]*Chat, error)
 	FindChatsByIDs(ctx context.Context, ids []int64) ([]*Chat, error)
+}
+
+// PushPolicy is the tenant's rule for approving pushes. Pushes are the
+// tenant's (no project owns one), so the rule is too.
+type PushPolicy struct {
+	// SelfApproval lets a submitter holding push:approve approve their
+	// own push: submitting it approves it at once. Off (the default), a
+	// push always waits for approval and another principal approves it.
+	SelfApproval bool `json:"self_approval"`
+}
+
+// PushSubmitter is who submitted a push for approval: the token, and the
+// directory user the token acts for (its name is the user's code), 0 when
+// none.
+type PushSubmitter struct {
+	TokenID int64
+	UserID  int64
+}
+
+// Is reports whether the token tokenID, acting for the user userID (0:
+// none), is the submitter: the same token, or another token of the same
+// person.
+func (s PushSubmitter) Is(tokenID, userID int64) bool {
+	return (s.TokenID != 0 && s.TokenID == tokenID) || (s.UserID != 0 && s.UserID == userID)
+}
+
+// PushSubmitAction is what submitting a push does for pr under pol: it
+// waits for approval, unless the policy allows self-approval and pr may
+// approve, when it is approved at once.
+func PushSubmitAction(pr *Principal, pol PushPolicy) PushAction {
+	if pol.SelfApproval && pr.Has(PermPushApprove) {
+		return PushActionAutoApprove
+	}
+	return PushActionSubmit
+}
+
+// CheckPushApprover refuses the approval of p by its own submitter (the
+// token tokenID acting for userID) unless pol allows self-approval:
+// another principal must approve it.
+func CheckPushApprover(p *Push, tokenID, userID int64, pol PushPolicy) error {
+	if !pol.SelfApproval && p.Submitter.Is(tokenID, userID) {
+		return Errorf(EFORBIDDEN, "", "push %d was submitted by this token (or its user); another approver must approve it, unless the tenant's push policy allows self-approval", p.ID)
+	}
+	return nil
+}
+
+// PushActionsOf lists the actions a principal may take on each push: the
+// ones its status allows, that Policy admits for the principal, and, for
+// approve, that the approval rule admits. Surfaces show these and no
+// other.
+type PushActionsOf map[int64][]PushAction
+
+// PushUserActions are the actions a person takes on a push (the queue
+// takes start and finish), in the order surfaces show them.
+var PushUserActions = []PushAction{PushActionEdit, PushActionSubmit, PushActionWithdraw, PushActionApprove,
+	PushActionReject, PushActionExecute, PushActionCancel, PushActionRecall}
+
+// AllowedPushActions is the rule behind PushService.PushActions: the
+// actions of PushUserActions that p's status allows, that Policy admits
+// for ctx's principal (approve and reject need push:approve, the rest
+// push:write), and, for approve, that CheckPushApprover admits (userID is
+// the directory user the principal acts for, 0: none).
+func AllowedPushActions(ctx context.Context, p *Push, userID int64, pol PushPolicy) []PushAction {
+	var out []PushAction
+	for _, a := range PushUserActions {
+		if !slices.Contains(PushAllowedFrom(a), p.Status) {
+			continue
+		}
+		act := ActUpdate
+		if a == PushActionApprove || a == PushActionReject {
+			act = ActApprove
+		}
+		pr, err := Authorize(ctx, ResPush, act)
+		if err != nil {
+			continue
+		}
+		if a == PushActionApprove && CheckPushApprover(p, pr.TokenID, userID, pol) != nil {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }

@@ -59,6 +59,8 @@ func plausibleBody(method, path string) any {
 		return map[string]any{"rules": []any{}}
 	case method == "PUT" && strings.HasSuffix(path, "/preference-policy"):
 		return map[string]any{"categories": []any{}}
+	case method == "PUT" && strings.HasSuffix(path, "/push-policy"):
+		return map[string]any{"self_approval": true}
 	case method == "PUT" && strings.HasSuffix(path, "/templates"):
 		return map[string]any{"templates": []any{}}
 	case method == "PUT":

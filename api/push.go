@@ -191,3 +191,31 @@ func (s *Server) handleCancelPush(w http.ResponseWriter, r *http.Request) error 
 		return s.Pushes.CancelPush(r.Context(), id, in.Recall)
 	})(w, r)
 }
+
+// pushPolicyBody is a PUT of the tenant's push policy: every field given.
+type pushPolicyBody struct {
+	SelfApproval *bool `json:"self_approval"`
+}
+
+func (s *Server) handleGetPushPolicy(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.Pushes.FindPushPolicy(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Server) handlePutPushPolicy(w http.ResponseWriter, r *http.Request) error {
+	var b pushPolicyBody
+	if err := decode(w, r, &b); err != nil {
+		return err
+	}
+	if b.SelfApproval == nil {
+		return herald.Errorf(herald.EINVALID, "self_approval", "self_approval is required (true or false)")
+	}
+	p := &herald.PushPolicy{SelfApproval: *b.SelfApproval}
+	if err := s.Pushes.UpdatePushPolicy(r.Context(), p); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, p)
+}

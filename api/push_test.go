@@ -85,12 +85,33 @@ func TestPushes_Lifecycle(t *testing.T) {
 		notAllowed("POST", base+"/cancel", writer, nil)
 		notAllowed("POST", base+"/cancel", writer, map[string]any{"recall": true})
 
-		// An admin's submission is approved at once; the list filters.
+		// An admin's submission waits, and the admin cannot approve it; the
+		// push policy is the admin's to read and set, not an approver's.
 		var q herald.Push
 		ts.must(201, "POST", "/api/v1/pushes", ts.admin, map[string]any{"job_name": "All", "content": "hi"}, &q)
 		ts.must(200, "POST", fmt.Sprintf("/api/v1/pushes/%d/submit", q.ID), ts.admin, nil, &q)
-		if q.Status != herald.PushApproved {
+		if q.Status != herald.PushPendingApproval {
 			t.Fatalf("admin submission %s", q.Status)
+		}
+		if r := ts.do("POST", fmt.Sprintf("/api/v1/pushes/%d/approve", q.ID), ts.admin, nil); r.Code != 403 || r.problem(t).Code != herald.EFORBIDDEN {
+			t.Fatalf("the submitter approves = %s, want 403", r)
+		}
+		var pol herald.PushPolicy
+		ts.must(200, "GET", "/api/v1/push-policy", reader, nil, &pol)
+		if pol.SelfApproval {
+			t.Fatalf("default policy %+v", pol)
+		}
+		ts.must(403, "PUT", "/api/v1/push-policy", approver, map[string]any{"self_approval": true}, nil)
+		if r := ts.do("PUT", "/api/v1/push-policy", ts.admin, map[string]any{}); r.Code != 400 || r.problem(t).Field != "self_approval" {
+			t.Fatalf("PUT {} = %s", r)
+		}
+		ts.must(200, "PUT", "/api/v1/push-policy", ts.admin, map[string]any{"self_approval": true}, &pol)
+		if !pol.SelfApproval {
+			t.Fatalf("set policy %+v", pol)
+		}
+		ts.must(200, "POST", fmt.Sprintf("/api/v1/pushes/%d/approve", q.ID), ts.admin, nil, &q)
+		if q.Status != herald.PushApproved {
+			t.Fatalf("self-approved %s", q.Status)
 		}
 		var list listPage[herald.Push]
 		ts.must(200, "GET", "/api/v1/pushes?status=approved", reader, nil, &list)

@@ -119,6 +119,8 @@ func (s *Server) routes(r *router, metrics http.Handler) {
 	r.handle("POST /api/v1/pushes/{id}/preview", s.handlePreviewPush)
 	r.handle("POST /api/v1/pushes/{id}/submit", s.handleSubmitPush)
 	r.handle("POST /api/v1/pushes/{id}/withdraw", s.handleWithdrawPush)
+	r.handle("GET /api/v1/push-policy", s.handleGetPushPolicy)
+	r.handle("PUT /api/v1/push-policy", s.handlePutPushPolicy)
 	r.handle("POST /api/v1/pushes/{id}/approve", s.handleApprovePush)
 	r.handle("POST /api/v1/pushes/{id}/reject", s.handleRejectPush)
 	r.handle("POST /api/v1/pushes/{id}/execute", s.handleExecutePush)

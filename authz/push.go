@@ -137,3 +137,26 @@ func (s pushDirectory) FindChatsByIDs(ctx context.Context, ids []int64) ([]*hera
 	}
 	return s.g.raw.PushDirectory.FindChatsByIDs(ctx, ids)
 }
+
+func (s pushes) FindPushPolicy(ctx context.Context) (*herald.PushPolicy, error) {
+	if _, err := herald.Authorize(ctx, herald.ResPushPolicy, herald.ActRead); err != nil {
+		return nil, err
+	}
+	return s.g.raw.Pushes.FindPushPolicy(ctx)
+}
+
+func (s pushes) UpdatePushPolicy(ctx context.Context, pol *herald.PushPolicy) error {
+	if _, err := herald.Authorize(ctx, herald.ResPushPolicy, herald.ActUpdate); err != nil {
+		return err
+	}
+	return s.g.raw.Pushes.UpdatePushPolicy(ctx, pol)
+}
+
+// PushActions: listing what one may do is reading the pushes; each
+// action is then checked against the policy (herald.AllowedPushActions).
+func (s pushes) PushActions(ctx context.Context, ps []*herald.Push) (herald.PushActionsOf, error) {
+	if err := pushCheck(ctx, herald.ActRead); err != nil {
+		return nil, err
+	}
+	return s.g.raw.Pushes.PushActions(ctx, ps)
+}

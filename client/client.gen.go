@@ -1836,6 +1836,12 @@ type PushPage struct {
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
+// PushPolicy defines model for PushPolicy.
+type PushPolicy struct {
+	// SelfApproval A submitter holding push:approve approves their own push (at once, on submitting). Off by default.
+	SelfApproval bool `json:"self_approval"`
+}
+
 // PushPreview defines model for PushPreview.
 type PushPreview struct {
 	Body        *string                 `json:"body,omitempty"`
@@ -2555,6 +2561,9 @@ type PreviewTemplateJSONRequestBody = TemplatePreviewRequest
 
 // RevertProjectTemplatesJSONRequestBody defines body for RevertProjectTemplates for application/json ContentType.
 type RevertProjectTemplatesJSONRequestBody = RevisionRequest
+
+// UpdatePushPolicyJSONRequestBody defines body for UpdatePushPolicy for application/json ContentType.
+type UpdatePushPolicyJSONRequestBody = PushPolicy
 
 // CreatePushJSONRequestBody defines body for CreatePush for application/json ContentType.
 type CreatePushJSONRequestBody = PushInput
@@ -3475,6 +3484,31 @@ type ClientInterface interface {
 	// Corresponds with POST /projects/{id}/templates/revert (the `RevertProjectTemplates` operationId).
 	RevertProjectTemplates(ctx context.Context, id Id, body RevertProjectTemplatesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetPushPolicy Get the tenant's push policy: may a submitter approve their own push
+	//
+	// Needs `push:read` and an unscoped token.
+	//
+	// Corresponds with GET /push-policy (the `GetPushPolicy` operationId).
+	GetPushPolicy(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdatePushPolicyWithBody Set the tenant's push policy
+	//
+	// Needs `admin` and an unscoped token. With `self_approval` off (the default) a submitted push always waits for approval and its submitter (the same token, or another token of the same directory user) cannot approve it. On, a submitter holding `push:approve` is approved at once.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /push-policy (the `UpdatePushPolicy` operationId).
+	UpdatePushPolicyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdatePushPolicy Set the tenant's push policy
+	//
+	// Needs `admin` and an unscoped token. With `self_approval` off (the default) a submitted push always waits for approval and its submitter (the same token, or another token of the same directory user) cannot approve it. On, a submitter holding `push:approve` is approved at once.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /push-policy (the `UpdatePushPolicy` operationId).
+	UpdatePushPolicy(ctx context.Context, body UpdatePushPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListPushes List pushes
 	//
 	// Needs `push:read`. `status` narrows the list to one status.
@@ -3527,7 +3561,7 @@ type ClientInterface interface {
 
 	// ApprovePush Approve a pending push
 	//
-	// Needs `push:approve`. Any status but pending_approval is a 409.
+	// Needs `push:approve`. Any status but pending_approval is a 409. The push's submitter (its token, or another token of the same directory user) gets a 403 unless the push policy allows self-approval.
 	//
 	// Corresponds with POST /pushes/{id}/approve (the `ApprovePush` operationId).
 	ApprovePush(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3595,7 +3629,7 @@ type ClientInterface interface {
 
 	// SubmitPushWithBody Submit a draft push for approval
 	//
-	// Needs `push:write`. A token holding push:write and admin approves at once; otherwise the push waits for a token with `push:approve`. Any status but draft is a 409.
+	// Needs `push:write`. The push waits for another token with `push:approve`, unless the tenant's push policy allows self-approval and the submitter holds `push:approve`: then it is approved at once. Any status but draft is a 409.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3604,7 +3638,7 @@ type ClientInterface interface {
 
 	// SubmitPush Submit a draft push for approval
 	//
-	// Needs `push:write`. A token holding push:write and admin approves at once; otherwise the push waits for a token with `push:approve`. Any status but draft is a 409.
+	// Needs `push:write`. The push waits for another token with `push:approve`, unless the tenant's push policy allows self-approval and the submitter holds `push:approve`: then it is approved at once. Any status but draft is a 409.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5371,6 +5405,61 @@ func (c *Client) RevertProjectTemplates(ctx context.Context, id Id, body RevertP
 	return c.Client.Do(req)
 }
 
+// GetPushPolicy Get the tenant's push policy: may a submitter approve their own push
+//
+// Needs `push:read` and an unscoped token.
+//
+// Corresponds with GET /push-policy (the `GetPushPolicy` operationId).
+func (c *Client) GetPushPolicy(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPushPolicyRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdatePushPolicyWithBody Set the tenant's push policy
+//
+// Needs `admin` and an unscoped token. With `self_approval` off (the default) a submitted push always waits for approval and its submitter (the same token, or another token of the same directory user) cannot approve it. On, a submitter holding `push:approve` is approved at once.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /push-policy (the `UpdatePushPolicy` operationId).
+func (c *Client) UpdatePushPolicyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePushPolicyRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdatePushPolicy Set the tenant's push policy
+//
+// Needs `admin` and an unscoped token. With `self_approval` off (the default) a submitted push always waits for approval and its submitter (the same token, or another token of the same directory user) cannot approve it. On, a submitter holding `push:approve` is approved at once.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /push-policy (the `UpdatePushPolicy` operationId).
+func (c *Client) UpdatePushPolicy(ctx context.Context, body UpdatePushPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePushPolicyRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListPushes List pushes
 //
 // Needs `push:read`. `status` narrows the list to one status.
@@ -5483,7 +5572,7 @@ func (c *Client) UpdatePush(ctx context.Context, id Id, body UpdatePushJSONReque
 
 // ApprovePush Approve a pending push
 //
-// Needs `push:approve`. Any status but pending_approval is a 409.
+// Needs `push:approve`. Any status but pending_approval is a 409. The push's submitter (its token, or another token of the same directory user) gets a 403 unless the push policy allows self-approval.
 //
 // Corresponds with POST /pushes/{id}/approve (the `ApprovePush` operationId).
 func (c *Client) ApprovePush(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5631,7 +5720,7 @@ func (c *Client) RejectPush(ctx context.Context, id Id, body RejectPushJSONReque
 
 // SubmitPushWithBody Submit a draft push for approval
 //
-// Needs `push:write`. A token holding push:write and admin approves at once; otherwise the push waits for a token with `push:approve`. Any status but draft is a 409.
+// Needs `push:write`. The push waits for another token with `push:approve`, unless the tenant's push policy allows self-approval and the submitter holds `push:approve`: then it is approved at once. Any status but draft is a 409.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5650,7 +5739,7 @@ func (c *Client) SubmitPushWithBody(ctx context.Context, id Id, contentType stri
 
 // SubmitPush Submit a draft push for approval
 //
-// Needs `push:write`. A token holding push:write and admin approves at once; otherwise the push waits for a token with `push:approve`. Any status but draft is a 409.
+// Needs `push:write`. The push waits for another token with `push:approve`, unless the tenant's push policy allows self-approval and the submitter holds `push:approve`: then it is approved at once. Any status but draft is a 409.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -8980,6 +9069,73 @@ func NewRevertProjectTemplatesRequestWithBody(server string, id Id, contentType 
 	return req, nil
 }
 
+// NewGetPushPolicyRequest constructs an http.Request for the GetPushPolicy method
+func NewGetPushPolicyRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/push-policy")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdatePushPolicyRequest calls the generic UpdatePushPolicy builder with application/json body
+func NewUpdatePushPolicyRequest(server string, body UpdatePushPolicyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdatePushPolicyRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUpdatePushPolicyRequestWithBody constructs an http.Request for the UpdatePushPolicy method, with any body, and a specified content type
+func NewUpdatePushPolicyRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/push-policy")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListPushesRequest constructs an http.Request for the ListPushes method
 func NewListPushesRequest(server string, params *ListPushesParams) (*http.Request, error) {
 	var err error
@@ -11333,6 +11489,33 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /projects/{id}/templates/revert (the `RevertProjectTemplates` operationId).
 	RevertProjectTemplatesWithResponse(ctx context.Context, id Id, body RevertProjectTemplatesJSONRequestBody, reqEditors ...RequestEditorFn) (*RevertProjectTemplatesResponse, error)
 
+	// GetPushPolicyWithResponse Get the tenant's push policy: may a submitter approve their own push
+	//
+	// Needs `push:read` and an unscoped token.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /push-policy (the `GetPushPolicy` operationId).
+	GetPushPolicyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPushPolicyResponse, error)
+
+	// UpdatePushPolicyWithBodyWithResponse Set the tenant's push policy
+	//
+	// Needs `admin` and an unscoped token. With `self_approval` off (the default) a submitted push always waits for approval and its submitter (the same token, or another token of the same directory user) cannot approve it. On, a submitter holding `push:approve` is approved at once.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /push-policy (the `UpdatePushPolicy` operationId).
+	UpdatePushPolicyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePushPolicyResponse, error)
+
+	// UpdatePushPolicyWithResponse Set the tenant's push policy
+	//
+	// Needs `admin` and an unscoped token. With `self_approval` off (the default) a submitted push always waits for approval and its submitter (the same token, or another token of the same directory user) cannot approve it. On, a submitter holding `push:approve` is approved at once.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /push-policy (the `UpdatePushPolicy` operationId).
+	UpdatePushPolicyWithResponse(ctx context.Context, body UpdatePushPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePushPolicyResponse, error)
+
 	// ListPushesWithResponse List pushes
 	//
 	// Needs `push:read`. `status` narrows the list to one status.
@@ -11389,7 +11572,7 @@ type ClientWithResponsesInterface interface {
 
 	// ApprovePushWithResponse Approve a pending push
 	//
-	// Needs `push:approve`. Any status but pending_approval is a 409.
+	// Needs `push:approve`. Any status but pending_approval is a 409. The push's submitter (its token, or another token of the same directory user) gets a 403 unless the push policy allows self-approval.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11461,7 +11644,7 @@ type ClientWithResponsesInterface interface {
 
 	// SubmitPushWithBodyWithResponse Submit a draft push for approval
 	//
-	// Needs `push:write`. A token holding push:write and admin approves at once; otherwise the push waits for a token with `push:approve`. Any status but draft is a 409.
+	// Needs `push:write`. The push waits for another token with `push:approve`, unless the tenant's push policy allows self-approval and the submitter holds `push:approve`: then it is approved at once. Any status but draft is a 409.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11470,7 +11653,7 @@ type ClientWithResponsesInterface interface {
 
 	// SubmitPushWithResponse Submit a draft push for approval
 	//
-	// Needs `push:write`. A token holding push:write and admin approves at once; otherwise the push waits for a token with `push:approve`. Any status but draft is a 409.
+	// Needs `push:write`. The push waits for another token with `push:approve`, unless the tenant's push policy allows self-approval and the submitter holds `push:approve`: then it is approved at once. Any status but draft is a 409.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16201,6 +16384,144 @@ func (r RevertProjectTemplatesResponse) ContentType() string {
 	return ""
 }
 
+type GetPushPolicyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PushPolicy
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPushPolicyResponse) GetJSON200() *PushPolicy {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetPushPolicyResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetPushPolicyResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetPushPolicyResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPushPolicyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPushPolicyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPushPolicyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPushPolicyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdatePushPolicyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PushPolicy
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdatePushPolicyResponse) GetJSON200() *PushPolicy {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdatePushPolicyResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdatePushPolicyResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdatePushPolicyResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdatePushPolicyResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdatePushPolicyResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdatePushPolicyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdatePushPolicyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdatePushPolicyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdatePushPolicyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListPushesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -20144,6 +20465,51 @@ func (c *ClientWithResponses) RevertProjectTemplatesWithResponse(ctx context.Con
 	return ParseRevertProjectTemplatesResponse(rsp)
 }
 
+// GetPushPolicyWithResponse Get the tenant's push policy: may a submitter approve their own push
+//
+// Needs `push:read` and an unscoped token.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /push-policy (the `GetPushPolicy` operationId).
+func (c *ClientWithResponses) GetPushPolicyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPushPolicyResponse, error) {
+	rsp, err := c.GetPushPolicy(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPushPolicyResponse(rsp)
+}
+
+// UpdatePushPolicyWithBodyWithResponse Set the tenant's push policy
+//
+// Needs `admin` and an unscoped token. With `self_approval` off (the default) a submitted push always waits for approval and its submitter (the same token, or another token of the same directory user) cannot approve it. On, a submitter holding `push:approve` is approved at once.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /push-policy (the `UpdatePushPolicy` operationId).
+func (c *ClientWithResponses) UpdatePushPolicyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePushPolicyResponse, error) {
+	rsp, err := c.UpdatePushPolicyWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdatePushPolicyResponse(rsp)
+}
+
+// UpdatePushPolicyWithResponse Set the tenant's push policy
+//
+// Needs `admin` and an unscoped token. With `self_approval` off (the default) a submitted push always waits for approval and its submitter (the same token, or another token of the same directory user) cannot approve it. On, a submitter holding `push:approve` is approved at once.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /push-policy (the `UpdatePushPolicy` operationId).
+func (c *ClientWithResponses) UpdatePushPolicyWithResponse(ctx context.Context, body UpdatePushPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePushPolicyResponse, error) {
+	rsp, err := c.UpdatePushPolicy(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdatePushPolicyResponse(rsp)
+}
+
 // ListPushesWithResponse List pushes
 //
 // Needs `push:read`. `status` narrows the list to one status.
@@ -20236,7 +20602,7 @@ func (c *ClientWithResponses) UpdatePushWithResponse(ctx context.Context, id Id,
 
 // ApprovePushWithResponse Approve a pending push
 //
-// Needs `push:approve`. Any status but pending_approval is a 409.
+// Needs `push:approve`. Any status but pending_approval is a 409. The push's submitter (its token, or another token of the same directory user) gets a 403 unless the push policy allows self-approval.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20356,7 +20722,7 @@ func (c *ClientWithResponses) RejectPushWithResponse(ctx context.Context, id Id,
 
 // SubmitPushWithBodyWithResponse Submit a draft push for approval
 //
-// Needs `push:write`. A token holding push:write and admin approves at once; otherwise the push waits for a token with `push:approve`. Any status but draft is a 409.
+// Needs `push:write`. The push waits for another token with `push:approve`, unless the tenant's push policy allows self-approval and the submitter holds `push:approve`: then it is approved at once. Any status but draft is a 409.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -20371,7 +20737,7 @@ func (c *ClientWithResponses) SubmitPushWithBodyWithResponse(ctx context.Context
 
 // SubmitPushWithResponse Submit a draft push for approval
 //
-// Needs `push:write`. A token holding push:write and admin approves at once; otherwise the push waits for a token with `push:approve`. Any status but draft is a 409.
+// Needs `push:write`. The push waits for another token with `push:approve`, unless the tenant's push policy allows self-approval and the submitter holds `push:approve`: then it is approved at once. Any status but draft is a 409.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -24432,6 +24798,114 @@ func ParseRevertProjectTemplatesResponse(rsp *http.Response) (*RevertProjectTemp
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetPushPolicyResponse parses an HTTP response from a GetPushPolicyWithResponse call
+func ParseGetPushPolicyResponse(rsp *http.Response) (*GetPushPolicyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPushPolicyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PushPolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdatePushPolicyResponse parses an HTTP response from a UpdatePushPolicyWithResponse call
+func ParseUpdatePushPolicyResponse(rsp *http.Response) (*UpdatePushPolicyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdatePushPolicyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PushPolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
 
 	}
 

@@ -166,6 +166,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 		mux.Handle("GET /console/pushes", c.private(c.handlePushes))
 		mux.Handle("POST /console/pushes", c.private(c.handleCreatePush))
 		mux.Handle("POST /console/pushes/{id}", c.private(c.handlePushAction))
+		mux.Handle("POST /console/push-policy", c.private(c.handlePushPolicy))
 	}
 }
 
@@ -349,9 +350,9 @@ var fieldLabels = map[string]string{
 // errorText is the message a person reads for err: the field's form
 // label, translated, stands for the API member it names.
 func errorText(lang string, err error) string {
-	msg := translate(lang, herald.ErrorMessage(err))
+	msg, whole := translateError(lang, err)
 	f := herald.ErrorField(err)
-	if f == "" {
+	if f == "" || whole {
 		return msg
 	}
 	label := f
@@ -401,6 +402,7 @@ var flashes = map[string]bool{
 	"Project created.": true, "Source created.": true, "Draft saved.": true, "Deployed.": true,
 	"Draft discarded.": true, "Notifier saved.": true, "Delivery queued for retry.": true,
 	"Push created.": true, "Push updated.": true, "Project deleted.": true,
+	"Push policy saved.": true,
 }
 
 // redirect answers a POST with 303 to target, with an optional flash

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -459,16 +460,40 @@ func TestPushes_CreateSubmitExecuteRecall(t *testing.T) {
 	if !strings.Contains(page, "Maintenance") || !strings.Contains(page, `value="submit"`) || strings.Contains(page, `value="recall"`) {
 		t.Fatalf("the draft's row lacks submit or offers recall:\n%s", page)
 	}
-	for _, action := range []string{"submit", "execute"} {
-		if st, _, body := br.post("/console/pushes", "/console/pushes/"+id, url.Values{"action": {action}}); st != http.StatusSeeOther {
-			t.Fatalf("%s: %d\n%s", action, st, body)
-		}
+	// Submitted by the admin, it waits: the admin may not approve it.
+	if st, _, body := br.post("/console/pushes", "/console/pushes/"+id, url.Values{"action": {"submit"}}); st != http.StatusSeeOther {
+		t.Fatalf("submit: %d\n%s", st, body)
+	}
+	if _, page = br.get("/console/pushes"); strings.Contains(page, `value="approve"`) || !strings.Contains(page, "Waiting for another approver") {
+		t.Fatalf("the submitter is offered approve:\n%s", page)
+	}
+	if st, _, body := br.post("/console/pushes", "/console/pushes/"+id, url.Values{"action": {"approve"}}); st != http.StatusForbidden {
+		t.Fatalf("the submitter approves: %d\n%s", st, body)
+	}
+	approver := herald.NewContextWithPrincipal(context.Background(), &herald.Principal{TenantID: herald.PrincipalFromContext(b.ctx).TenantID,
+		TokenName: "approver", Permissions: []herald.Permission{herald.PermPushApprove}})
+	if _, err := b.db.ApprovePush(approver, ps[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	// Send asks first, showing whom it reaches; nothing is sent yet.
+	st, _, body = br.post("/console/pushes", "/console/pushes/"+id, url.Values{"action": {"execute"}})
+	if st != http.StatusOK || !strings.Contains(body, `id="reach-count">1<`) || !strings.Contains(body, `name="confirmed" value="yes"`) {
+		t.Fatalf("send's confirmation: %d\n%s", st, body)
+	}
+	if p, _ := b.db.FindPushByID(b.ctx, ps[0].ID); p.Status != herald.PushApproved {
+		t.Fatalf("asking to confirm changed the push: %s", p.Status)
+	}
+	if st, _, body := br.post("/console/pushes", "/console/pushes/"+id, url.Values{"action": {"execute"}, "confirmed": {"yes"}}); st != http.StatusSeeOther {
+		t.Fatalf("execute: %d\n%s", st, body)
 	}
 	p, _ := b.db.FindPushByID(b.ctx, ps[0].ID)
 	if p.Status != herald.PushScheduled && p.Status != herald.PushSending && p.Status != herald.PushSent {
 		t.Fatalf("after submit and execute: %s", p.Status)
 	}
-	if st, _, body := br.post("/console/pushes", "/console/pushes/"+id, url.Values{"action": {"recall"}}); st != http.StatusSeeOther {
+	if st, _, body := br.post("/console/pushes", "/console/pushes/"+id, url.Values{"action": {"recall"}}); st != http.StatusOK || !strings.Contains(body, "Recall") {
+		t.Fatalf("recall's confirmation: %d\n%s", st, body)
+	}
+	if st, _, body := br.post("/console/pushes", "/console/pushes/"+id, url.Values{"action": {"recall"}, "confirmed": {"yes"}}); st != http.StatusSeeOther {
 		t.Fatalf("recall: %d\n%s", st, body)
 	}
 	if p, _ = b.db.FindPushByID(b.ctx, ps[0].ID); p.Status != herald.PushRecalled {

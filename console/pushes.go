@@ -10,40 +10,97 @@ import (
 	"github.com/heraldhq/herald"
 )
 
-// pushActions are the buttons of a push row: each shown only in the
-// statuses its transition starts from.
-var pushActions = []herald.PushAction{herald.PushActionSubmit, herald.PushActionWithdraw, herald.PushActionApprove,
-	herald.PushActionReject, herald.PushActionExecute, herald.PushActionCancel, herald.PushActionRecall}
+// pushActionLabels are the buttons of a push row, in the order shown.
+// Which of them a row gets is the push service's decision
+// (PushService.PushActions: the status, the access policy and the approval
+// rule); the console adds nothing. Editing has no page of its own.
+var pushActionLabels = map[herald.PushAction]string{
+	herald.PushActionSubmit:   "Submit for approval",
+	herald.PushActionWithdraw: "Withdraw",
+	herald.PushActionApprove:  "Approve",
+	herald.PushActionReject:   "Reject",
+	herald.PushActionExecute:  "Send…",
+	herald.PushActionCancel:   "Cancel sending",
+	herald.PushActionRecall:   "Recall…",
+}
+
+// pushStatusLabels name the statuses as people say them.
+var pushStatusLabels = map[herald.PushStatus]string{
+	herald.PushDraft: "Draft", herald.PushPendingApproval: "Pending approval", herald.PushApproved: "Approved",
+	herald.PushRejected: "Rejected", herald.PushScheduled: "Scheduled", herald.PushSending: "Sending",
+	herald.PushSent: "Sent", herald.PushCancelled: "Cancelled", herald.PushRecalled: "Recalled",
+}
+
+// pushConfirmLabels title the confirmation step of each action that has one.
+var pushConfirmLabels = map[herald.PushAction]string{herald.PushActionExecute: "Send push", herald.PushActionRecall: "Recall push"}
+
+// needsConfirm reports whether action needs the confirmation step: sending
+// and recalling reach people and cannot be taken back.
+func needsConfirm(a herald.PushAction) bool {
+	return a == herald.PushActionExecute || a == herald.PushActionRecall
+}
+
+type pushButton struct {
+	Action herald.PushAction
+	Label  string
+}
 
 type pushRow struct {
 	*herald.Push
-	Actions []herald.PushAction
+	StatusLabel string
+	Buttons     []pushButton
+	// AwaitsOther: pending, and this principal may not approve it (its
+	// own submission, or no push:approve).
+	AwaitsOther bool
+}
+
+type statusOption struct {
+	Value herald.PushStatus
+	Label string
 }
 
 type pushesData struct {
-	Pushes   []pushRow
-	Next     string
-	Status   string
-	Statuses []herald.PushStatus
-	CanWrite bool
+	Pushes    []pushRow
+	Next      string
+	Status    string
+	Statuses  []statusOption
+	CanCreate bool
+	// SelfApproval is the tenant's push policy; CanSetPolicy whether this
+	// principal may change it (an admin).
+	SelfApproval bool
+	CanSetPolicy bool
 }
 
 func (c *Console) handlePushes(w http.ResponseWriter, r *http.Request, v *view) error {
-	d := pushesData{Status: r.URL.Query().Get("status"), Statuses: herald.PushStatuses, CanWrite: can(r.Context(), herald.ResPush, herald.ActUpdate)}
+	ctx := r.Context()
+	d := pushesData{Status: r.URL.Query().Get("status"), CanCreate: can(ctx, herald.ResPush, herald.ActCreate)}
+	for _, s := range herald.PushStatuses {
+		d.Statuses = append(d.Statuses, statusOption{s, pushStatusLabels[s]})
+	}
 	if !slices.Contains(herald.PushStatuses, herald.PushStatus(d.Status)) {
 		d.Status = ""
 	}
-	ps, next, err := c.Pushes.FindPushes(r.Context(), herald.PushFilter{Status: herald.PushStatus(d.Status)}, pageOf(r, "cursor"))
+	ps, next, err := c.Pushes.FindPushes(ctx, herald.PushFilter{Status: herald.PushStatus(d.Status)}, pageOf(r, "cursor"))
 	if err != nil {
 		return err
 	}
+	acts, err := c.Pushes.PushActions(ctx, ps)
+	if err != nil {
+		return err
+	}
+	pol, err := c.Pushes.FindPushPolicy(ctx)
+	if err != nil {
+		return err
+	}
+	d.SelfApproval, d.CanSetPolicy = pol.SelfApproval, can(ctx, herald.ResPushPolicy, herald.ActUpdate)
 	for _, push := range ps {
-		row := pushRow{Push: push}
-		for _, a := range pushActions {
-			if slices.Contains(herald.PushAllowedFrom(a), push.Status) {
-				row.Actions = append(row.Actions, a)
+		row := pushRow{Push: push, StatusLabel: pushStatusLabels[push.Status]}
+		for _, a := range acts[push.ID] {
+			if l, ok := pushActionLabels[a]; ok {
+				row.Buttons = append(row.Buttons, pushButton{a, l})
 			}
 		}
+		row.AwaitsOther = push.Status == herald.PushPendingApproval && !slices.Contains(acts[push.ID], herald.PushActionApprove)
 		d.Pushes = append(d.Pushes, row)
 	}
 	if next != "" {
@@ -85,13 +142,39 @@ func (c *Console) handleCreatePush(w http.ResponseWriter, r *http.Request, v *vi
 	return redirect(w, r, "/console/pushes", "Push created.")
 }
 
+// pushConfirmData is the confirmation step of a send or a recall: what
+// the push says, and whom it reaches.
+type pushConfirmData struct {
+	Push        *herald.Push
+	Preview     *herald.PushPreview
+	Action      herald.PushAction
+	StatusLabel string
+}
+
 func (c *Console) handlePushAction(w http.ResponseWriter, r *http.Request, v *view) error {
 	id, err := pathID(r, "id", false)
 	if err != nil {
 		return err
 	}
 	ctx, f := r.Context(), r.PostForm
-	switch herald.PushAction(f.Get("action")) {
+	action := herald.PushAction(f.Get("action"))
+	if needsConfirm(action) && f.Get("confirmed") != "yes" {
+		// The row's button asks first: the push as its recipients will
+		// see it, and how many people it reaches.
+		p, err := c.Pushes.FindPushByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := herald.PushTransition(p.Status, action); err != nil {
+			return err
+		}
+		pv, err := c.Pushes.PreviewPush(ctx, id)
+		if err != nil {
+			return err
+		}
+		return c.page(w, "push_confirm", pushConfirmLabels[action], v, pushConfirmData{Push: p, Preview: pv, Action: action, StatusLabel: pushStatusLabels[p.Status]})
+	}
+	switch action {
 	case herald.PushActionSubmit:
 		_, err = c.Pushes.SubmitPush(ctx, id, f.Get("reason"))
 	case herald.PushActionWithdraw:
@@ -120,4 +203,13 @@ func (c *Console) handlePushAction(w http.ResponseWriter, r *http.Request, v *vi
 		return err
 	}
 	return redirect(w, r, "/console/pushes", "Push updated.")
+}
+
+// handlePushPolicy sets the tenant's push policy from the pushes page.
+func (c *Console) handlePushPolicy(w http.ResponseWriter, r *http.Request, v *view) error {
+	pol := &herald.PushPolicy{SelfApproval: r.PostForm.Get("self_approval") == "on"}
+	if err := c.Pushes.UpdatePushPolicy(r.Context(), pol); err != nil {
+		return err
+	}
+	return redirect(w, r, "/console/pushes", "Push policy saved.")
 }

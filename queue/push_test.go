@@ -38,11 +38,16 @@ func waitPush(t *testing.T, db *store.DB, ctx context.Context, id int64, what st
 	}
 }
 
-// approved creates a push and has it approved (the context is an admin).
+// approved creates a push and has a second approver approve it (the
+// context is an admin).
 func approved(t *testing.T, db *store.DB, ctx context.Context, p *herald.Push) *herald.Push {
 	t.Helper()
 	must(t, db.CreatePush(ctx, p))
-	got, err := db.SubmitPush(ctx, p.ID, "")
+	_, err := db.SubmitPush(ctx, p.ID, "")
+	must(t, err)
+	approver := herald.NewContextWithPrincipal(context.Background(), &herald.Principal{
+		TenantID: herald.PrincipalFromContext(ctx).TenantID, TokenName: "approver", Permissions: []herald.Permission{herald.PermPushApprove}})
+	got, err := db.ApprovePush(approver, p.ID)
 	must(t, err)
 	if got.Status != herald.PushApproved {
 		t.Fatalf("submitted push is %s", got.Status)

@@ -37,7 +37,8 @@ func (PushNewStaffArgs) Kind() string { return "herald.push_new_staff" }
 
 const pushCols = `id, job_name, content_type, content, push_type, scope_type, new_staff_scope_type, new_staff_department_ids,
 	user_ids, department_ids, chat_ids, send_at, ext, status, reason, reject_reason, read_user_count,
-	created_by_name, created_by_user_id, updated_by_name, updated_by_user_id, created_at, updated_at, started_at, sent_at`
+	created_by_name, created_by_user_id, updated_by_name, updated_by_user_id, created_at, updated_at, started_at, sent_at,
+	submitted_by_token_id, submitted_by_user_id`
 
 // pushRow is a push as stored, with the read count kept after a recall.
 type pushRow struct {
@@ -53,12 +54,14 @@ func scanPush(row scanner) (*pushRow, error) {
 		nsDepts, users, depts, chats string
 		sendAt, started, sent        sql.NullInt64
 		createdBy, updatedBy         sql.NullInt64
+		subToken, subUser            sql.NullInt64
 		created, updated             int64
 		status                       string
 	)
 	if err := row.Scan(&p.ID, &p.JobName, &p.ContentType, &p.Content, &p.PushType, &p.ScopeType, &newStaff, &nsDepts,
 		&users, &depts, &chats, &sendAt, &p.Ext, &status, &p.Reason, &p.RejectReason, &r.keptRead,
-		&p.CreatedBy.Name, &createdBy, &p.UpdatedBy.Name, &updatedBy, &created, &updated, &started, &sent); err != nil {
+		&p.CreatedBy.Name, &createdBy, &p.UpdatedBy.Name, &updatedBy, &created, &updated, &started, &sent,
+		&subToken, &subUser); err != nil {
 		return nil, err
 	}
 	if newStaff.Valid {
@@ -76,6 +79,7 @@ func scanPush(row scanner) (*pushRow, error) {
 	}
 	p.Status = herald.PushStatus(status)
 	p.CreatedBy.UserID, p.UpdatedBy.UserID = createdBy.Int64, updatedBy.Int64
+	p.Submitter = herald.PushSubmitter{TokenID: subToken.Int64, UserID: subUser.Int64}
 	p.SendAt, p.StartedAt, p.SentAt = fromNullMS(sendAt), fromNullMS(started), fromNullMS(sent)
 	p.CreatedAt, p.UpdatedAt = fromMS(created), fromMS(updated)
 	r.Push = &p
@@ -371,6 +375,12 @@ func PreviewOf(p *herald.Push) *herald.PushPreview {
 // lifecycle where action leads, and writes the new status only if nobody
 // changed it meanwhile. set adds columns to write.
 func (tx *Tx) transition(id int64, action herald.PushAction, set map[string]any) (*herald.Push, error) {
+	return tx.checkedTransition(id, action, set, nil)
+}
+
+// checkedTransition is transition with check run on the push as read,
+// before it is written (the write is conditional on that read's status).
+func (tx *Tx) checkedTransition(id int64, action herald.PushAction, set map[string]any, check func(cur *herald.Push) error) (*herald.Push, error) {
 	c := tx.conn()
 	cur, err := c.findPush(id)
 	if err != nil {
@@ -379,6 +389,11 @@ func (tx *Tx) transition(id int64, action herald.PushAction, set map[string]any)
 	to, err := herald.PushTransition(cur.Status, action)
 	if err != nil {
 		return nil, err
+	}
+	if check != nil {
+		if err := check(cur); err != nil {
+			return nil, err
+		}
 	}
 	a, err := c.actor()
 	if err != nil {
@@ -430,17 +445,29 @@ func (db *DB) move(ctx context.Context, id int64, action herald.PushAction, set 
 	return out, err
 }
 
-// SubmitPush asks for approval; a submitter holding push:write and admin
-// approves at once.
+// SubmitPush asks for approval and records the submitter; it approves at
+// once only as herald.PushSubmitAction says.
 func (db *DB) SubmitPush(ctx context.Context, id int64, reason string) (*herald.Push, error) {
 	if err := herald.ValidatePushReason(reason, false); err != nil {
 		return nil, err
 	}
-	action := herald.PushActionSubmit
-	if p := herald.PrincipalFromContext(ctx); p.Has(herald.PermPushWrite) && p.Has(herald.PermAdmin) {
-		action = herald.PushActionAutoApprove
-	}
-	return db.move(ctx, id, action, map[string]any{"reason": reason, "reject_reason": ""}, nil)
+	var out *herald.Push
+	err := db.update(ctx, func(tx *Tx) error {
+		c := tx.conn()
+		pol, err := c.pushPolicy()
+		if err != nil {
+			return err
+		}
+		a, err := c.actor()
+		if err != nil {
+			return err
+		}
+		pr := herald.PrincipalFromContext(ctx)
+		out, err = tx.transition(id, herald.PushSubmitAction(pr, *pol), map[string]any{"reason": reason, "reject_reason": "",
+			"submitted_by_token_id": nullID(pr.TokenID), "submitted_by_user_id": nullID(a.UserID)})
+		return err
+	})
+	return out, err
 }
 
 // WithdrawPush takes a pending or rejected push back to draft.
@@ -448,9 +475,87 @@ func (db *DB) WithdrawPush(ctx context.Context, id int64) (*herald.Push, error) 
 	return db.move(ctx, id, herald.PushActionWithdraw, nil, nil)
 }
 
-// ApprovePush approves a pending push.
+// ApprovePush approves a pending push, unless herald.CheckPushApprover
+// refuses the approver.
 func (db *DB) ApprovePush(ctx context.Context, id int64) (*herald.Push, error) {
-	return db.move(ctx, id, herald.PushActionApprove, nil, nil)
+	var out *herald.Push
+	err := db.update(ctx, func(tx *Tx) error {
+		c := tx.conn()
+		pol, err := c.pushPolicy()
+		if err != nil {
+			return err
+		}
+		a, err := c.actor()
+		if err != nil {
+			return err
+		}
+		out, err = tx.checkedTransition(id, herald.PushActionApprove, nil, func(cur *herald.Push) error {
+			return herald.CheckPushApprover(cur, tokenIDOf(ctx), a.UserID, *pol)
+		})
+		return err
+	})
+	return out, err
+}
+
+// tokenIDOf is the id of ctx's token, 0 when none.
+func tokenIDOf(ctx context.Context) int64 {
+	if p := herald.PrincipalFromContext(ctx); p != nil {
+		return p.TokenID
+	}
+	return 0
+}
+
+// pushPolicy reads the tenant's push policy.
+func (c conn) pushPolicy() (*herald.PushPolicy, error) {
+	var self int64
+	if err := c.queryRow(`SELECT push_self_approval FROM tenants WHERE id = ?`, c.tenantID).Scan(&self); err != nil {
+		return nil, err
+	}
+	return &herald.PushPolicy{SelfApproval: self != 0}, nil
+}
+
+// FindPushPolicy returns the tenant's push policy.
+func (db *DB) FindPushPolicy(ctx context.Context) (*herald.PushPolicy, error) {
+	c, err := db.reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.pushPolicy()
+}
+
+// UpdatePushPolicy sets the tenant's push policy.
+func (db *DB) UpdatePushPolicy(ctx context.Context, pol *herald.PushPolicy) error {
+	self := 0
+	if pol.SelfApproval {
+		self = 1
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.conn().exec(`UPDATE tenants SET push_self_approval = ? WHERE id = ?`, self, tx.tenantID)
+		return err
+	})
+}
+
+// PushActions lists what ctx's principal may do to each push now
+// (herald.AllowedPushActions), reading the policy and the principal's user
+// once.
+func (db *DB) PushActions(ctx context.Context, ps []*herald.Push) (herald.PushActionsOf, error) {
+	c, err := db.reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pol, err := c.pushPolicy()
+	if err != nil {
+		return nil, err
+	}
+	a, err := c.actor()
+	if err != nil {
+		return nil, err
+	}
+	out := make(herald.PushActionsOf, len(ps))
+	for _, p := range ps {
+		out[p.ID] = herald.AllowedPushActions(ctx, p, a.UserID, *pol)
+	}
+	return out, nil
 }
 
 // RejectPush rejects a pending push with a reason.

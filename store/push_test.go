@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -15,6 +16,16 @@ import (
 func asToken(ctx context.Context, name string, perms ...herald.Permission) context.Context {
 	p := herald.PrincipalFromContext(ctx)
 	return herald.NewContextWithPrincipal(context.Background(), &herald.Principal{TenantID: p.TenantID, TokenName: name, Permissions: perms})
+}
+
+// submitApproved submits push id as ctx and has a second approver
+// approve it.
+func submitApproved(t *testing.T, db *store.DB, ctx context.Context, id int64) {
+	t.Helper()
+	_, err := db.SubmitPush(ctx, id, "")
+	must(t, err)
+	_, err = db.ApprovePush(asToken(ctx, "second approver", herald.PermPushApprove), id)
+	must(t, err)
 }
 
 func newPush(t *testing.T, db *store.DB, ctx context.Context) *herald.Push {
@@ -136,12 +147,12 @@ func TestPushService_Lifecycle(t *testing.T) {
 			forbidden(name+" cancelled", op())
 		}
 
-		// An admin's submission is approved at once.
+		// An admin's submission waits too (TestPushService_FourEyes).
 		q := newPush(t, db, admin)
 		got, err = db.SubmitPush(admin, q.ID, "")
 		must(t, err)
-		if got.Status != herald.PushApproved {
-			t.Fatalf("admin submission: %s, want approved", got.Status)
+		if got.Status != herald.PushPendingApproval {
+			t.Fatalf("admin submission: %s, want pending_approval", got.Status)
 		}
 
 		// Another tenant sees none of it.
@@ -181,9 +192,8 @@ func TestPushService_SendCountsRecall(t *testing.T) {
 		p := &herald.Push{JobName: "notice", Content: "hello", ScopeType: herald.PushScopeGiven,
 			UserIDs: []int64{users[0].ID}, DepartmentIDs: []int64{root.ID}}
 		must(t, db.CreatePush(ctx, p))
-		_, err := db.SubmitPush(ctx, p.ID, "")
-		must(t, err)
-		_, err = db.ExecutePush(ctx, p.ID, time.Time{})
+		submitApproved(t, db, ctx, p.ID)
+		_, err := db.ExecutePush(ctx, p.ID, time.Time{})
 		must(t, err)
 		p, err = db.StartPush(ctx, p.ID)
 		must(t, err)
@@ -351,10 +361,9 @@ func TestPushService_UnsentTargetCount(t *testing.T) {
 		must(t, db.CreateUser(ctx, &herald.User{Code: "u5", Name: "U", DepartmentIDs: []int64{sub.ID}}))
 		want[all.ID], want[given.ID] = 6, 5
 		check("after a new user")
-		// Submitted (an admin's: approved) and scheduled, it still counts.
-		_, err := db.SubmitPush(ctx, given.ID, "go")
-		must(t, err)
-		_, err = db.ExecutePush(ctx, given.ID, time.Now().Add(time.Hour))
+		// Submitted, approved and scheduled, it still counts.
+		submitApproved(t, db, ctx, given.ID)
+		_, err := db.ExecutePush(ctx, given.ID, time.Now().Add(time.Hour))
 		must(t, err)
 		check("scheduled")
 		// Cancelled before it was sent, it reached no one.
@@ -362,5 +371,112 @@ func TestPushService_UnsentTargetCount(t *testing.T) {
 		must(t, err)
 		want[given.ID] = 0
 		check("cancelled")
+	})
+}
+
+// asRealToken creates a token holding perms in ctx's tenant and acts as it
+// (with its id, as Authenticate gives).
+func asRealToken(t *testing.T, db *store.DB, ctx context.Context, name string, perms ...herald.Permission) context.Context {
+	t.Helper()
+	tok, secret, err := db.CreateToken(ctx, herald.TokenCreate{Name: name, Permissions: perms})
+	must(t, err)
+	p, err := db.Authenticate(context.Background(), secret)
+	must(t, err)
+	if p.TokenID != tok.ID {
+		t.Fatalf("authenticated as token %d, want %d", p.TokenID, tok.ID)
+	}
+	return herald.NewContextWithPrincipal(context.Background(), p)
+}
+
+// TestPushService_FourEyes: a submission waits for approval even when the
+// submitter may approve, and the submitter (its token, or another token of
+// the same person) cannot approve it; another approver can. With the
+// tenant's self-approval on, an approver's submission is approved at once.
+func TestPushService_FourEyes(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		admin := storetest.NewTenant(t, db, "acme")
+		must(t, db.CreateUser(admin, &herald.User{Code: "ann", Name: "Ann"}))
+		a := asRealToken(t, db, admin, "ann", herald.PermPushWrite, herald.PermPushApprove)
+		a2 := asRealToken(t, db, admin, "ann", herald.PermPushApprove) // Ann's second token
+		b := asRealToken(t, db, admin, "bob", herald.PermPushApprove)
+		guard := storetest.Guard(db).Pushes
+
+		pol, err := guard.FindPushPolicy(a)
+		must(t, err)
+		if pol.SelfApproval {
+			t.Fatal("self-approval is on by default")
+		}
+		p := newPush(t, db, a)
+		got, err := guard.SubmitPush(a, p.ID, "")
+		must(t, err)
+		if got.Status != herald.PushPendingApproval {
+			t.Fatalf("an approver's own submission: %s, want pending_approval", got.Status)
+		}
+		actions := func(ctx context.Context) []herald.PushAction {
+			t.Helper()
+			got, err := guard.PushActions(ctx, []*herald.Push{got})
+			must(t, err)
+			return got[p.ID]
+		}
+		if acts := actions(a); slices.Contains(acts, herald.PushActionApprove) || !slices.Contains(acts, herald.PushActionWithdraw) {
+			t.Fatalf("the submitter's actions: %v", acts)
+		}
+		if acts := actions(b); !slices.Contains(acts, herald.PushActionApprove) || slices.Contains(acts, herald.PushActionWithdraw) {
+			t.Fatalf("another approver's actions: %v", acts)
+		}
+		for name, ctx := range map[string]context.Context{"the submitter": a, "the submitter's other token": a2} {
+			_, err = guard.ApprovePush(ctx, p.ID)
+			code(t, err, herald.EFORBIDDEN)
+			if cur, _ := db.FindPushByID(admin, p.ID); cur.Status != herald.PushPendingApproval {
+				t.Fatalf("after %s's refused approval: %s", name, cur.Status)
+			}
+		}
+		got, err = guard.ApprovePush(b, p.ID)
+		must(t, err)
+		if got.Status != herald.PushApproved {
+			t.Fatalf("approved by another: %s", got.Status)
+		}
+
+		// Only an admin sets the policy.
+		code(t, guard.UpdatePushPolicy(b, &herald.PushPolicy{SelfApproval: true}), herald.EFORBIDDEN)
+		must(t, guard.UpdatePushPolicy(admin, &herald.PushPolicy{SelfApproval: true}))
+		pol, err = guard.FindPushPolicy(b)
+		must(t, err)
+		if !pol.SelfApproval {
+			t.Fatal("self-approval not saved")
+		}
+		q := newPush(t, db, a)
+		got, err = guard.SubmitPush(a, q.ID, "")
+		must(t, err)
+		if got.Status != herald.PushApproved {
+			t.Fatalf("with self-approval, an approver's submission: %s, want approved", got.Status)
+		}
+		// A writer who may not approve still waits, and may approve nothing.
+		w := asRealToken(t, db, admin, "wes", herald.PermPushWrite)
+		r := newPush(t, db, w)
+		got, err = guard.SubmitPush(w, r.ID, "")
+		must(t, err)
+		if got.Status != herald.PushPendingApproval {
+			t.Fatalf("with self-approval, a writer's submission: %s, want pending_approval", got.Status)
+		}
+		// With self-approval on, the submitter may approve a pending push.
+		_, err = guard.WithdrawPush(a, r.ID)
+		must(t, err)
+		must(t, guard.UpdatePushPolicy(admin, &herald.PushPolicy{}))
+		_, err = guard.SubmitPush(a, r.ID, "")
+		must(t, err)
+		must(t, guard.UpdatePushPolicy(admin, &herald.PushPolicy{SelfApproval: true}))
+		if _, err := guard.ApprovePush(a, r.ID); err != nil {
+			t.Fatalf("self-approval on, the submitter approves: %v", err)
+		}
+
+		// The policy is the tenant's.
+		other := storetest.NewTenant(t, db, "other")
+		pol, err = db.FindPushPolicy(other)
+		must(t, err)
+		if pol.SelfApproval {
+			t.Fatal("another tenant's policy changed")
+		}
 	})
 }

@@ -1025,6 +1025,10 @@ func accessRoutes() []accessRoute {
 	add(R{surface: sAPI, pattern: "POST /api/v1/pushes/{id}/cancel", res: res.push, act: up, bound: T, prep: in(herald.PushScheduled),
 		req: j("POST", pushPath("/cancel"), func(*ids) any { return map[string]any{"recall": false} })})
 
+	add(R{surface: sAPI, pattern: "GET /api/v1/push-policy", res: herald.ResPushPolicy, act: rd, bound: boundNone, req: get("/api/v1/push-policy")})
+	add(R{surface: sAPI, pattern: "PUT /api/v1/push-policy", res: herald.ResPushPolicy, act: up, bound: boundNone,
+		req: j("PUT", lit("/api/v1/push-policy"), func(*ids) any { return map[string]any{"self_approval": false} })})
+
 	add(R{surface: sAPI, pattern: "GET /api/v1/tokens", res: res.tok, act: rd, bound: boundNone, req: get("/api/v1/tokens")})
 	add(R{surface: sAPI, pattern: "POST /api/v1/tokens", res: res.tok, act: cr, bound: boundNone,
 		req: j("POST", lit("/api/v1/tokens"), func(x *ids) any {
@@ -1368,6 +1372,8 @@ func accessRoutes() []accessRoute {
 		req: form("POST", cp("/console/pushes/%d", func(x *ids) any { return x.Push }), pushForm("submit"))})
 	add(R{surface: sConsole, pattern: "POST /console/pushes/{id}", res: res.push, act: appr, bound: T, prep: in(herald.PushPendingApproval), name: "approve",
 		req: form("POST", cp("/console/pushes/%d", func(x *ids) any { return x.Push }), pushForm("approve"))})
+	add(R{surface: sConsole, pattern: "POST /console/push-policy", res: herald.ResPushPolicy, act: up, bound: boundNone,
+		req: form("POST", lit("/console/push-policy"), func(*ids) url.Values { return url.Values{} })})
 	return rs
 }
 

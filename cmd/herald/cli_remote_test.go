@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,6 +36,28 @@ func (c *remoteCLI) id(args ...string) string {
 	}
 	id, _, _ := strings.Cut(out, "\n")
 	return id
+}
+
+// newToken creates a token holding perms through the API and returns its
+// secret.
+func (c *remoteCLI) newToken(name string, perms ...string) string {
+	c.t.Helper()
+	body, _ := json.Marshal(map[string]any{"name": name, "permissions": perms})
+	req, _ := http.NewRequest("POST", c.base+"/api/v1/tokens", strings.NewReader(string(body)))
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var tok struct {
+		Secret string `json:"secret"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&tok); err != nil || res.StatusCode != http.StatusCreated || tok.Secret == "" {
+		c.t.Fatalf("create token: %d %v", res.StatusCode, err)
+	}
+	return tok.Secret
 }
 
 const extID = "0123456789abcdef0123456789abcdef"
@@ -96,16 +120,20 @@ func TestCLI_ProjectDeleteNeedsForce(t *testing.T) {
 	}
 }
 
-// TestCLI_Pushes: create, submit (an admin's is approved at once),
-// execute, list.
+// TestCLI_Pushes: create, submit, approve (by a second token: the
+// submitter may not), execute, list.
 func TestCLI_Pushes(t *testing.T) {
 	t.Parallel()
 	c := newRemoteCLI(t)
 	c.id("user", "create", "--code", "alice", "--name", "Alice")
 	push := c.id("push", "create", "--name", "maintenance", "--content", "Deploys pause at 18:00", "--all")
-	for _, step := range [][]string{{"submit", push}, {"execute", push}} {
-		if out, err := c.run(append([]string{"push"}, step...)...); err != nil || !strings.Contains(out, "push "+push+" is ") {
-			t.Fatalf("push %v: %v\n%s", step, err, out)
+	approver := &remoteCLI{t: t, base: c.base, token: c.newToken("approver", "push:approve")}
+	for _, step := range []struct {
+		c    *remoteCLI
+		args []string
+	}{{c, []string{"submit", push}}, {approver, []string{"approve", push}}, {c, []string{"execute", push}}} {
+		if out, err := step.c.run(append([]string{"push"}, step.args...)...); err != nil || !strings.Contains(out, "push "+push+" is ") {
+			t.Fatalf("push %v: %v\n%s", step.args, err, out)
 		}
 	}
 	out, err := c.run("push", "list")

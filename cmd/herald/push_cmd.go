@@ -17,9 +17,10 @@ func newPushCommand() *cobra.Command {
 		Use:   "push",
 		Short: "Broadcast pushes: create, submit, approve, send (on a running server)",
 		Long: `A push is a text or card sent to everyone, given users and departments, or
-chats. It is created as a draft, submitted (an admin's submission is approved
-at once; otherwise a token with push:approve approves it), then executed: sent
-now or at --send-at.`,
+chats. It is created as a draft, submitted, approved by another token holding
+push:approve (the submitter may approve its own only where the tenant's push
+policy allows self-approval: then its submission is approved at once), then
+executed: sent now or at --send-at.`,
 	}
 	r.bindRemoteFlags(cmd.PersistentFlags())
 
@@ -32,7 +33,9 @@ now or at --send-at.`,
 		Use:   "create",
 		Short: "Create a draft push; prints its id",
 		Example: `  PUSH=$(herald push create --name maintenance --content "Deploys pause at 18:00" --all)
-  herald push submit "$PUSH" && herald push execute "$PUSH"`,
+  herald push submit "$PUSH"
+  herald push approve "$PUSH" --token "$APPROVER_TOKEN"
+  herald push execute "$PUSH"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			in := client.PushInput{JobName: ptr(name), Content: &content}
@@ -114,12 +117,12 @@ now or at --send-at.`,
 		return res, pushOf(res, err, func() *client.Push { return res.JSON200 }), err
 	})
 	var reason string
-	submit := pushAction(&r, "submit", "Submit a draft for approval (an admin's is approved at once)", func(cmd *cobra.Command, c *client.ClientWithResponses, id int64) (answer, *client.Push, error) {
+	submit := pushAction(&r, "submit", "Submit a draft for approval (approved at once only where the push policy allows self-approval)", func(cmd *cobra.Command, c *client.ClientWithResponses, id int64) (answer, *client.Push, error) {
 		res, err := c.SubmitPushWithResponse(cmd.Context(), id, client.PushReason{Reason: ptr(reason)})
 		return res, pushOf(res, err, func() *client.Push { return res.JSON200 }), err
 	})
 	submit.Flags().StringVar(&reason, "reason", "", "why it should be sent, for the approver")
-	approve := pushAction(&r, "approve", "Approve a push waiting for approval (needs push:approve)", func(cmd *cobra.Command, c *client.ClientWithResponses, id int64) (answer, *client.Push, error) {
+	approve := pushAction(&r, "approve", "Approve a push waiting for approval (needs push:approve; not your own submission)", func(cmd *cobra.Command, c *client.ClientWithResponses, id int64) (answer, *client.Push, error) {
 		res, err := c.ApprovePushWithResponse(cmd.Context(), id)
 		return res, pushOf(res, err, func() *client.Push { return res.JSON200 }), err
 	})

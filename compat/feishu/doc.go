@@ -35,7 +35,11 @@
 // send's one rule.
 //
 // approval_app_link is the native endpoint that approves the push while
-// it waits for approval, and empty otherwise.
+// it waits for approval, and empty otherwise. The page documents no
+// approval of its own (approval happens in another app, the link), so
+// submit_approve follows Herald's one rule: the push waits for another
+// approver unless the tenant's push policy allows self-approval and the
+// submitter holds push:approve.
 //
 // Errors, with the HTTP status of the page's table:
 //

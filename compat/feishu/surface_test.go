@@ -342,8 +342,10 @@ func TestLifecycle(t *testing.T) {
 	})
 }
 
-// TestSendAndRecall: an admin's push is approved at once, sent now by the
-// engine with true counts, and recalled from every inbox.
+// TestSendAndRecall: an admin's submission waits for approval like any
+// other (the surface follows the one rule); where the tenant's push policy
+// allows self-approval it is approved at once, sent now by the engine with
+// true counts, and recalled from every inbox.
 func TestSendAndRecall(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -359,6 +361,12 @@ func TestSendAndRecall(t *testing.T) {
 		id := b.create(t, b.admin, map[string]any{"job_name": "All hands", "push_content": `{"elements":[]}`, "push_type": 0,
 			"push_scope_type": 2, "department_list": []map[string]any{{"department_id": deptID}}})
 		p := base + "/" + id
+		b.ok(t, "POST", p+"/submit_approve", b.admin, map[string]any{"reason": "all hands"})
+		if st := b.status(t, id); st != 1 {
+			t.Fatalf("an admin's submission: status %d, want 1 (pending approval)", st)
+		}
+		b.ok(t, "POST", p+"/cancel_approve", b.admin, nil)
+		must(t, db.UpdatePushPolicy(b.ctx, &herald.PushPolicy{SelfApproval: true}))
 		b.ok(t, "POST", p+"/submit_approve", b.admin, map[string]any{"reason": "all hands"})
 		if st := b.status(t, id); st != 2 {
 			t.Fatalf("an admin's submission: status %d, want 2 (approved)", st)
