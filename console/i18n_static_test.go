@@ -156,10 +156,12 @@ func TestCatalogue_EveryMessageHasChinese(t *testing.T) {
 // literalWords are the words a template may show untranslated: names and
 // abbreviations that read the same in Chinese.
 var literalWords = []string{"Herald", "English", "ID", "UTC", "URL", "JSON", "SMTP", "TLS", "PEM", "SMS", "HTTP", "API", "IM", "CSV",
-	"GET", "POST", "PUT", "PATCH", "BEGIN", "CERTIFICATE"}
+	"GET", "POST", "PUT", "PATCH", "BEGIN", "CERTIFICATE", "EN"}
 
 var (
-	reAction = regexp.MustCompile(`(?s)\{\{.*?\}\}`)
+	// An action runs to the first }} outside its quoted strings (a
+	// message may show template syntax, as the SMS body's help does).
+	reAction = regexp.MustCompile(`(?s)\{\{(?:[^"}]|"(?:[^"\\]|\\.)*"|\}[^}])*?\}\}`)
 	reWord   = regexp.MustCompile(`[A-Za-z][A-Za-z'’]*(?:-[A-Za-z]+)*`)
 )
 
@@ -191,6 +193,7 @@ func templateLiterals(t testing.TB) map[string][]string {
 		}
 		z := html.NewTokenizer(strings.NewReader(src))
 		skip := 0 // inside script or style
+		code := 0 // inside code, pre or textarea: examples, not words
 		for {
 			tt := z.Next()
 			if tt == html.ErrorToken {
@@ -202,8 +205,13 @@ func templateLiterals(t testing.TB) map[string][]string {
 				if tok.Data == "script" || tok.Data == "style" {
 					skip++
 				}
+				if tt == html.StartTagToken && isExample(tok.Data) {
+					code++
+				}
 				for _, a := range tok.Attr {
-					if a.Key == "placeholder" || a.Key == "title" || a.Key == "aria-label" {
+					switch {
+					case a.Key == "placeholder" && exampleValue(a.Val):
+					case a.Key == "placeholder" || a.Key == "title" || a.Key == "aria-label":
 						check(a.Val)
 					}
 				}
@@ -211,14 +219,27 @@ func templateLiterals(t testing.TB) map[string][]string {
 				if (tok.Data == "script" || tok.Data == "style") && skip > 0 {
 					skip--
 				}
+				if isExample(tok.Data) && code > 0 {
+					code--
+				}
 			case html.TextToken:
-				if skip == 0 {
+				if skip == 0 && code == 0 {
 					check(tok.Data)
 				}
 			}
 		}
 	}
 	return out
+}
+
+// isExample says whether an element holds examples of what to type
+// (addresses, JSON, CSV), which read the same in every language.
+func isExample(tag string) bool { return tag == "code" || tag == "pre" || tag == "textarea" }
+
+// exampleValue says whether a placeholder is an example value (a code, an
+// address, a header) rather than words: one word, or text with @, / or :.
+func exampleValue(v string) bool {
+	return !strings.Contains(strings.TrimSpace(v), " ") || strings.ContainsAny(v, "@/:")
 }
 
 // TestTemplates_NoEnglishLiterals: what a page shows in words goes
