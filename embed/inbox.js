@@ -327,6 +327,14 @@ th:first-child, td:first-child { text-align: left; }
       this._renderBadge();
       const panel = el("div", { class: "panel", part: "panel", role: "dialog", "aria-label": t.title, hidden: !open });
       root.append(panel);
+      if (open) {
+        // Open towards the side with room: under the bell, right-aligned
+        // when the bell sits on the right of the window.
+        const r = this.getBoundingClientRect();
+        const rightRoom = window.innerWidth - r.left;
+        panel.style.left = rightRoom >= 372 || r.right < 372 ? "0" : "auto";
+        panel.style.right = panel.style.left === "0" ? "auto" : "0";
+      }
       if (this._view === "prefs") this._renderPrefs(panel);
       else {
         panel.append(el("header", {},
