@@ -348,6 +348,12 @@ func TestEmbed_Browser(t *testing.T) {
 	b.run("back to the list", chromedp.Evaluate[chromedp.Void](root+`.querySelector(".back").click()`))
 	b.waitFor("the security message live", root+`.querySelector(".badge").dataset.count === "2"`)
 	b.shot("6-required")
+
+	// Chinese, and the dark theme, by attribute.
+	b.run("Chinese, dark", chromedp.Evaluate[chromedp.Void](`(() => { const x = document.getElementById("inbox"); x.setAttribute("lang", "zh"); x.setAttribute("theme", "dark") })()`))
+	b.waitFor("the Chinese strings", root+`.querySelector("header h2").textContent === "通知" && `+root+`.querySelector(".mark-all").textContent === "全部标为已读"`)
+	b.waitFor("the dark theme", `getComputedStyle(`+root+`.querySelector(".panel")).backgroundColor === "rgb(22, 27, 34)"`)
+	b.shot("7-zh-dark")
 }
 
 // newestInbox is a person's newest inbox message, read with the admin
