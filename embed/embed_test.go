@@ -5,7 +5,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/embed"
 )
 
@@ -55,5 +57,16 @@ func TestScript_NoHTMLSinksNoExternalRequests(t *testing.T) {
 		if strings.Contains(src, sink) {
 			t.Errorf("inbox.js contains %q", sink)
 		}
+	}
+}
+
+// The token docs/EMBED.md's Node.js snippet mints for these claims
+// (computed with it) is the one Herald verifies.
+func TestDocs_EndUserTokenSnippet(t *testing.T) {
+	t.Parallel()
+	const fromNode = "hlu_djE6Nzphbm46MTgwMDAwMDAwMA.BSNvWpkG-dfsGo_2wGZQ3HZ_Cjgf5BBEO3Gk7ygc2zw"
+	got := herald.SignEndUserToken("hsk_abc", herald.EndUserClaims{ProjectID: 7, UserCode: "ann", ExpiresAt: time.Unix(1800000000, 0)})
+	if got != fromNode {
+		t.Fatalf("SignEndUserToken = %s, the snippet gives %s", got, fromNode)
 	}
 }
