@@ -59,7 +59,10 @@ func validateOrigins(field string, origins []string) ([]string, error) {
 		}
 		out = append(out, n)
 	}
-	return slices.Compact(slices.Sorted(slices.Values(out))), nil
+	if out = slices.Compact(slices.Sorted(slices.Values(out))); out == nil {
+		out = []string{} // an empty list, never null, in JSON
+	}
+	return out, nil
 }
 
 // AllowsOrigin reports whether the project lists origin (as a browser

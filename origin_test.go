@@ -41,6 +41,10 @@ func TestProject_AllowedOrigins(t *testing.T) {
 	if !p.AllowsOrigin("https://A.example.com") || p.AllowsOrigin("https://c.example.com") || p.AllowsOrigin("http://a.example.com") {
 		t.Fatal("AllowsOrigin")
 	}
+	none := &herald.Project{Name: "p"}
+	if err := none.Validate(); err != nil || none.AllowedOrigins == nil {
+		t.Fatalf("no origins: %#v %v, want an empty list", none.AllowedOrigins, err)
+	}
 	bad := &herald.Project{Name: "p", AllowedOrigins: []string{"https://ok.example.com", "*"}}
 	if err := bad.Validate(); herald.ErrorField(err) != "allowed_origins[1]" {
 		t.Fatalf("a bad origin: %v (field %q)", err, herald.ErrorField(err))
