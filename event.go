@@ -226,4 +226,7 @@ type InboxService interface {
 	MarkInboxRead(ctx context.Context, userID, messageID int64) error
 	// MarkAllInboxRead marks every unread message read and returns how many.
 	MarkAllInboxRead(ctx context.Context, userID int64) (int, error)
+	// CountUnreadInbox returns how many messages of the user are unread
+	// (the bell's number).
+	CountUnreadInbox(ctx context.Context, userID int64) (int, error)
 }

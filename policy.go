@@ -128,10 +128,11 @@ var Policy = map[Resource]map[Action]Rule{
 		ActRetry: {Perm: PermEventsWrite},
 	},
 	// A user's inbox: reading it and marking it read. A scoped token sees
-	// only the messages of its project's events (no tenant-wide pushes).
+	// only the messages of its project's events (no tenant-wide pushes);
+	// so does the person's own end-user token (the embedded inbox).
 	ResInbox: {
-		ActRead:   {Perm: PermInboxRead},
-		ActUpdate: {Perm: PermInboxRead},
+		ActRead:   {Perm: PermInboxRead, Self: true},
+		ActUpdate: {Perm: PermInboxRead, Self: true},
 	},
 	ResPush: {
 		ActRead:    {Perm: PermPushRead, TenantWide: true},

@@ -610,4 +610,115 @@ type PreferenceService interface {
 	// UpdatePreferencePolicy replaces a policy if p.Revision is current
 	// (or NoRevisionCheck).
 	UpdatePreferencePolicy(ctx context.Context, p *PreferencePolicy) (*PreferencePolicy, error)
+
+	// FindPreferencePanel lays out a person's preferences for a project's
+	// panel (BuildPreferencePanel).
+	FindPreferencePanel(ctx context.Context, projectID, userID int64) (*PreferencePanel, error)
+}
+
+// PreferencePanel is what a person's preferences panel shows for one
+// project (the embedded inbox's): each category of event types, with a
+// switch per channel the project can reach the person over, on or off as
+// the person's preferences resolve, and disabled where the administrator
+// marks every event type of the category required.
+type PreferencePanel struct {
+	// Channels are the PreferenceChannels the project has a notifier of,
+	// in PreferenceChannels' order.
+	Channels   []string        `json:"channels"`
+	Categories []PanelCategory `json:"categories"`
+}
+
+// PanelCategory is one row of a PreferencePanel.
+type PanelCategory struct {
+	Key        string   `json:"key"`
+	Name       string   `json:"name"`
+	EventTypes []string `json:"event_types"`
+	// Required: every event type of the category is required, so no
+	// switch of the person changes what reaches them.
+	Required bool          `json:"required"`
+	Switches []PanelSwitch `json:"switches"`
+}
+
+// PanelSwitch is one channel of a PanelCategory.
+type PanelSwitch struct {
+	Channel  string `json:"channel"`
+	Enabled  bool   `json:"enabled"`
+	Required bool   `json:"required"`
+	// By says who decided Enabled (ByRequired, ByPerson, ByProject,
+	// ByTenant, ByDefault).
+	By string `json:"by"`
+}
+
+// BuildPreferencePanel lays out s for a panel over channels (the types of
+// the project's notifiers): the project's categories, then the tenant's
+// whose key the project does not use. A category's switch resolves as a
+// rule for the whole category would: the person's category rule, else
+// their rule for every event type, else the project's and the tenant's
+// defaults the same way, else on.
+func BuildPreferencePanel(s PreferenceScope, channels []string) *PreferencePanel {
+	out := &PreferencePanel{Channels: []string{}, Categories: []PanelCategory{}}
+	for _, c := range PreferenceChannels {
+		if slices.Contains(channels, c) {
+			out.Channels = append(out.Channels, c)
+		}
+	}
+	seen := map[string]bool{}
+	for _, p := range s.policies() {
+		for _, c := range p.Categories {
+			if seen[c.Key] {
+				continue
+			}
+			seen[c.Key] = true
+			row := PanelCategory{Key: c.Key, Name: c.Name, EventTypes: slices.Clone(c.EventTypes), Switches: []PanelSwitch{}}
+			if row.EventTypes == nil {
+				row.EventTypes = []string{}
+			}
+			row.Required = len(c.EventTypes) > 0 && !slices.ContainsFunc(c.EventTypes, func(t string) bool { return !s.Required(t) })
+			for _, ch := range out.Channels {
+				sw := PanelSwitch{Channel: ch, Enabled: true, Required: row.Required, By: ByRequired}
+				if !row.Required {
+					res := resolveCategory(s, ch, c.Key)
+					sw.Enabled, sw.By = res.Enabled, res.By
+				}
+				row.Switches = append(row.Switches, sw)
+			}
+			out.Categories = append(out.Categories, row)
+		}
+	}
+	return out
+}
+
+// resolveCategory resolves channel for category cat as a whole.
+func resolveCategory(s PreferenceScope, channel, cat string) Resolution {
+	pick := func(rules []PreferenceRule) *PreferenceRule {
+		var byAll *PreferenceRule
+		for i := range rules {
+			r := &rules[i]
+			switch {
+			case r.Channel != channel || r.EventType != "":
+			case r.Category == cat:
+				return r
+			case r.Category == "":
+				byAll = r
+			}
+		}
+		return byAll
+	}
+	if s.Person != nil {
+		if r := pick(s.Person.Rules); r != nil {
+			return Resolution{Enabled: r.Enabled, By: ByPerson, Rule: r}
+		}
+	}
+	for _, lv := range []struct {
+		p  *PreferencePolicy
+		by string
+	}{{s.Project, ByProject}, {s.Tenant, ByTenant}} {
+		if lv.p == nil {
+			continue
+		}
+		if r := pick(lv.p.Defaults); r != nil {
+			return Resolution{Enabled: r.Enabled, By: lv.by, Rule: r}
+		}
+	}
+	return Resolution{Enabled: true, By: ByDefault}
 }

@@ -217,7 +217,7 @@ func TestAuthorizeUser(t *testing.T) {
 	if err := herald.AuthorizeUser(endUser, herald.ResPreferences, herald.ActRead, 2, nf); err != nf {
 		t.Fatalf("another person's: %v, want the not-found error", err)
 	}
-	if err := herald.AuthorizeUser(endUser, herald.ResInbox, herald.ActRead, 1, nf); herald.ErrorCode(err) != herald.EFORBIDDEN {
+	if err := herald.AuthorizeUser(endUser, herald.ResDirectory, herald.ActRead, 1, nf); herald.ErrorCode(err) != herald.EFORBIDDEN {
 		t.Fatalf("a rule without Self: %v", err)
 	}
 	// Everything else is refused to an end-user token, even a rule any

@@ -12,9 +12,12 @@ type Project struct {
 	Description string `json:"description"`
 	// ExternalID is the vendor's project id (CodeArts: 32 letters/digits),
 	// optional.
-	ExternalID string    `json:"external_id,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	ExternalID string `json:"external_id,omitempty"`
+	// AllowedOrigins are the web origins the project's end-user tokens
+	// may be used from (CORS), "https://app.example.com"; see origin.go.
+	AllowedOrigins []string  `json:"allowed_origins"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // Validate checks a project.
@@ -31,6 +34,11 @@ func (p *Project) Validate() error {
 	if p.ExternalID != "" && !IsExternalID32(p.ExternalID) {
 		return Errorf(EINVALID, "external_id", "external_id must be exactly 32 letters or digits")
 	}
+	origins, err := validateOrigins("allowed_origins", p.AllowedOrigins)
+	if err != nil {
+		return err
+	}
+	p.AllowedOrigins = origins
 	return nil
 }
 
@@ -40,7 +48,8 @@ type ProjectService interface {
 	FindProjectByID(ctx context.Context, id int64) (*Project, error)
 	FindProjects(ctx context.Context, page Page) ([]*Project, string, error)
 	CreateProject(ctx context.Context, p *Project) error
-	// UpdateProject saves p's mutable fields (name, description, external id).
+	// UpdateProject saves p's mutable fields (name, description, external
+	// id, allowed origins).
 	UpdateProject(ctx context.Context, p *Project) error
 	// DeleteProject deletes a project with its sources, notifiers and
 	// settings. A project with history (events, and so deliveries) is

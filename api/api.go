@@ -78,6 +78,12 @@ type Server struct {
 	// UnsubscribeKey verifies one-click unsubscribe links (the engine's
 	// Config.UnsubscribeKey); nil answers 404 there.
 	UnsubscribeKey []byte
+	// Origins answers which web origins projects list, for the CORS of
+	// the embedded inbox's routes (cors.go); nil: no origin is allowed.
+	Origins herald.OriginService
+	// Embed serves the embedded inbox's script at /embed/inbox.js
+	// (package embed); nil answers 404 there.
+	Embed http.Handler
 
 	// Ready reports whether the server can serve (the database is
 	// reachable); /readyz answers 503 when it fails. Nil: always ready.
@@ -130,6 +136,7 @@ func (s *Server) Handler() http.Handler {
 	}
 
 	var h http.Handler = capturePattern(mux)
+	h = s.cors(h)
 	h = s.authenticate(h)
 	h = recoverer(h)
 	tp := s.Tracer

@@ -184,8 +184,15 @@ func (s *Server) handleRetryDelivery(w http.ResponseWriter, r *http.Request) err
 	return writeJSON(w, http.StatusAccepted, d)
 }
 
-func (s *Server) handleListInbox(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+// listInbox lists the inbox of the person userOf names, newest first.
+func (s *Server) listInbox(userOf func(r *http.Request) (int64, error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		return s.handleListInbox(w, r, userOf)
+	}
+}
+
+func (s *Server) handleListInbox(w http.ResponseWriter, r *http.Request, userOf func(r *http.Request) (int64, error)) error {
+	id, err := userOf(r)
 	if err != nil {
 		return err
 	}
@@ -208,8 +215,15 @@ func (s *Server) handleListInbox(w http.ResponseWriter, r *http.Request) error {
 	return writeList(w, items, next)
 }
 
-func (s *Server) handleMarkInboxRead(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+// markInboxRead marks one message of the person userOf names read.
+func (s *Server) markInboxRead(userOf func(r *http.Request) (int64, error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		return s.handleMarkInboxRead(w, r, userOf)
+	}
+}
+
+func (s *Server) handleMarkInboxRead(w http.ResponseWriter, r *http.Request, userOf func(r *http.Request) (int64, error)) error {
+	id, err := userOf(r)
 	if err != nil {
 		return err
 	}
@@ -224,16 +238,35 @@ func (s *Server) handleMarkInboxRead(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-func (s *Server) handleMarkAllInboxRead(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
+// markAllInboxRead marks every message of the person userOf names read.
+func (s *Server) markAllInboxRead(userOf func(r *http.Request) (int64, error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := userOf(r)
+		if err != nil {
+			return err
+		}
+		n, err := s.Inbox.MarkAllInboxRead(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, map[string]int{"marked": n})
 	}
-	n, err := s.Inbox.MarkAllInboxRead(r.Context(), id)
-	if err != nil {
-		return err
+}
+
+// unreadInbox answers how many messages of the person userOf names are
+// unread.
+func (s *Server) unreadInbox(userOf func(r *http.Request) (int64, error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := userOf(r)
+		if err != nil {
+			return err
+		}
+		n, err := s.Inbox.CountUnreadInbox(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, map[string]int{"unread": n})
 	}
-	return writeJSON(w, http.StatusOK, map[string]int{"marked": n})
 }
 
 // handleInboxStream streams a user's new inbox messages as Server-Sent
@@ -252,7 +285,17 @@ func (s *Server) handleMarkAllInboxRead(w http.ResponseWriter, r *http.Request) 
 // nothing. It reads when InboxSignals says a message may have arrived, and
 // every InboxPoll anyway.
 func (s *Server) handleInboxStream(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	return s.inboxStream(pathUser)(w, r)
+}
+
+// inboxStream streams the inbox of the person userOf names: see
+// handleInboxStream.
+func (s *Server) inboxStream(userOf func(r *http.Request) (int64, error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error { return s.streamInbox(w, r, userOf) }
+}
+
+func (s *Server) streamInbox(w http.ResponseWriter, r *http.Request, userOf func(r *http.Request) (int64, error)) error {
+	id, err := userOf(r)
 	if err != nil {
 		return err
 	}

@@ -58,9 +58,23 @@ func pathUser(r *http.Request) (int64, error) { return pathID(r, "id") }
 func me(r *http.Request) (int64, error) {
 	p := principalOf(r.Context())
 	if !p.EndUser() {
-		return 0, herald.Errorf(herald.EFORBIDDEN, "", "/api/v1/me is the person of an end-user token (hlu_…): no permission of an API token admits it; name the person instead, /api/v1/users/{id}/preferences")
+		return 0, herald.Errorf(herald.EFORBIDDEN, "", "/api/v1/me is the person of an end-user token (hlu_…): no permission of an API token admits it; name the person instead, /api/v1/users/{id}/…")
 	}
 	return p.UserID, nil
+}
+
+// handlePreferencePanel answers the preferences panel of the end-user
+// token's person for the token's project.
+func (s *Server) handlePreferencePanel(w http.ResponseWriter, r *http.Request) error {
+	id, err := me(r)
+	if err != nil {
+		return err
+	}
+	p, err := s.Preferences.FindPreferencePanel(r.Context(), principalOf(r.Context()).ProjectID, id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, p)
 }
 
 // policyBody is the body of a preference policy PUT.

@@ -107,10 +107,22 @@ func (s *Server) routes(r *router, metrics http.Handler) {
 	r.public("GET /unsubscribe/{token}", s.handleUnsubscribe)
 	r.public("POST /unsubscribe/{token}", s.handleUnsubscribe)
 
-	r.handle("GET /api/v1/users/{id}/inbox", s.handleListInbox)
+	r.handle("GET /api/v1/users/{id}/inbox", s.listInbox(pathUser))
 	r.handle("GET /api/v1/users/{id}/inbox/stream", s.handleInboxStream)
-	r.handle("POST /api/v1/users/{id}/inbox/{message_id}/read", s.handleMarkInboxRead)
-	r.handle("POST /api/v1/users/{id}/inbox/read-all", s.handleMarkAllInboxRead)
+	r.handle("POST /api/v1/users/{id}/inbox/{message_id}/read", s.markInboxRead(pathUser))
+	r.handle("POST /api/v1/users/{id}/inbox/read-all", s.markAllInboxRead(pathUser))
+
+	// The embedded inbox (<herald-inbox>, served at /embed/inbox.js): the
+	// person of an end-user token reads and marks their own inbox of the
+	// token's project and sees their preferences panel. Browsers on the
+	// origins the project lists may call these (cors.go).
+	r.handle("GET /api/v1/me/inbox", s.listInbox(me))
+	r.handle("GET /api/v1/me/inbox/unread-count", s.unreadInbox(me))
+	r.handle("GET /api/v1/me/inbox/stream", s.inboxStream(me))
+	r.handle("POST /api/v1/me/inbox/{message_id}/read", s.markInboxRead(me))
+	r.handle("POST /api/v1/me/inbox/read-all", s.markAllInboxRead(me))
+	r.handle("GET /api/v1/me/preference-panel", s.handlePreferencePanel)
+	r.publicHTTP("GET /embed/inbox.js", s.embedScript())
 
 	r.handle("GET /api/v1/pushes", s.handleListPushes)
 	r.handle("POST /api/v1/pushes", s.handleCreatePush)

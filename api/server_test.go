@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/embed"
 	"github.com/heraldhq/herald/store"
 	"github.com/heraldhq/herald/store/storetest"
 )
@@ -61,7 +62,7 @@ func newTestServer(t *testing.T, db *store.DB, opts ...func(*Server)) *testServe
 	s := &Server{
 		Tokens: g.Tokens, Tenants: db, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers, Settings: g.Settings, Templates: g.Templates,
 		Events: g.Events, Deliveries: g.Deliveries, Inbox: g.Inbox, InboxPoll: 20 * time.Millisecond, Pushes: g.Pushes,
-		Preferences: g.Preferences, EndUserKeys: g.EndUserKeys,
+		Preferences: g.Preferences, EndUserKeys: g.EndUserKeys, Origins: db, Embed: embed.Handler(),
 		Ready:  db.Ping,
 		Logger: slog.New(slog.NewTextHandler(logs, nil)),
 	}

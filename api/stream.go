@@ -129,14 +129,26 @@ func (s *Server) openStream(w http.ResponseWriter, r *http.Request) (context.Con
 	// The re-checks authenticate the request's headers as the request was:
 	// a copy, since the watcher may outlive this request.
 	creds := &http.Request{Header: r.Header.Clone()}
-	ctx, release, ok := s.streams.acquire(p.TokenID, max, func(ctx context.Context, revoke context.CancelCauseFunc) {
-		s.watchToken(ctx, revoke, p.TokenID, creds)
+	key := streamKey(p)
+	ctx, release, ok := s.streams.acquire(key, max, func(ctx context.Context, revoke context.CancelCauseFunc) {
+		s.watchToken(ctx, revoke, key, creds)
 	})
 	if !ok {
 		w.Header().Set("Retry-After", streamRetryAfter)
 		return nil, nil, herald.Errorf(herald.ERATELIMITED, "", "this token already has %d inbox streams open, the most it may have: close one first", max)
 	}
 	return ctx, release, nil
+}
+
+// streamKey is what a principal's streams are counted and watched by: its
+// token's id, or for an end-user token (which has no id: Herald keeps no
+// record of it) the negated id of its person, so that each person holds
+// their own share and a token of another person never passes as theirs.
+func streamKey(p *herald.Principal) int64 {
+	if p.EndUser() {
+		return -p.UserID
+	}
+	return p.TokenID
 }
 
 // watchToken authenticates creds again every TokenRecheck until ctx ends,
@@ -160,7 +172,7 @@ func (s *Server) watchToken(ctx context.Context, revoke context.CancelCauseFunc,
 		p, err := authn.FromRequest(cctx, s.Tokens, creds)
 		cancel()
 		switch {
-		case err == nil && p.TokenID == token:
+		case err == nil && streamKey(p) == token:
 		case err == nil || herald.ErrorCode(err) == herald.EUNAUTHORIZED:
 			revoke(errTokenRevoked)
 			return

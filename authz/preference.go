@@ -37,6 +37,18 @@ func (s preferences) SetUserPreference(ctx context.Context, userID int64, r hera
 	return s.g.raw.Preferences.SetUserPreference(ctx, userID, r)
 }
 
+// FindPreferencePanel is the person's own preferences (read) shown for a
+// project the principal can see: an end-user token's own project only.
+func (s preferences) FindPreferencePanel(ctx context.Context, projectID, userID int64) (*herald.PreferencePanel, error) {
+	if err := herald.AuthorizeUser(ctx, herald.ResPreferences, herald.ActRead, userID, herald.NotFound("user", userID)); err != nil {
+		return nil, err
+	}
+	if !herald.PrincipalFromContext(ctx).CanSeeProject(projectID) {
+		return nil, herald.NotFound("project", projectID)
+	}
+	return s.g.raw.Preferences.FindPreferencePanel(ctx, projectID, userID)
+}
+
 // policyCheck authorizes act on a project's policy, or (projectID 0) the
 // tenant's.
 func policyCheck(ctx context.Context, act herald.Action, projectID int64) error {

@@ -475,26 +475,38 @@ func (s deliveryLog) CountDeliveriesByMinute(ctx context.Context, since time.Tim
 	return s.g.raw.Log.CountDeliveriesByMinute(ctx, since)
 }
 
-// inbox checks the inbox permission; the store keeps a scoped principal to
-// the messages of its project's events.
+// inbox checks the inbox permission, or that an end-user token is the
+// person's own (herald.AuthorizeUser); the store keeps a scoped principal,
+// an end-user token's too, to the messages of its project's events.
 type inbox struct{ g *guard }
 
+func inboxCheck(ctx context.Context, act herald.Action, userID int64) error {
+	return herald.AuthorizeUser(ctx, herald.ResInbox, act, userID, herald.NotFound("user", userID))
+}
+
 func (s inbox) FindInbox(ctx context.Context, userID int64, f herald.InboxFilter, page herald.Page) ([]*herald.InboxMessage, string, error) {
-	if _, err := herald.Authorize(ctx, herald.ResInbox, herald.ActRead); err != nil {
+	if err := inboxCheck(ctx, herald.ActRead, userID); err != nil {
 		return nil, "", err
 	}
 	return s.g.raw.Inbox.FindInbox(ctx, userID, f, page)
 }
 
+func (s inbox) CountUnreadInbox(ctx context.Context, userID int64) (int, error) {
+	if err := inboxCheck(ctx, herald.ActRead, userID); err != nil {
+		return 0, err
+	}
+	return s.g.raw.Inbox.CountUnreadInbox(ctx, userID)
+}
+
 func (s inbox) MarkInboxRead(ctx context.Context, userID, messageID int64) error {
-	if _, err := herald.Authorize(ctx, herald.ResInbox, herald.ActUpdate); err != nil {
+	if err := inboxCheck(ctx, herald.ActUpdate, userID); err != nil {
 		return err
 	}
 	return s.g.raw.Inbox.MarkInboxRead(ctx, userID, messageID)
 }
 
 func (s inbox) MarkAllInboxRead(ctx context.Context, userID int64) (int, error) {
-	if _, err := herald.Authorize(ctx, herald.ResInbox, herald.ActUpdate); err != nil {
+	if err := inboxCheck(ctx, herald.ActUpdate, userID); err != nil {
 		return 0, err
 	}
 	return s.g.raw.Inbox.MarkAllInboxRead(ctx, userID)

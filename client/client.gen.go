@@ -306,6 +306,33 @@ func (e OTPSendChannel) Valid() bool {
 	}
 }
 
+// Defines values for PanelSwitchBy.
+const (
+	PanelSwitchByDefault  PanelSwitchBy = "default"
+	PanelSwitchByPerson   PanelSwitchBy = "person"
+	PanelSwitchByProject  PanelSwitchBy = "project"
+	PanelSwitchByRequired PanelSwitchBy = "required"
+	PanelSwitchByTenant   PanelSwitchBy = "tenant"
+)
+
+// Valid indicates whether the value is a known member of the PanelSwitchBy enum.
+func (e PanelSwitchBy) Valid() bool {
+	switch e {
+	case PanelSwitchByDefault:
+		return true
+	case PanelSwitchByPerson:
+		return true
+	case PanelSwitchByProject:
+		return true
+	case PanelSwitchByRequired:
+		return true
+	case PanelSwitchByTenant:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PreferenceRuleChannel.
 const (
 	PreferenceRuleChannelDingtalk PreferenceRuleChannel = "dingtalk"
@@ -1650,6 +1677,35 @@ type OTPVerify struct {
 	To        *string `json:"to,omitempty"`
 }
 
+// PanelCategory defines model for PanelCategory.
+type PanelCategory struct {
+	EventTypes []string      `json:"event_types"`
+	Key        string        `json:"key"`
+	Name       string        `json:"name"`
+	Required   bool          `json:"required"`
+	Switches   []PanelSwitch `json:"switches"`
+}
+
+// PanelSwitch defines model for PanelSwitch.
+type PanelSwitch struct {
+	// By Who decided enabled.
+	By      PanelSwitchBy `json:"by"`
+	Channel string        `json:"channel"`
+	Enabled bool          `json:"enabled"`
+
+	// Required Every event type of the category is required: the switch is on and cannot be turned off.
+	Required bool `json:"required"`
+}
+
+// PanelSwitchBy Who decided enabled.
+type PanelSwitchBy string
+
+// PreferencePanel A person's preferences laid out for a panel of one project: its categories (then the tenant's), one switch per channel the project has a notifier of. Turn a switch with PUT /me/preferences and a rule {channel, category, enabled}.
+type PreferencePanel struct {
+	Categories []PanelCategory `json:"categories"`
+	Channels   []string        `json:"channels"`
+}
+
 // PreferencePolicy An administrator's side of preferences: a project's, or the tenant's (every project's default). Resolution: required > the person's rule > the project's default > the tenant's default > on; within one level the event type's rule, then its category's, then the channel's rule for every event type.
 type PreferencePolicy struct {
 	Categories *[]Category       `json:"categories,omitempty"`
@@ -1707,8 +1763,10 @@ type ProblemType string
 
 // Project defines model for Project.
 type Project struct {
-	CreatedAt   *time.Time `json:"created_at,omitempty"`
-	Description *string    `json:"description,omitempty"`
+	// AllowedOrigins The web origins (scheme://host[:port]) the project's end-user tokens may be used from: browsers on these origins may call /api/v1/me (CORS), as a page embedding <herald-inbox> does. Stored normalized (lower case, no default port), sorted.
+	AllowedOrigins *[]string  `json:"allowed_origins,omitempty"`
+	CreatedAt      *time.Time `json:"created_at,omitempty"`
+	Description    *string    `json:"description,omitempty"`
 
 	// ExternalId The vendor's project id (CodeArts: 32 letters/digits), optional.
 	ExternalId *string    `json:"external_id,omitempty"`
@@ -2352,6 +2410,21 @@ type ListGroupsParams struct {
 
 	// Cursor next_cursor of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListMyInboxParams defines parameters for ListMyInbox.
+type ListMyInboxParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Unread *bool   `form:"unread,omitempty" json:"unread,omitempty"`
+}
+
+// StreamMyInboxParams defines parameters for StreamMyInbox.
+type StreamMyInboxParams struct {
+	// LastEventID The id of the last message received: the stream resumes after it.
+	LastEventID *string `json:"Last-Event-ID,omitempty"`
 }
 
 // VerifyOTP200JSONResponseBodyVerified defines parameters for VerifyOTP.
@@ -3046,6 +3119,48 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /groups/{id} (the `UpdateGroup` operationId).
 	UpdateGroup(ctx context.Context, id Id, body UpdateGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMyInbox The end-user token's person's inbox, newest first
+	//
+	// Needs an end-user token (`hlu_…`) of the person: their own inbox, the messages of the token's project's events. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403).
+	//
+	// Corresponds with GET /me/inbox (the `ListMyInbox` operationId).
+	ListMyInbox(ctx context.Context, params *ListMyInboxParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MarkAllMyInboxRead Mark every unread message of the person read
+	//
+	// Needs an end-user token (`hlu_…`) of the person: their own inbox, the messages of the token's project's events. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403).
+	//
+	// Corresponds with POST /me/inbox/read-all (the `MarkAllMyInboxRead` operationId).
+	MarkAllMyInboxRead(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StreamMyInbox The person's new inbox messages as Server-Sent Events
+	//
+	// Needs an end-user token (`hlu_…`) of the person: their own inbox, the messages of the token's project's events. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403). The stream is /users/{id}/inbox/stream's; each person holds their own share of streams. Since EventSource cannot send an Authorization header, read it with fetch (as <herald-inbox> does).
+	//
+	// Corresponds with GET /me/inbox/stream (the `StreamMyInbox` operationId).
+	StreamMyInbox(ctx context.Context, params *StreamMyInboxParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CountMyUnreadInbox How many of the person's messages are unread
+	//
+	// Needs an end-user token (`hlu_…`) of the person: their own inbox, the messages of the token's project's events. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403).
+	//
+	// Corresponds with GET /me/inbox/unread-count (the `CountMyUnreadInbox` operationId).
+	CountMyUnreadInbox(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MarkMyInboxRead Mark one of the person's messages read
+	//
+	// Needs an end-user token (`hlu_…`) of the person: their own inbox, the messages of the token's project's events. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403).
+	//
+	// Corresponds with POST /me/inbox/{message_id}/read (the `MarkMyInboxRead` operationId).
+	MarkMyInboxRead(ctx context.Context, messageId int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMyPreferencePanel The person's preferences panel for the token's project
+	//
+	// Needs an end-user token (`hlu_…`) of the person: the categories of the token's project (and the tenant's) with a switch per channel. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403).
+	//
+	// Corresponds with GET /me/preference-panel (the `GetMyPreferencePanel` operationId).
+	GetMyPreferencePanel(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetMyPreferences Get the preferences of the end-user token's person
 	//
@@ -4428,6 +4543,108 @@ func (c *Client) UpdateGroupWithBody(ctx context.Context, id Id, contentType str
 // Corresponds with PATCH /groups/{id} (the `UpdateGroup` operationId).
 func (c *Client) UpdateGroup(ctx context.Context, id Id, body UpdateGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateGroupRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMyInbox The end-user token's person's inbox, newest first
+//
+// Needs an end-user token (`hlu_…`) of the person: their own inbox, the messages of the token's project's events. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403).
+//
+// Corresponds with GET /me/inbox (the `ListMyInbox` operationId).
+func (c *Client) ListMyInbox(ctx context.Context, params *ListMyInboxParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMyInboxRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MarkAllMyInboxRead Mark every unread message of the person read
+//
+// Needs an end-user token (`hlu_…`) of the person: their own inbox, the messages of the token's project's events. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403).
+//
+// Corresponds with POST /me/inbox/read-all (the `MarkAllMyInboxRead` operationId).
+func (c *Client) MarkAllMyInboxRead(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMarkAllMyInboxReadRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StreamMyInbox The person's new inbox messages as Server-Sent Events
+//
+// Needs an end-user token (`hlu_…`) of the person: their own inbox, the messages of the token's project's events. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403). The stream is /users/{id}/inbox/stream's; each person holds their own share of streams. Since EventSource cannot send an Authorization header, read it with fetch (as <herald-inbox> does).
+//
+// Corresponds with GET /me/inbox/stream (the `StreamMyInbox` operationId).
+func (c *Client) StreamMyInbox(ctx context.Context, params *StreamMyInboxParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamMyInboxRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CountMyUnreadInbox How many of the person's messages are unread
+//
+// Needs an end-user token (`hlu_…`) of the person: their own inbox, the messages of the token's project's events. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403).
+//
+// Corresponds with GET /me/inbox/unread-count (the `CountMyUnreadInbox` operationId).
+func (c *Client) CountMyUnreadInbox(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCountMyUnreadInboxRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MarkMyInboxRead Mark one of the person's messages read
+//
+// Needs an end-user token (`hlu_…`) of the person: their own inbox, the messages of the token's project's events. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403).
+//
+// Corresponds with POST /me/inbox/{message_id}/read (the `MarkMyInboxRead` operationId).
+func (c *Client) MarkMyInboxRead(ctx context.Context, messageId int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMarkMyInboxReadRequest(c.Server, messageId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMyPreferencePanel The person's preferences panel for the token's project
+//
+// Needs an end-user token (`hlu_…`) of the person: the categories of the token's project (and the tenant's) with a switch per channel. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403).
+//
+// Corresponds with GET /me/preference-panel (the `GetMyPreferencePanel` operationId).
+func (c *Client) GetMyPreferencePanel(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMyPreferencePanelRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -7371,6 +7588,241 @@ func NewUpdateGroupRequestWithBody(server string, id Id, contentType string, bod
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListMyInboxRequest constructs an http.Request for the ListMyInbox method
+func NewListMyInboxRequest(server string, params *ListMyInboxParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/me/inbox")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Unread != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "unread", *params.Unread, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewMarkAllMyInboxReadRequest constructs an http.Request for the MarkAllMyInboxRead method
+func NewMarkAllMyInboxReadRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/me/inbox/read-all")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStreamMyInboxRequest constructs an http.Request for the StreamMyInbox method
+func NewStreamMyInboxRequest(server string, params *StreamMyInboxParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/me/inbox/stream")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.LastEventID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Last-Event-ID", *params.LastEventID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Last-Event-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCountMyUnreadInboxRequest constructs an http.Request for the CountMyUnreadInbox method
+func NewCountMyUnreadInboxRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/me/inbox/unread-count")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewMarkMyInboxReadRequest constructs an http.Request for the MarkMyInboxRead method
+func NewMarkMyInboxReadRequest(server string, messageId int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "message_id", messageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/me/inbox/%s/read", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetMyPreferencePanelRequest constructs an http.Request for the GetMyPreferencePanel method
+func NewGetMyPreferencePanelRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/me/preference-panel")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -11014,6 +11466,60 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /groups/{id} (the `UpdateGroup` operationId).
 	UpdateGroupWithResponse(ctx context.Context, id Id, body UpdateGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateGroupResponse, error)
 
+	// ListMyInboxWithResponse The end-user token's person's inbox, newest first
+	//
+	// Needs an end-user token (`hlu_…`) of the person: their own inbox, the messages of the token's project's events. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /me/inbox (the `ListMyInbox` operationId).
+	ListMyInboxWithResponse(ctx context.Context, params *ListMyInboxParams, reqEditors ...RequestEditorFn) (*ListMyInboxResponse, error)
+
+	// MarkAllMyInboxReadWithResponse Mark every unread message of the person read
+	//
+	// Needs an end-user token (`hlu_…`) of the person: their own inbox, the messages of the token's project's events. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /me/inbox/read-all (the `MarkAllMyInboxRead` operationId).
+	MarkAllMyInboxReadWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*MarkAllMyInboxReadResponse, error)
+
+	// StreamMyInboxWithResponse The person's new inbox messages as Server-Sent Events
+	//
+	// Needs an end-user token (`hlu_…`) of the person: their own inbox, the messages of the token's project's events. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403). The stream is /users/{id}/inbox/stream's; each person holds their own share of streams. Since EventSource cannot send an Authorization header, read it with fetch (as <herald-inbox> does).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /me/inbox/stream (the `StreamMyInbox` operationId).
+	StreamMyInboxWithResponse(ctx context.Context, params *StreamMyInboxParams, reqEditors ...RequestEditorFn) (*StreamMyInboxResponse, error)
+
+	// CountMyUnreadInboxWithResponse How many of the person's messages are unread
+	//
+	// Needs an end-user token (`hlu_…`) of the person: their own inbox, the messages of the token's project's events. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /me/inbox/unread-count (the `CountMyUnreadInbox` operationId).
+	CountMyUnreadInboxWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CountMyUnreadInboxResponse, error)
+
+	// MarkMyInboxReadWithResponse Mark one of the person's messages read
+	//
+	// Needs an end-user token (`hlu_…`) of the person: their own inbox, the messages of the token's project's events. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /me/inbox/{message_id}/read (the `MarkMyInboxRead` operationId).
+	MarkMyInboxReadWithResponse(ctx context.Context, messageId int64, reqEditors ...RequestEditorFn) (*MarkMyInboxReadResponse, error)
+
+	// GetMyPreferencePanelWithResponse The person's preferences panel for the token's project
+	//
+	// Needs an end-user token (`hlu_…`) of the person: the categories of the token's project (and the tenant's) with a switch per channel. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /me/preference-panel (the `GetMyPreferencePanel` operationId).
+	GetMyPreferencePanelWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMyPreferencePanelResponse, error)
+
 	// GetMyPreferencesWithResponse Get the preferences of the end-user token's person
 	//
 	// Needs an end-user token (`hlu_…`, signed by the host app with its project's end-user key): the person it names. An API token is refused (403).
@@ -13602,6 +14108,470 @@ func (r UpdateGroupResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateGroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListMyInboxResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *InboxPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMyInboxResponse) GetJSON200() *InboxPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListMyInboxResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListMyInboxResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListMyInboxResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListMyInboxResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListMyInboxResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMyInboxResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMyInboxResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMyInboxResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMyInboxResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type MarkAllMyInboxReadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Marked *int `json:"marked,omitempty"`
+	}
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r MarkAllMyInboxReadResponse) GetJSON200() *struct {
+	Marked *int `json:"marked,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r MarkAllMyInboxReadResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r MarkAllMyInboxReadResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r MarkAllMyInboxReadResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r MarkAllMyInboxReadResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r MarkAllMyInboxReadResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r MarkAllMyInboxReadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MarkAllMyInboxReadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MarkAllMyInboxReadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MarkAllMyInboxReadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StreamMyInboxResponse429Headers the declared response headers of an HTTP 429 response for StreamMyInbox
+type StreamMyInboxResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StreamMyInboxResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StreamMyInboxResponse429Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r StreamMyInboxResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r StreamMyInboxResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r StreamMyInboxResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r StreamMyInboxResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r StreamMyInboxResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r StreamMyInboxResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r StreamMyInboxResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StreamMyInboxResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StreamMyInboxResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StreamMyInboxResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CountMyUnreadInboxResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Unread int `json:"unread"`
+	}
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CountMyUnreadInboxResponse) GetJSON200() *struct {
+	Unread int `json:"unread"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CountMyUnreadInboxResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CountMyUnreadInboxResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CountMyUnreadInboxResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CountMyUnreadInboxResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CountMyUnreadInboxResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r CountMyUnreadInboxResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CountMyUnreadInboxResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CountMyUnreadInboxResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CountMyUnreadInboxResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type MarkMyInboxReadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r MarkMyInboxReadResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r MarkMyInboxReadResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r MarkMyInboxReadResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r MarkMyInboxReadResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r MarkMyInboxReadResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r MarkMyInboxReadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MarkMyInboxReadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MarkMyInboxReadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MarkMyInboxReadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetMyPreferencePanelResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PreferencePanel
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Internal
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMyPreferencePanelResponse) GetJSON200() *PreferencePanel {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetMyPreferencePanelResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetMyPreferencePanelResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetMyPreferencePanelResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetMyPreferencePanelResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetMyPreferencePanelResponse) GetApplicationproblemJSON500() *Internal {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMyPreferencePanelResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMyPreferencePanelResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMyPreferencePanelResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMyPreferencePanelResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -19672,6 +20642,96 @@ func (c *ClientWithResponses) UpdateGroupWithResponse(ctx context.Context, id Id
 	return ParseUpdateGroupResponse(rsp)
 }
 
+// ListMyInboxWithResponse The end-user token's person's inbox, newest first
+//
+// Needs an end-user token (`hlu_…`) of the person: their own inbox, the messages of the token's project's events. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /me/inbox (the `ListMyInbox` operationId).
+func (c *ClientWithResponses) ListMyInboxWithResponse(ctx context.Context, params *ListMyInboxParams, reqEditors ...RequestEditorFn) (*ListMyInboxResponse, error) {
+	rsp, err := c.ListMyInbox(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMyInboxResponse(rsp)
+}
+
+// MarkAllMyInboxReadWithResponse Mark every unread message of the person read
+//
+// Needs an end-user token (`hlu_…`) of the person: their own inbox, the messages of the token's project's events. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /me/inbox/read-all (the `MarkAllMyInboxRead` operationId).
+func (c *ClientWithResponses) MarkAllMyInboxReadWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*MarkAllMyInboxReadResponse, error) {
+	rsp, err := c.MarkAllMyInboxRead(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMarkAllMyInboxReadResponse(rsp)
+}
+
+// StreamMyInboxWithResponse The person's new inbox messages as Server-Sent Events
+//
+// Needs an end-user token (`hlu_…`) of the person: their own inbox, the messages of the token's project's events. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403). The stream is /users/{id}/inbox/stream's; each person holds their own share of streams. Since EventSource cannot send an Authorization header, read it with fetch (as <herald-inbox> does).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /me/inbox/stream (the `StreamMyInbox` operationId).
+func (c *ClientWithResponses) StreamMyInboxWithResponse(ctx context.Context, params *StreamMyInboxParams, reqEditors ...RequestEditorFn) (*StreamMyInboxResponse, error) {
+	rsp, err := c.StreamMyInbox(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStreamMyInboxResponse(rsp)
+}
+
+// CountMyUnreadInboxWithResponse How many of the person's messages are unread
+//
+// Needs an end-user token (`hlu_…`) of the person: their own inbox, the messages of the token's project's events. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /me/inbox/unread-count (the `CountMyUnreadInbox` operationId).
+func (c *ClientWithResponses) CountMyUnreadInboxWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CountMyUnreadInboxResponse, error) {
+	rsp, err := c.CountMyUnreadInbox(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCountMyUnreadInboxResponse(rsp)
+}
+
+// MarkMyInboxReadWithResponse Mark one of the person's messages read
+//
+// Needs an end-user token (`hlu_…`) of the person: their own inbox, the messages of the token's project's events. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /me/inbox/{message_id}/read (the `MarkMyInboxRead` operationId).
+func (c *ClientWithResponses) MarkMyInboxReadWithResponse(ctx context.Context, messageId int64, reqEditors ...RequestEditorFn) (*MarkMyInboxReadResponse, error) {
+	rsp, err := c.MarkMyInboxRead(ctx, messageId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMarkMyInboxReadResponse(rsp)
+}
+
+// GetMyPreferencePanelWithResponse The person's preferences panel for the token's project
+//
+// Needs an end-user token (`hlu_…`) of the person: the categories of the token's project (and the tenant's) with a switch per channel. An API token is refused (403). Browsers on an origin the project lists may call it (CORS); from any other origin it is refused (403).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /me/preference-panel (the `GetMyPreferencePanel` operationId).
+func (c *ClientWithResponses) GetMyPreferencePanelWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMyPreferencePanelResponse, error) {
+	rsp, err := c.GetMyPreferencePanel(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMyPreferencePanelResponse(rsp)
+}
+
 // GetMyPreferencesWithResponse Get the preferences of the end-user token's person
 //
 // Needs an end-user token (`hlu_…`, signed by the host app with its project's end-user key): the person it names. An API token is refused (403).
@@ -22552,6 +23612,385 @@ func ParseUpdateGroupResponse(rsp *http.Response) (*UpdateGroupResponse, error) 
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListMyInboxResponse parses an HTTP response from a ListMyInboxWithResponse call
+func ParseListMyInboxResponse(rsp *http.Response) (*ListMyInboxResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMyInboxResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest InboxPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseMarkAllMyInboxReadResponse parses an HTTP response from a MarkAllMyInboxReadWithResponse call
+func ParseMarkAllMyInboxReadResponse(rsp *http.Response) (*MarkAllMyInboxReadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MarkAllMyInboxReadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Marked *int `json:"marked,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseStreamMyInboxResponse parses an HTTP response from a StreamMyInboxWithResponse call
+func ParseStreamMyInboxResponse(rsp *http.Response) (*StreamMyInboxResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StreamMyInboxResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers StreamMyInboxResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCountMyUnreadInboxResponse parses an HTTP response from a CountMyUnreadInboxWithResponse call
+func ParseCountMyUnreadInboxResponse(rsp *http.Response) (*CountMyUnreadInboxResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CountMyUnreadInboxResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Unread int `json:"unread"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseMarkMyInboxReadResponse parses an HTTP response from a MarkMyInboxReadWithResponse call
+func ParseMarkMyInboxReadResponse(rsp *http.Response) (*MarkMyInboxReadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MarkMyInboxReadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetMyPreferencePanelResponse parses an HTTP response from a GetMyPreferencePanelWithResponse call
+func ParseGetMyPreferencePanelResponse(rsp *http.Response) (*GetMyPreferencePanelResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMyPreferencePanelResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PreferencePanel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest Internal

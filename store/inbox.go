@@ -130,3 +130,18 @@ func (db *DB) MarkAllInboxRead(ctx context.Context, userID int64) (int, error) {
 	})
 	return int(n), err
 }
+
+// CountUnreadInbox returns how many of the user's messages are unread.
+func (db *DB) CountUnreadInbox(ctx context.Context, userID int64) (int, error) {
+	c, err := db.reader(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if err := c.checkUser(userID); err != nil {
+		return 0, err
+	}
+	q, args := inboxScope(ctx, `SELECT COUNT(*) FROM inbox_messages WHERE tenant_id = ? AND user_id = ? AND read_at IS NULL`, []any{c.tenantID, userID})
+	var n int
+	err = c.queryRow(q, args...).Scan(&n)
+	return n, err
+}

@@ -404,3 +404,46 @@ func (db *DB) authenticateEndUser(ctx context.Context, token string) (*herald.Pr
 // isEndUserToken reports whether secret is an end-user token rather than
 // an API token.
 func isEndUserToken(secret string) bool { return strings.HasPrefix(secret, herald.EndUserTokenPrefix) }
+
+// FindPreferencePanel lays out a person's preferences for the panel of a
+// project: its categories and the tenant's, over the channels the project
+// has notifiers of.
+func (db *DB) FindPreferencePanel(ctx context.Context, projectID, userID int64) (*herald.PreferencePanel, error) {
+	c, err := db.reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.findProject(projectID); err != nil {
+		return nil, err
+	}
+	if err := c.checkUser(userID); err != nil {
+		return nil, err
+	}
+	var s herald.PreferenceScope
+	if s.Project, err = c.preferencePolicy(projectID); err != nil {
+		return nil, err
+	}
+	if s.Tenant, err = c.preferencePolicy(0); err != nil {
+		return nil, err
+	}
+	if s.Person, err = c.userPreferences(userID); err != nil {
+		return nil, err
+	}
+	rows, err := c.query(`SELECT DISTINCT type FROM notifiers WHERE tenant_id = ? AND project_id = ?`, c.tenantID, projectID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var channels []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		channels = append(channels, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return herald.BuildPreferencePanel(s, channels), nil
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 
 	"github.com/heraldhq/herald"
 )
@@ -15,15 +16,19 @@ var (
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-const projectCols = `id, name, description, external_id, created_at, updated_at`
+const projectCols = `id, name, description, external_id, allowed_origins, created_at, updated_at`
 
 func scanProject(row scanner) (*herald.Project, error) {
 	var (
 		p                herald.Project
+		origins          string
 		created, updated int64
 	)
-	if err := row.Scan(&p.ID, &p.Name, &p.Description, &p.ExternalID, &created, &updated); err != nil {
+	if err := row.Scan(&p.ID, &p.Name, &p.Description, &p.ExternalID, &origins, &created, &updated); err != nil {
 		return nil, err
+	}
+	if err := json.Unmarshal([]byte(origins), &p.AllowedOrigins); err != nil || p.AllowedOrigins == nil {
+		p.AllowedOrigins = []string{}
 	}
 	p.CreatedAt, p.UpdatedAt = fromMS(created), fromMS(updated)
 	return &p, nil
@@ -71,8 +76,8 @@ func (db *DB) CreateProject(ctx context.Context, p *herald.Project) error {
 	}
 	return db.update(ctx, func(tx *Tx) error {
 		p.CreatedAt, p.UpdatedAt = fromMS(ms(tx.now)), fromMS(ms(tx.now))
-		id, err := tx.conn().insert(`INSERT INTO projects (tenant_id, name, description, external_id, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, tx.tenantID, p.Name, p.Description, p.ExternalID, ms(tx.now), ms(tx.now))
+		id, err := tx.conn().insert(`INSERT INTO projects (tenant_id, name, description, external_id, allowed_origins, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, tx.tenantID, p.Name, p.Description, p.ExternalID, originsJSON(p.AllowedOrigins), ms(tx.now), ms(tx.now))
 		if err != nil {
 			return uniqueErr(err, "external_id", "a project with this external_id")
 		}
@@ -87,8 +92,8 @@ func (db *DB) UpdateProject(ctx context.Context, p *herald.Project) error {
 		return err
 	}
 	return db.update(ctx, func(tx *Tx) error {
-		res, err := tx.conn().exec(`UPDATE projects SET name = ?, description = ?, external_id = ?, updated_at = ?
-			WHERE tenant_id = ? AND id = ?`, p.Name, p.Description, p.ExternalID, ms(tx.now), tx.tenantID, p.ID)
+		res, err := tx.conn().exec(`UPDATE projects SET name = ?, description = ?, external_id = ?, allowed_origins = ?, updated_at = ?
+			WHERE tenant_id = ? AND id = ?`, p.Name, p.Description, p.ExternalID, originsJSON(p.AllowedOrigins), ms(tx.now), tx.tenantID, p.ID)
 		if err != nil {
 			return uniqueErr(err, "external_id", "a project with this external_id")
 		}

@@ -984,6 +984,20 @@ func accessRoutes() []accessRoute {
 		req: get("/api/v1/me/preferences")})
 	add(R{surface: sAPI, pattern: "PUT /api/v1/me/preferences", res: herald.ResPreferences, act: up, bound: T, endUser: true, override: apiTokenRefused,
 		req: j("PUT", lit("/api/v1/me/preferences"), prefsBody)})
+	// The embedded inbox's routes: the person's own inbox (of the token's
+	// project) and preferences panel, by their end-user token only.
+	add(R{surface: sAPI, pattern: "GET /api/v1/me/inbox", res: res.inbox, act: rd, bound: T, endUser: true, override: apiTokenRefused,
+		req: get("/api/v1/me/inbox")})
+	add(R{surface: sAPI, pattern: "GET /api/v1/me/inbox/unread-count", res: res.inbox, act: rd, bound: T, endUser: true, override: apiTokenRefused,
+		req: get("/api/v1/me/inbox/unread-count")})
+	add(R{surface: sAPI, pattern: "GET /api/v1/me/inbox/stream", res: res.inbox, act: rd, bound: T, endUser: true, override: apiTokenRefused,
+		req: get("/api/v1/me/inbox/stream")})
+	add(R{surface: sAPI, pattern: "POST /api/v1/me/inbox/{message_id}/read", res: res.inbox, act: up, bound: T, endUser: true, override: apiTokenRefused,
+		prep: freshDelivery, req: j("POST", func(x *ids) string { return f("/api/v1/me/inbox/%d/read", x.Message) }, nil)})
+	add(R{surface: sAPI, pattern: "POST /api/v1/me/inbox/read-all", res: res.inbox, act: up, bound: T, endUser: true, override: apiTokenRefused,
+		prep: freshDelivery, req: j("POST", lit("/api/v1/me/inbox/read-all"), nil)})
+	add(R{surface: sAPI, pattern: "GET /api/v1/me/preference-panel", res: herald.ResPreferences, act: rd, bound: T, endUser: true, override: apiTokenRefused,
+		req: get("/api/v1/me/preference-panel")})
 	policyBody := func(x *ids) any {
 		return map[string]any{"urgent": []string{"build.failed"}, "required": []string{f("custom.r%d", x.Seq)}}
 	}
@@ -1391,7 +1405,8 @@ func freshDelivery(e *accessEnv, x *ids) {
 var unguarded = map[string][]string{
 	// One-click unsubscribe links are their own credential (acting as
 	// their person through herald.AuthorizeUser): preferences_test.go.
-	sAPI: {"GET /healthz", "GET /readyz", "GET /metrics", "GET /api/v1/openapi.json", "GET /api/v1/docs", "GET /unsubscribe/{token}", "POST /unsubscribe/{token}"},
+	sAPI: {"GET /healthz", "GET /readyz", "GET /metrics", "GET /api/v1/openapi.json", "GET /api/v1/docs", "GET /unsubscribe/{token}", "POST /unsubscribe/{token}",
+		"GET /embed/inbox.js"}, // the embedded inbox's script: static, it reads nothing
 	sConsole: {"GET /{$}", "GET /console/static/", "GET /console", "GET /console/signin", "POST /console/signin", "GET /console/lang/{lang}",
 		"POST /console/signout"},
 	sSettings: {settings.PathNotifications, settings.PathNotifiers, settings.PathOTPSend, settings.PathOTPVerify, "/api/settings/"},

@@ -27,6 +27,7 @@ import (
 	"github.com/heraldhq/herald/compat/kintone"
 	"github.com/heraldhq/herald/compat/settings"
 	"github.com/heraldhq/herald/console"
+	"github.com/heraldhq/herald/embed"
 	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/otp"
 	"github.com/heraldhq/herald/queue"
@@ -446,6 +447,7 @@ func newServer(db *store.DB, codes herald.OTPService, o surfaceOptions, logger *
 		Tokens: g.Tokens, Tenants: db, Projects: g.Projects, Sources: g.Sources, Directory: g.Directory, Notifiers: g.Notifiers,
 		Settings: g.Settings, Templates: g.Templates, Events: g.Events, Deliveries: g.Deliveries, Inbox: g.Inbox, OTP: g.OTP, Pushes: g.Pushes, InboxSignals: db,
 		Preferences: g.Preferences, EndUserKeys: g.EndUserKeys, UnsubscribeKey: o.UnsubscribeKey,
+		Origins: db, Embed: embed.Handler(),
 		Ready:    db.Ping,
 		Logger:   logger,
 		Registry: o.Registry,

@@ -404,7 +404,6 @@ func TestEndUserToken_AB(t *testing.T) {
 			{"GET", "/api/v1/users"},
 			{"GET", fmt.Sprintf("/api/v1/projects/%d", w.project)},
 			{"GET", "/api/v1/projects"},
-			{"GET", fmt.Sprintf("/api/v1/users/%d/inbox", w.ann)},
 			{"GET", fmt.Sprintf("/api/v1/projects/%d/preference-policy", w.project)},
 			{"PUT", "/api/v1/preference-policy"},
 			{"POST", fmt.Sprintf("/api/v1/projects/%d/end-user-key", w.project)},
@@ -440,6 +439,11 @@ func TestAccess_EndUserTokenOnEveryRoute(t *testing.T) {
 		own := map[string]bool{
 			"GET /api/v1/me/preferences": true, "PUT /api/v1/me/preferences": true,
 			"GET /api/v1/users/{id}/preferences": true, "PUT /api/v1/users/{id}/preferences": true,
+			// The embedded inbox's: the person's own inbox and panel.
+			"GET /api/v1/me/inbox": true, "GET /api/v1/me/inbox/unread-count": true, "GET /api/v1/me/inbox/stream": true,
+			"POST /api/v1/me/inbox/{message_id}/read": true, "POST /api/v1/me/inbox/read-all": true, "GET /api/v1/me/preference-panel": true,
+			"GET /api/v1/users/{id}/inbox": true, "GET /api/v1/users/{id}/inbox/stream": true,
+			"POST /api/v1/users/{id}/inbox/{message_id}/read": true, "POST /api/v1/users/{id}/inbox/read-all": true,
 		}
 		// The console cannot be signed in to with one.
 		if w := e.raw("POST", "/console/signin", url.Values{"token": {token}, "next": {"/console/"}}); w.Code == http.StatusSeeOther {
