@@ -16,7 +16,7 @@ func TestErrorText_Chinese(t *testing.T) {
 		err  error
 		want string
 	}{
-		{herald.Errorf(herald.EINVALID, "name", "name is required"), "名称 为必填项"},
+		{herald.Errorf(herald.EINVALID, "name", "name is required"), "名称为必填项"},
 		{herald.Errorf(herald.EFORBIDDEN, "", "push 7 was submitted by this token (or its user); another approver must approve it, unless the tenant's push policy allows self-approval"),
 			"推送 7 由当前令牌（或其用户）提交，须由其他审批人批准（除非租户的推送策略允许自审批）"},
 		{herald.Errorf(herald.ENOTALLOWED, "status", "a push in status sent cannot approve"), "状态为“已发送”的推送不能“批准”"},

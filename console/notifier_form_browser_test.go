@@ -97,7 +97,8 @@ func untranslated(text string) []string {
 		if en == zh || strings.TrimSpace(en) == "" {
 			continue
 		}
-		re := regexp.MustCompile(`(^|[^A-Za-z])` + regexp.QuoteMeta(en) + `($|[^A-Za-z])`)
+		// A word after a dot is a field of a template example ({{json .Text}}), not a message.
+		re := regexp.MustCompile(`(^|[^A-Za-z.])` + regexp.QuoteMeta(en) + `($|[^A-Za-z])`)
 		if re.MatchString(text) {
 			out = append(out, en)
 		}
