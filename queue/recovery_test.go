@@ -229,8 +229,9 @@ func (r *robot) stats() (accepted, tooFast int) {
 func (r *robot) url() string { return r.srv.URL + "/robot/send?access_token=t0ken" }
 
 // A throttled robot does not hold the workers: while 40 events wait out a
-// robot's 20 a minute, a healthy webhook's event is delivered within a
-// second.
+// robot's 20 a minute, a healthy webhook's event is delivered within
+// seconds, not after the robot's minute (the bound is loose because a
+// loaded 2-core CI machine takes over a second for any delivery).
 func TestEngine_ThrottledRobotDoesNotStallOthers(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		b := setup(t, db)
@@ -253,9 +254,9 @@ func TestEngine_ThrottledRobotDoesNotStallOthers(t *testing.T) {
 		posted := time.Now()
 		ev := b.post(t, &herald.Event{Type: "build.succeeded"})
 		d := eventDeliveries(t, b, ev.ID, 5*time.Second)[0]
-		got := waitStatus(t, b, d.ID, herald.StatusDelivered, 5*time.Second)
-		if took := got.DeliveredAt.Sub(posted); took > time.Second {
-			t.Errorf("the healthy webhook was delivered %s after its event, want within 1 s", took)
+		got := waitStatus(t, b, d.ID, herald.StatusDelivered, 20*time.Second)
+		if took := got.DeliveredAt.Sub(posted); took > 15*time.Second {
+			t.Errorf("the healthy webhook was delivered %s after its event, want well before the robot's minute", took)
 		}
 		if _, tooFast := rb.stats(); tooFast != 0 {
 			t.Errorf("the robot answered 130101 %d times", tooFast)
