@@ -1,12 +1,8 @@
 package console_test
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -53,17 +49,7 @@ func TestBrowser_PushSecondApprover(t *testing.T) {
 			dir := t.TempDir()
 			shot := func(name string) {
 				t.Helper()
-				ctx, cancel := context.WithTimeout(tab.ctx, 20*time.Second)
-				defer cancel()
-				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-				if err != nil {
-					tab.fail("screenshot", err)
-				}
-				path := filepath.Join(dir, fmt.Sprintf("pushes-%s-%s.png", tc.lang, name))
-				if err := os.WriteFile(path, png, 0o600); err != nil {
-					t.Fatal(err)
-				}
-				t.Logf("screenshot: %s (%d bytes)", path, len(png))
+				tab.shot(dir, fmt.Sprintf("pushes-%s-%s", tc.lang, name))
 			}
 			signIn := func(secret string) {
 				t.Helper()

@@ -1,12 +1,10 @@
 package console_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -39,17 +37,7 @@ func TestBrowser_Directory(t *testing.T) {
 			}[lang]
 			shot := func(name string) {
 				t.Helper()
-				ctx, cancel := context.WithTimeout(tab.ctx, 20*time.Second)
-				defer cancel()
-				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-				if err != nil {
-					tab.fail("screenshot", err)
-				}
-				path := filepath.Join(shots, "directory-"+name+"-"+lang+".png")
-				if err := os.WriteFile(path, png, 0o600); err != nil {
-					t.Fatal(err)
-				}
-				t.Logf("screenshot: %s", path)
+				tab.shot(shots, "directory-"+name+"-"+lang)
 			}
 			// clear drops the last answer's messages, so that waiting for
 			// #flash or #error waits for the next page.

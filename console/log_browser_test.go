@@ -1,13 +1,9 @@
 package console_test
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -92,10 +88,6 @@ func TestBrowser_DeliveryLog(t *testing.T) {
 	needChromium(t)
 	t.Parallel()
 	shots := t.TempDir()
-	// A reviewer keeps them with HERALD_KEEP_SCREENSHOTS=dir.
-	if dir := os.Getenv("HERALD_KEEP_SCREENSHOTS"); dir != "" {
-		shots = dir
-	}
 	for _, lang := range []string{"en", "zh"} {
 		t.Run(lang, func(t *testing.T) {
 			b := setup(t)
@@ -105,17 +97,7 @@ func TestBrowser_DeliveryLog(t *testing.T) {
 			id := func(s string) chromedp.ID { return chromedp.ID(s) }
 			shot := func(name string) {
 				t.Helper()
-				ctx, cancel := context.WithTimeout(tab.ctx, 20*time.Second)
-				defer cancel()
-				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-				if err != nil {
-					tab.fail("screenshot "+name, err)
-				}
-				path := filepath.Join(shots, fmt.Sprintf("log-%s-%s.png", lang, name))
-				if err := os.WriteFile(path, png, 0o600); err != nil {
-					t.Fatal(err)
-				}
-				t.Logf("screenshot: %s", path)
+				tab.shot(shots, fmt.Sprintf("log-%s-%s", lang, name))
 			}
 			tr := map[string]map[string]string{
 				"en": {"dead": "dead", "delivered": "delivered", "bulk": "Retry all dead in this filter", "retried": "Deliveries queued for retry"},
