@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldhq/herald"
@@ -78,6 +80,10 @@ type Config struct {
 	// nodes wrote after that read, such as the claim of a node about to
 	// die (found once its lease is past, as IdleWait is under the lease).
 	IdleWait time.Duration
+	// SuspendAfter is how long a node works no job before it stops
+	// River's client, until there is work again (default 30 s; see
+	// suspend.go).
+	SuspendAfter time.Duration
 	// NewStaffSweep is how often an active new-staff push looks for
 	// users created since its last run (default 1 min).
 	NewStaffSweep time.Duration
@@ -104,6 +110,15 @@ type Engine struct {
 
 	stop chan struct{}
 	done chan struct{}
+
+	// ctx is what Start was given, which the client is started with
+	// again after a suspension (suspend.go); working says whether it
+	// runs, activity counts its jobs, suspendedAt (the dispatcher's) is
+	// when it last stopped.
+	ctx         context.Context
+	working     atomic.Bool
+	activity    *activity
+	suspendedAt time.Time
 }
 
 // New builds an engine over db; Start runs it.
@@ -141,7 +156,10 @@ func New(db *store.DB, cfg Config) (*Engine, error) {
 	if cfg.IdleWait <= 0 {
 		cfg.IdleWait = min(5*time.Second, cfg.Lease/2, cfg.DispatchGrace/2)
 	}
-	e := &Engine{db: db, cfg: cfg, logger: cfg.Logger, senders: cfg.Senders, metrics: cfg.Metrics}
+	if cfg.SuspendAfter <= 0 {
+		cfg.SuspendAfter = 30 * time.Second
+	}
+	e := &Engine{db: db, cfg: cfg, logger: cfg.Logger, senders: cfg.Senders, metrics: cfg.Metrics, activity: &activity{}}
 	if e.metrics == nil {
 		e.metrics = noMetrics{}
 	}
@@ -167,7 +185,7 @@ func New(db *store.DB, cfg Config) (*Engine, error) {
 	client, err := river.NewClient(db.RiverDriver(), &river.Config{
 		Test:              test,
 		PeriodicJobs:      []*river.PeriodicJob{otpPurgeJob()},
-		Middleware:        db.RiverMiddleware(),
+		Middleware:        append(slices.Clone(db.RiverMiddleware()), e.activity),
 		ID:                cfg.ID,
 		Logger:            cfg.Logger,
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
@@ -193,6 +211,10 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err := e.client.Start(ctx); err != nil {
 		return err
 	}
+	e.ctx = ctx
+	e.working.Store(true)
+	e.activity.last.Store(time.Now().UnixNano())
+	e.suspendedAt = time.Now()
 	e.stop, e.done = make(chan struct{}), make(chan struct{})
 	go e.dispatch(context.WithoutCancel(ctx))
 	return nil
@@ -216,6 +238,8 @@ func (e *Engine) dispatch(ctx context.Context) {
 	defer close(e.done)
 	watch := e.db.WatchDue()
 	defer watch.Close()
+	jobs, unwatch := e.db.WatchJobs()
+	defer unwatch()
 	var (
 		next  time.Time // on the database's clock; zero: nothing known
 		last  time.Time // the last round, on the monotonic clock
@@ -228,6 +252,11 @@ func (e *Engine) dispatch(ctx context.Context) {
 		wait := e.cfg.IdleWait
 		if !next.IsZero() {
 			wait = min(wait, next.Sub(e.db.Now()))
+		}
+		if at := e.suspendAt(); !at.IsZero() {
+			wait = min(wait, time.Until(at))
+		} else if !e.working.Load() {
+			wait = min(wait, time.Until(e.suspendedAt.Add(maintainEvery)))
 		}
 		wait = max(wait, dispatchGap-time.Since(last))
 		timer.Stop()
@@ -247,7 +276,16 @@ func (e *Engine) dispatch(ctx context.Context) {
 				arm()
 			}
 			continue
+		case <-jobs:
+			if !e.working.Load() {
+				e.resume()
+				arm()
+			}
+			continue
 		case <-timer.C:
+		}
+		if !e.working.Load() && time.Since(e.suspendedAt) >= maintainEvery {
+			e.resume()
 		}
 		last = time.Now()
 		d, err := e.db.Dispatch(ctx, e.cfg.DispatchGrace)
@@ -264,6 +302,14 @@ func (e *Engine) dispatch(ctx context.Context) {
 			d.Next = at
 		}
 		next = d.Next
+		if d.Waiting {
+			// Jobs River enqueued itself (a periodic job) tell no one on
+			// SQLite: wake it, or start it.
+			e.db.WakeJobs()
+			e.resume()
+		} else {
+			e.maybeSuspend()
+		}
 		arm()
 	}
 }
@@ -275,6 +321,10 @@ func (e *Engine) Stop(ctx context.Context) error {
 		<-e.done
 		e.stop = nil
 	}
+	if !e.working.Load() {
+		return nil
+	}
+	e.working.Store(false)
 	err := e.client.Stop(ctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		return e.client.StopAndCancel(context.Background())

@@ -138,3 +138,47 @@ func TestEngine_IdleNodeTakesOverAnExpiredClaim(t *testing.T) {
 	}
 }
 
+// A node that has worked no job for SuspendAfter stops River's client (its
+// timers tick even with nothing to do) and starts it again when told of a
+// job: new work, a retry falling due, a scheduled push.
+func TestEngine_SuspendedNodeResumesForWork(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db)
+		s := newSink(t, http.StatusServiceUnavailable, 200)
+		b.deploy(t, on(b.webhook(t, "hook", s.srv.URL), "build.failed"))
+		cfg := idleConfig()
+		cfg.SuspendAfter, cfg.BackoffBase = 300*time.Millisecond, 2*time.Second
+		e := startEngine(t, db, cfg)
+		suspended := func() {
+			t.Helper()
+			deadline := time.Now().Add(promptly)
+			for e.Working() {
+				if time.Now().After(deadline) {
+					t.Fatalf("River still works %s after the last job", promptly)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		suspended()
+		// New work wakes it; the retry, due two seconds after the first
+		// attempt, falls due once it is suspended again.
+		d := eventDeliveries(t, b, b.post(t, &herald.Event{Type: "build.failed"}).ID, promptly)[0]
+		deadline := time.Now().Add(promptly)
+		for {
+			got, err := db.FindDeliveryByID(b.ctx, d.ID)
+			must(t, err)
+			if got.Attempts == 1 && got.Status == herald.StatusPending {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("delivery %d is %s after %d attempts, want pending after one", d.ID, got.Status, got.Attempts)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		suspended()
+		got := waitStatus(t, b, d.ID, herald.StatusDelivered, promptly)
+		if got.Attempts != 2 {
+			t.Errorf("delivered after %d attempts, want 2", got.Attempts)
+		}
+	})
+}

@@ -121,7 +121,9 @@ type Dispatched struct {
 	// quiet hours, a new delivery's or event's dispatch grace, a scheduled
 	// River job; zero when nothing is pending. It may be past when work is
 	// due but left to the jobs River still has waiting.
-	Next time.Time
+	Next time.Time	// Waiting: River has jobs to work now (an engine whose River client is
+	// stopped starts it).
+	Waiting bool
 }
 
 // dispatchMax bounds one round's work.
@@ -135,6 +137,7 @@ type dueTimes struct {
 	deferred time.Time // the end of a delivery's quiet hours
 	events   time.Time // an event not fanned out, plus grace
 	jobs     time.Time // a scheduled or retryable River job
+	waiting  bool      // River has jobs to work now
 }
 
 func (d dueTimes) earliest() time.Time {
@@ -160,14 +163,16 @@ func (db *DB) due(ctx context.Context, grace time.Duration, now time.Time) (dueT
 	// scheduler makes jobs available up to five seconds ahead of their
 	// time, and nothing fetches them at it: those count too.
 	c := conn{q: db.read, db: db, ctx: ctx}
-	var v [6]sql.NullInt64
+	var v [7]sql.NullInt64
 	err := c.queryRow(`SELECT
 		(SELECT MIN(lease_until) FROM deliveries WHERE status IN ('pending', 'sending') AND lease_until IS NOT NULL),
 		(SELECT MIN(updated_at) FROM deliveries WHERE status IN ('pending', 'sending') AND lease_until IS NULL AND status = 'pending'),
 		(SELECT MIN(lease_until) FROM deliveries WHERE status = 'deferred'),
 		(SELECT MIN(created_at) FROM events WHERE fanned_out_at IS NULL AND (fanout_lease_until IS NULL OR fanout_lease_until <= ?)),
 		(SELECT `+jobMS+` FROM river_job WHERE state IN ('scheduled', 'retryable')),
-		(SELECT `+jobMS+` FROM river_job WHERE state = 'available' AND scheduled_at > ?)`, ms(now), jobNow).Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5])
+		(SELECT `+jobMS+` FROM river_job WHERE state = 'available' AND scheduled_at > ?),
+		(SELECT COUNT(*) FROM (SELECT 1 FROM river_job WHERE state = 'available' AND scheduled_at <= ? LIMIT 1) w)`,
+		ms(now), jobNow, jobNow).Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6])
 	if err != nil {
 		return dueTimes{}, err
 	}
@@ -181,7 +186,8 @@ func (db *DB) due(ctx context.Context, grace time.Duration, now time.Time) (dueT
 	if ahead := at(v[5], 0); !ahead.IsZero() && (jobs.IsZero() || ahead.Before(jobs)) {
 		jobs = ahead
 	}
-	return dueTimes{leased: at(v[0], 0), fresh: at(v[1], grace), deferred: at(v[2], 0), events: at(v[3], grace), jobs: jobs}, nil
+	return dueTimes{leased: at(v[0], 0), fresh: at(v[1], grace), deferred: at(v[2], 0), events: at(v[3], grace), jobs: jobs,
+		waiting: v[6].Int64 > 0}, nil
 }
 
 // Dispatch is one round of a node's dispatcher, across tenants. It reads
@@ -203,7 +209,7 @@ func (db *DB) Dispatch(ctx context.Context, grace time.Duration) (Dispatched, er
 		return out, err
 	}
 	if next := due.earliest(); next.IsZero() || next.After(now) {
-		out.Next = next
+		out.Next, out.Waiting = next, due.waiting
 		return out, nil
 	}
 	lock := ""
@@ -335,6 +341,6 @@ func (db *DB) Dispatch(ctx context.Context, grace time.Duration) (Dispatched, er
 			due.events = again
 		}
 	}
-	out.Next = due.earliest()
+	out.Next, out.Waiting = due.earliest(), due.waiting
 	return out, nil
 }

@@ -48,14 +48,43 @@ type wakeHub struct {
 	mu        sync.Mutex
 	listeners map[*jobListener]struct{}
 	watches   map[*DueWatch]struct{}
+	jobs      map[chan struct{}]struct{}
 }
 
-// jobsAvailable wakes the in-process River listeners (SQLite).
+// jobsAvailable wakes the in-process River listeners (SQLite) and the
+// engines watching for jobs (WatchJobs).
 func (h *wakeHub) jobsAvailable() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for l := range h.listeners {
 		wake(l.ch)
+	}
+	for ch := range h.jobs {
+		wake(ch)
+	}
+}
+
+// WakeJobs wakes this process's River workers as a commit that enqueued
+// jobs does: for jobs River enqueued itself (its periodic jobs), which on
+// SQLite tell no one.
+func (db *DB) WakeJobs() { db.wake.jobsAvailable() }
+
+// WatchJobs returns a channel that receives when a transaction of this
+// process that enqueued jobs to run now has committed (an engine whose
+// River client is stopped starts it then), and the func that ends the
+// watch.
+func (db *DB) WatchJobs() (<-chan struct{}, func()) {
+	h, ch := &db.wake, make(chan struct{}, 1)
+	h.mu.Lock()
+	if h.jobs == nil {
+		h.jobs = map[chan struct{}]struct{}{}
+	}
+	h.jobs[ch] = struct{}{}
+	h.mu.Unlock()
+	return ch, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		delete(h.jobs, ch)
 	}
 }
 
@@ -81,7 +110,6 @@ func (tx *Tx) enqueued() error {
 		if _, err := tx.conn().exec(`SELECT pg_notify(concat(current_schema(), '.` + riverInsertTopic + `'), '` + riverInsertPayload + `')`); err != nil {
 			return fmt.Errorf("store: notify new jobs: %w", err)
 		}
-		return nil
 	}
 	tx.committed = append(tx.committed, tx.db.wake.jobsAvailable)
 	return nil
@@ -229,8 +257,8 @@ func (l *jobListener) Unlisten(_ context.Context, topic string) error {
 	return nil
 }
 
-func (l *jobListener) Ping(context.Context) error    { return nil }
-func (l *jobListener) Schema() string                { return l.schema }
+func (l *jobListener) Ping(context.Context) error     { return nil }
+func (l *jobListener) Schema() string                 { return l.schema }
 func (l *jobListener) SetAfterConnectExec(sql string) {}
 
 func (l *jobListener) WaitForNotification(ctx context.Context) (*riverdriver.Notification, error) {
