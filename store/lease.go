@@ -121,8 +121,9 @@ type Dispatched struct {
 	// quiet hours, a new delivery's or event's dispatch grace, a scheduled
 	// River job; zero when nothing is pending. It may be past when work is
 	// due but left to the jobs River still has waiting.
-	Next time.Time // Waiting: River has jobs to work now (an engine whose River client is
-	// stopped starts it).
+	Next time.Time
+	// Waiting: River has jobs to work now (an engine whose River client
+	// is stopped starts it).
 	Waiting bool
 }
 
