@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldhq/herald"
@@ -40,8 +42,12 @@ type Config struct {
 	// (default 32).
 	Workers         int
 	SendConcurrency int
-	// PollInterval is how often an idle node looks for jobs (default
-	// 100 ms): neither SQLite nor database/sql has LISTEN/NOTIFY here.
+	// PollInterval is how often a node looks for jobs it was not told of
+	// (default 5 s): a node is woken by the commits of this process that
+	// enqueue jobs and, on PostgreSQL, by every node's (LISTEN/NOTIFY), so
+	// this bounds only what neither reaches — a job another process wrote
+	// into the SQLite file, a notification lost while the listener
+	// reconnected.
 	PollInterval time.Duration
 	// HTTPClient overrides the guarded client every HTTP channel uses
 	// (when Senders is nil).
@@ -66,6 +72,18 @@ type Config struct {
 	// (default 10 s).
 	Lease         time.Duration
 	DispatchGrace time.Duration
+	// IdleWait is the longest the dispatcher waits between rounds when it
+	// is told of nothing (default the least of 5 s, Lease/2 and
+	// DispatchGrace/2). A round reads when the earliest work of any node
+	// falls due and the dispatcher sleeps until then, woken sooner by this
+	// process's commits; IdleWait bounds how late it learns of what other
+	// nodes wrote after that read, such as the claim of a node about to
+	// die (found once its lease is past, as IdleWait is under the lease).
+	IdleWait time.Duration
+	// SuspendAfter is how long a node works no job before it stops
+	// River's client, until there is work again (default 30 s; see
+	// suspend.go).
+	SuspendAfter time.Duration
 	// NewStaffSweep is how often an active new-staff push looks for
 	// users created since its last run (default 1 min).
 	NewStaffSweep time.Duration
@@ -92,6 +110,15 @@ type Engine struct {
 
 	stop chan struct{}
 	done chan struct{}
+
+	// ctx is what Start was given, which the client is started with
+	// again after a suspension (suspend.go); working says whether it
+	// runs, activity counts its jobs, suspendedAt (the dispatcher's) is
+	// when it last stopped.
+	ctx         context.Context
+	working     atomic.Bool
+	activity    *activity
+	suspendedAt time.Time
 }
 
 // New builds an engine over db; Start runs it.
@@ -112,7 +139,7 @@ func New(db *store.DB, cfg Config) (*Engine, error) {
 		cfg.SendConcurrency = 32
 	}
 	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = 100 * time.Millisecond
+		cfg.PollInterval = 5 * time.Second
 	}
 	if cfg.NewStaffSweep <= 0 {
 		cfg.NewStaffSweep = time.Minute
@@ -126,7 +153,13 @@ func New(db *store.DB, cfg Config) (*Engine, error) {
 	if cfg.DispatchGrace <= 0 {
 		cfg.DispatchGrace = 10 * time.Second
 	}
-	e := &Engine{db: db, cfg: cfg, logger: cfg.Logger, senders: cfg.Senders, metrics: cfg.Metrics}
+	if cfg.IdleWait <= 0 {
+		cfg.IdleWait = min(5*time.Second, cfg.Lease/2, cfg.DispatchGrace/2)
+	}
+	if cfg.SuspendAfter <= 0 {
+		cfg.SuspendAfter = 30 * time.Second
+	}
+	e := &Engine{db: db, cfg: cfg, logger: cfg.Logger, senders: cfg.Senders, metrics: cfg.Metrics, activity: &activity{}}
 	if e.metrics == nil {
 		e.metrics = noMetrics{}
 	}
@@ -152,14 +185,13 @@ func New(db *store.DB, cfg Config) (*Engine, error) {
 	client, err := river.NewClient(db.RiverDriver(), &river.Config{
 		Test:              test,
 		PeriodicJobs:      []*river.PeriodicJob{otpPurgeJob()},
-		Middleware:        db.RiverMiddleware(),
+		Middleware:        append(slices.Clone(db.RiverMiddleware()), e.activity),
 		ID:                cfg.ID,
 		Logger:            cfg.Logger,
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:           workers,
 		FetchPollInterval: cfg.PollInterval,
 		FetchCooldown:     min(cfg.PollInterval, 100*time.Millisecond),
-		PollOnly:          true,
 		// River's rescuer is not how Herald recovers from a crash: leases
 		// and the dispatcher are (see dispatch). A job rescued late finds
 		// its work done or leased and does nothing; these bound how long a
@@ -179,36 +211,106 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err := e.client.Start(ctx); err != nil {
 		return err
 	}
+	e.ctx = ctx
+	e.working.Store(true)
+	e.activity.last.Store(time.Now().UnixNano())
+	e.suspendedAt = time.Now()
 	e.stop, e.done = make(chan struct{}), make(chan struct{})
 	go e.dispatch(context.WithoutCancel(ctx))
 	return nil
 }
 
-// dispatchEvery is how often a node's dispatcher looks for due work: a
-// retry or a scheduled send goes out within about this of its time.
-const dispatchEvery = 200 * time.Millisecond
+// dispatchGap is the least time between two rounds of a node's
+// dispatcher: while work is due but left to River's waiting jobs, rounds
+// come this often.
+const dispatchGap = 200 * time.Millisecond
 
-// dispatch runs the node's dispatcher until Stop: every dispatchEvery it
-// enqueues the deliveries that are due or whose claim or job was lost,
-// and the events whose fan-out job was lost (store.DB.Dispatch).
+// dispatchRetry is the wait after a round failed (the database is away).
+const dispatchRetry = time.Second
+
+// dispatch runs the node's dispatcher until Stop. Each round enqueues the
+// deliveries that are due or whose claim or job was lost, and the events
+// whose fan-out job was lost (store.DB.Dispatch), and learns when the
+// earliest work left falls due; the dispatcher sleeps until then, or until
+// this process's commits tell it of earlier work (store.DB.WatchDue), or
+// for IdleWait at most.
 func (e *Engine) dispatch(ctx context.Context) {
 	defer close(e.done)
-	t := time.NewTicker(dispatchEvery)
-	defer t.Stop()
+	watch := e.db.WatchDue()
+	defer watch.Close()
+	jobs, unwatch := e.db.WatchJobs()
+	defer unwatch()
+	var (
+		next  time.Time // on the database's clock; zero: nothing known
+		last  time.Time // the last round, on the monotonic clock
+		timer = time.NewTimer(0)
+	)
+	defer timer.Stop()
+	// arm sets the timer for next, IdleWait at most, dispatchGap after
+	// the last round at least.
+	arm := func() {
+		wait := e.cfg.IdleWait
+		if !next.IsZero() {
+			wait = min(wait, next.Sub(e.db.Now()))
+		}
+		if at := e.suspendAt(); !at.IsZero() {
+			wait = min(wait, time.Until(at))
+		} else if !e.working.Load() {
+			wait = min(wait, time.Until(e.suspendedAt.Add(maintainEvery)))
+		}
+		wait = max(wait, dispatchGap-time.Since(last))
+		timer.Stop()
+		select {
+		case <-timer.C:
+		default:
+		}
+		timer.Reset(wait)
+	}
 	for {
 		select {
 		case <-e.stop:
 			return
-		case <-t.C:
+		case <-watch.C():
+			if at := watch.Take(); !at.IsZero() && (next.IsZero() || at.Before(next)) {
+				next = at
+				arm()
+			}
+			continue
+		case <-jobs:
+			if !e.working.Load() {
+				e.resume()
+				arm()
+			}
+			continue
+		case <-timer.C:
 		}
+		if !e.working.Load() && time.Since(e.suspendedAt) >= maintainEvery {
+			e.resume()
+		}
+		last = time.Now()
 		d, err := e.db.Dispatch(ctx, e.cfg.DispatchGrace)
 		if err != nil {
 			e.logger.Warn("dispatch", "err", err)
+			next = e.db.Now().Add(dispatchRetry)
+			arm()
 			continue
 		}
 		if d.Deliveries > 0 || d.Events > 0 {
 			e.logger.Debug("dispatched", "deliveries", d.Deliveries, "events", d.Events)
 		}
+		if at := watch.Take(); !at.IsZero() && (d.Next.IsZero() || at.Before(d.Next)) {
+			d.Next = at
+		}
+		next = d.Next
+		if d.Waiting {
+			// Jobs River enqueued itself (a periodic job) tell no one on
+			// SQLite: wake it, or start it.
+			e.db.WakeJobs()
+			e.resume()
+		} else {
+			e.maybeSuspend()
+		}
+		arm()
 	}
 }
 
@@ -219,6 +321,10 @@ func (e *Engine) Stop(ctx context.Context) error {
 		<-e.done
 		e.stop = nil
 	}
+	if !e.working.Load() {
+		return nil
+	}
+	e.working.Store(false)
 	err := e.client.Stop(ctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		return e.client.StopAndCancel(context.Background())

@@ -254,6 +254,7 @@ func (tx *Tx) insertDeliveries(rows []deliveryRow) ([]int64, error) {
 			case herald.StatusDeferred:
 				// The dispatcher takes it at its due time, as a retry.
 				due = ms(d.DueAt)
+				tx.fallsDue(d.DueAt)
 			}
 			msgID, err := newMessageID()
 			if err != nil {
@@ -424,6 +425,7 @@ func (db *DB) FinishDeliveries(ctx context.Context, results []DeliveryResult) er
 					r.Status, r.Error, ms(r.RetryAt), ms(r.RetryAt), ms(tx.now), tx.tenantID, r.ID); err != nil {
 					return err
 				}
+				tx.fallsDue(r.RetryAt)
 			default:
 				if _, err := c.exec(`UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = NULL, updated_at = ? WHERE tenant_id = ? AND id = ?`,
 					r.Status, r.Error, ms(tx.now), tx.tenantID, r.ID); err != nil {

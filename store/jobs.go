@@ -8,8 +8,6 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 )
@@ -40,12 +38,8 @@ const DeliverBatch = 500
 // RiverDriver returns the River driver over db's write pool: riversqlite on
 // SQLite, riverdatabasesql on PostgreSQL (the pool is pgx through
 // database/sql, so a job joins the very *sql.Tx that writes its event).
-func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
-	if db.dialect == DialectPostgres {
-		return riverdatabasesql.New(db.write)
-	}
-	return riversqlite.New(db.write)
-}
+// Either listens for new jobs instead of polling (wake.go).
+func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] { return db.river }
 
 // RiverMiddleware is the middleware every River client over db uses (the
 // engine's too): the store's Config.RiverMiddleware.
@@ -59,7 +53,8 @@ func (db *DB) jobs() (*river.Client[*sql.Tx], error) {
 	return db.jobClient, db.jobErr
 }
 
-// insertJobs enqueues jobs in tx: they run only if tx commits.
+// insertJobs enqueues jobs in tx: they run only if tx commits, and River
+// is woken then (or told when a scheduled one falls due).
 func (tx *Tx) insertJobs(params []river.InsertManyParams) error {
 	if len(params) == 0 {
 		return nil
@@ -68,8 +63,21 @@ func (tx *Tx) insertJobs(params []river.InsertManyParams) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.InsertManyTx(tx.ctx, tx.tx, params)
-	return err
+	if _, err = c.InsertManyTx(tx.ctx, tx.tx, params); err != nil {
+		return err
+	}
+	now := false
+	for _, p := range params {
+		if p.InsertOpts != nil && p.InsertOpts.ScheduledAt.After(tx.now) {
+			tx.fallsDue(p.InsertOpts.ScheduledAt)
+		} else {
+			now = true
+		}
+	}
+	if now {
+		return tx.enqueued()
+	}
+	return nil
 }
 
 // deliverJobs builds the jobs that send ids, DeliverBatch at a time.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 	"time"
 
@@ -85,6 +86,7 @@ func (tx *Tx) pace(claimed []*ClaimedDelivery, o ClaimOptions) ([]*ClaimedDelive
 			WHERE tenant_id = ? AND id = ?`, herald.StatusPending, ms(until), ms(until), ms(tx.now), tx.tenantID, d.ID); err != nil {
 			return nil, err
 		}
+		tx.fallsDue(until)
 		if o.Deferred != nil {
 			tx.committed = append(tx.committed, func() { o.Deferred(d, until) })
 		}
@@ -114,27 +116,108 @@ type Dispatched struct {
 	Deliveries int // deliveries due, or whose claim or job was lost
 	Events     int // events whose fan-out job was lost
 	Jobs       int // River jobs made available on time
+	// Next is when the earliest work the round left falls due, on any
+	// node: a claim's lease, a retry or a rate-limit slot, the end of
+	// quiet hours, a new delivery's or event's dispatch grace, a scheduled
+	// River job; zero when nothing is pending. It may be past when work is
+	// due but left to the jobs River still has waiting.
+	Next time.Time
+	// Waiting: River has jobs to work now (an engine whose River client
+	// is stopped starts it).
+	Waiting bool
 }
 
 // dispatchMax bounds one round's work.
 const dispatchMax = 2000
 
-// Dispatch is one round of a node's dispatcher, across tenants. In one
-// transaction it enqueues a deliver job for every delivery that is due (a
+// dueTimes is when each kind of work the dispatcher takes falls due (zero
+// when there is none).
+type dueTimes struct {
+	leased   time.Time // a pending delivery's due time, a claim's lease
+	fresh    time.Time // a new delivery whose job has not taken it, plus grace
+	deferred time.Time // the end of a delivery's quiet hours
+	events   time.Time // an event not fanned out, plus grace
+	jobs     time.Time // a scheduled or retryable River job
+	waiting  bool      // River has jobs to work now
+}
+
+func (d dueTimes) earliest() time.Time {
+	var at time.Time
+	for _, t := range []time.Time{d.leased, d.fresh, d.deferred, d.events, d.jobs} {
+		if !t.IsZero() && (at.IsZero() || t.Before(at)) {
+			at = t
+		}
+	}
+	return at
+}
+
+// due reads, in one statement of cheap index look-ups across tenants,
+// when each kind of work falls due.
+func (db *DB) due(ctx context.Context, grace time.Duration, now time.Time) (dueTimes, error) {
+	jobMS := `CAST(CEIL(EXTRACT(EPOCH FROM MIN(scheduled_at)) * 1000) AS BIGINT)`
+	var jobNow any = now
+	if db.dialect == DialectSQLite {
+		jobMS = `CAST(CEIL((julianday(MIN(scheduled_at)) - 2440587.5) * 86400000.0) AS INTEGER)`
+		jobNow = now.Format("2006-01-02 15:04:05.000") // as riversqlite writes times
+	}
+	// The literal statuses match the partial indexes' conditions. River's
+	// scheduler makes jobs available up to five seconds ahead of their
+	// time, and nothing fetches them at it: those count too.
+	c := conn{q: db.read, db: db, ctx: ctx}
+	var v [7]sql.NullInt64
+	err := c.queryRow(`SELECT
+		(SELECT MIN(lease_until) FROM deliveries WHERE status IN ('pending', 'sending') AND lease_until IS NOT NULL),
+		(SELECT MIN(updated_at) FROM deliveries WHERE status IN ('pending', 'sending') AND lease_until IS NULL AND status = 'pending'),
+		(SELECT MIN(lease_until) FROM deliveries WHERE status = 'deferred'),
+		(SELECT MIN(created_at) FROM events WHERE fanned_out_at IS NULL AND (fanout_lease_until IS NULL OR fanout_lease_until <= ?)),
+		(SELECT `+jobMS+` FROM river_job WHERE state IN ('scheduled', 'retryable')),
+		(SELECT `+jobMS+` FROM river_job WHERE state = 'available' AND scheduled_at > ?),
+		(SELECT COUNT(*) FROM (SELECT 1 FROM river_job WHERE state = 'available' AND scheduled_at <= ? LIMIT 1) w)`,
+		ms(now), jobNow, jobNow).Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6])
+	if err != nil {
+		return dueTimes{}, err
+	}
+	at := func(n sql.NullInt64, plus time.Duration) time.Time {
+		if !n.Valid {
+			return time.Time{}
+		}
+		return fromMS(n.Int64).Add(plus)
+	}
+	jobs := at(v[4], 0)
+	if ahead := at(v[5], 0); !ahead.IsZero() && (jobs.IsZero() || ahead.Before(jobs)) {
+		jobs = ahead
+	}
+	return dueTimes{leased: at(v[0], 0), fresh: at(v[1], grace), deferred: at(v[2], 0), events: at(v[3], grace), jobs: jobs,
+		waiting: v[6].Int64 > 0}, nil
+}
+
+// Dispatch is one round of a node's dispatcher, across tenants. It reads
+// when work falls due (Dispatched.Next) and, when some is due now, in one
+// transaction enqueues a deliver job for every delivery that is due (a
 // retry or a rate-limited send whose time has come) or whose owner is gone
 // (a claim past its lease, a new delivery whose job nobody took within
 // grace), and a fan-out job for every event not fanned out within grace,
-// leasing each for grace so that the next round leaves it to that job.
-// Then it makes River's scheduled jobs whose time has come available (River
+// leasing each for grace so that the next round leaves it to that job,
+// and makes River's scheduled jobs whose time has come available (River
 // itself looks only every five seconds), so a push's send_at is kept to
-// the second too. Any number of nodes may dispatch at once.
+// the second too. Any number of nodes may dispatch at once. A round with
+// nothing due writes nothing.
 func (db *DB) Dispatch(ctx context.Context, grace time.Duration) (Dispatched, error) {
 	var out Dispatched
+	now := db.now().UTC()
+	due, err := db.due(ctx, grace, now)
+	if err != nil {
+		return out, err
+	}
+	if next := due.earliest(); next.IsZero() || next.After(now) {
+		out.Next, out.Waiting = next, due.waiting
+		return out, nil
+	}
 	lock := ""
 	if db.dialect == DialectPostgres {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
-	err := db.updateTenant(ctx, 0, func(tx *Tx) error {
+	err = db.updateTenant(ctx, 0, func(tx *Tx) error {
 		c := tx.conn()
 		now, leased := ms(tx.now), ms(tx.now.Add(grace))
 		type owned struct{ id, tenant int64 }
@@ -230,13 +313,35 @@ func (db *DB) Dispatch(ctx context.Context, grace time.Duration) (Dispatched, er
 			}
 		}
 		out.Deliveries, out.Events = len(ds), len(evs)
-		return tx.insertJobs(jobs)
+		if err := tx.insertJobs(jobs); err != nil {
+			return err
+		}
+		if due.jobs.IsZero() || due.jobs.After(tx.now) {
+			return nil
+		}
+		res, err := db.river.UnwrapExecutor(tx.tx).JobSchedule(tx.ctx, &riverdriver.JobScheduleParams{Max: dispatchMax, Now: &tx.now})
+		if err != nil {
+			return err
+		}
+		out.Jobs = len(res)
+		// River's own scheduler may have moved them first, and told no
+		// one on SQLite: wake the workers either way.
+		return tx.enqueued()
 	})
 	if err != nil {
 		return out, err
 	}
-	now := db.now().UTC()
-	res, err := db.RiverDriver().GetExecutor().JobSchedule(ctx, &riverdriver.JobScheduleParams{Max: dispatchMax, Now: &now})
-	out.Jobs = len(res)
-	return out, err
+	if due, err = db.due(ctx, grace, db.now().UTC()); err != nil {
+		return out, err
+	}
+	if out.Events > 0 {
+		// Events leased now are not in the read above: their lease ends
+		// after grace.
+		due.events = now.Add(grace)
+		if again := due.earliest(); !again.IsZero() && again.Before(due.events) {
+			due.events = again
+		}
+	}
+	out.Next, out.Waiting = due.earliest(), due.waiting
+	return out, nil
 }

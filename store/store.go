@@ -22,8 +22,10 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -81,6 +83,12 @@ type DB struct {
 	cache readCache
 	// ingest shares write transactions among CreateEvents calls (ingest.go).
 	ingest ingester
+	// wake tells this process's River workers and dispatchers of new work
+	// (wake.go); river is the River driver every client over db uses, and
+	// listenPool, on PostgreSQL, the pool its listener connects through.
+	wake       wakeHub
+	river      riverdriver.Driver[*sql.Tx]
+	listenPool *pgxpool.Pool
 }
 
 // maxStmts bounds the statement cache (queries with IN lists of varying
@@ -163,6 +171,10 @@ func Open(ctx context.Context, c Config) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: cannot reach the database: %w", err)
 	}
+	if db.river, err = db.riverDriver(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -191,6 +203,9 @@ func (db *DB) Close() error {
 		return true
 	})
 	var err error
+	if db.listenPool != nil {
+		db.listenPool.Close()
+	}
 	if db.read != nil && db.read != db.write {
 		err = db.read.Close()
 	}
@@ -240,6 +255,10 @@ type Tx struct {
 	committed []func()
 	// touched: the transaction changes what the read cache holds.
 	touched bool
+	// jobsNow: the transaction enqueued jobs to run now; dueAt is the
+	// earliest time it makes work due (wake.go).
+	jobsNow bool
+	dueAt   time.Time
 }
 
 // conn is a query surface with rebinding: a Tx, or the read pool.

@@ -1,0 +1,184 @@
+package queue_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/queue"
+	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/store/storetest"
+)
+
+// An idle node does not poll for work: it is told of it. These tests give
+// River's fetch poll a minute, so whatever happens within seconds
+// happened because the node was woken — by its own commit, by a time it
+// was told work falls due, or (on PostgreSQL) by another node's NOTIFY.
+
+// idleConfig is testConfig without the quick polling.
+func idleConfig() queue.Config {
+	c := testConfig()
+	c.PollInterval = time.Minute
+	return c
+}
+
+// promptly bounds each wait below: far under the minute of the polls,
+// generous for a loaded machine.
+const promptly = 15 * time.Second
+
+// Events posted one after another to an idle node are each delivered at
+// once, not on the next poll.
+func TestEngine_IdleNodeSendsNewWorkAtOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db)
+		s := newSink(t, 200)
+		b.deploy(t, on(b.webhook(t, "hook", s.srv.URL), "build.failed"))
+		startEngine(t, db, idleConfig())
+		for range 3 {
+			d := eventDeliveries(t, b, b.post(t, &herald.Event{Type: "build.failed"}).ID, promptly)[0]
+			waitStatus(t, b, d.ID, herald.StatusDelivered, promptly)
+		}
+	})
+}
+
+// A retry falls due while the node is idle: it is sent then.
+func TestEngine_IdleNodeRetriesOnTime(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db)
+		s := newSink(t, http.StatusServiceUnavailable, 200)
+		b.deploy(t, on(b.webhook(t, "hook", s.srv.URL), "build.failed"))
+		cfg := idleConfig()
+		cfg.BackoffBase = 300 * time.Millisecond
+		startEngine(t, db, cfg)
+		d := eventDeliveries(t, b, b.post(t, &herald.Event{Type: "build.failed"}).ID, promptly)[0]
+		got := waitStatus(t, b, d.ID, herald.StatusDelivered, promptly)
+		if got.Attempts != 2 {
+			t.Errorf("delivered after %d attempts, want 2", got.Attempts)
+		}
+	})
+}
+
+// A push scheduled a second ahead on an idle node is sent at its time.
+func TestEngine_IdleNodeSendsScheduledPush(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db)
+		u := &herald.User{Code: "ann", Name: "Ann"}
+		must(t, db.CreateUser(b.ctx, u))
+		startEngine(t, db, idleConfig())
+		p := approved(t, db, b.ctx, &herald.Push{JobName: "Reminder", Content: "Timesheets", ScopeType: herald.PushScopeAll})
+		sendAt := time.Now().Add(time.Second)
+		_, err := db.ExecutePush(b.ctx, p.ID, sendAt)
+		must(t, err)
+		deadline := time.Now().Add(promptly)
+		for {
+			p, err := db.FindPushByID(b.ctx, p.ID)
+			must(t, err)
+			if p.Status == herald.PushSent {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the push scheduled for %s is %s %s later", sendAt.Format(time.TimeOnly), p.Status, promptly)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
+
+// A node that starts while another holds a claim and then dies takes the
+// delivery over once the lease is past, though it polls for nothing: it
+// read when the lease ends.
+func TestEngine_IdleNodeTakesOverAnExpiredClaim(t *testing.T) {
+	for _, dialect := range storetest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			url, key := storetest.NewURL(t, dialect), storetest.Key()
+			open := func() *store.DB {
+				db, err := store.Open(context.Background(), store.Config{URL: url, SecretKey: key})
+				must(t, err)
+				t.Cleanup(func() { db.Close() })
+				return db
+			}
+			db := open()
+			must(t, db.Migrate(context.Background()))
+			b := setup(t, db)
+			s := newSink(t, 200)
+			b.deploy(t, on(b.webhook(t, "hook", s.srv.URL), "build.failed"))
+
+			doomedDB := open()
+			dead := fastRecovery()
+			release := make(chan struct{})
+			dead.HTTPClient, dead.ID = &http.Client{Transport: hangingTransport{release}}, "dead"
+			doomed, err := queue.New(doomedDB, dead)
+			must(t, err)
+			must(t, doomed.Start(context.Background()))
+			t.Cleanup(func() {
+				close(release)
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				_ = doomed.Stop(ctx)
+			})
+			ev := b.post(t, &herald.Event{Type: "build.failed"})
+			d := eventDeliveries(t, b, ev.ID, promptly)[0]
+			waitStatus(t, b, d.ID, herald.StatusSending, promptly)
+			doomedDB.Close()
+
+			survivor := idleConfig()
+			survivor.Lease, survivor.DispatchGrace, survivor.ID = time.Second, time.Second, "survivor"
+			startEngine(t, db, survivor)
+			got := waitStatus(t, b, d.ID, herald.StatusDelivered, promptly)
+			if got.Attempts != 2 {
+				t.Errorf("delivered after %d attempts, want 2", got.Attempts)
+			}
+			if n := s.count(dlvID(d)); n != 1 {
+				t.Errorf("the receiver saw webhook-id %s %d times, want 1", dlvID(d), n)
+			}
+		})
+	}
+}
+
+// A node that has worked no job for SuspendAfter stops River's client (its
+// timers tick even with nothing to do) and starts it again when told of a
+// job: new work, a retry falling due, a scheduled push.
+func TestEngine_SuspendedNodeResumesForWork(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db)
+		s := newSink(t, http.StatusServiceUnavailable, 200)
+		b.deploy(t, on(b.webhook(t, "hook", s.srv.URL), "build.failed"))
+		cfg := idleConfig()
+		cfg.SuspendAfter, cfg.BackoffBase = 300*time.Millisecond, 2*time.Second
+		e := startEngine(t, db, cfg)
+		suspended := func() {
+			t.Helper()
+			deadline := time.Now().Add(promptly)
+			for e.Working() {
+				if time.Now().After(deadline) {
+					t.Fatalf("River still works %s after the last job", promptly)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		suspended()
+		// New work wakes it; the retry, due two seconds after the first
+		// attempt, falls due once it is suspended again.
+		d := eventDeliveries(t, b, b.post(t, &herald.Event{Type: "build.failed"}).ID, promptly)[0]
+		deadline := time.Now().Add(promptly)
+		for {
+			got, err := db.FindDeliveryByID(b.ctx, d.ID)
+			must(t, err)
+			if got.Attempts == 1 && got.Status == herald.StatusPending {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("delivery %d is %s after %d attempts, want pending after one", d.ID, got.Status, got.Attempts)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		suspended()
+		got := waitStatus(t, b, d.ID, herald.StatusDelivered, promptly)
+		if got.Attempts != 2 {
+			t.Errorf("delivered after %d attempts, want 2", got.Attempts)
+		}
+	})
+}
