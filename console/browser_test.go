@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,51 +14,15 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/browsertest"
 )
-
-// chromiumPath is where Debian installs Chromium (.ci/run installs it).
-const chromiumPath = "/usr/bin/chromium"
 
 // needChromium skips the test when Chromium is missing, and fails it under
 // CI=true, where the browser test must run.
-func needChromium(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is missing: under CI=true the console's browser test must run (%v)", chromiumPath, err)
-		}
-		t.Skipf("%s is missing: %v", chromiumPath, err)
-	}
-}
+func needChromium(t *testing.T) { t.Helper(); browsertest.Need(t) }
 
 // newBrowser starts a headless Chromium with a throwaway profile.
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(1400, 1000),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
-	// The first run starts the browser, which lives as long as its
-	// context: no timeout on it; each step below has its own.
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
+func newBrowser(t *testing.T) context.Context { t.Helper(); return browsertest.New(t, 1400, 1000) }
 
 // page drives one tab, failing the test with the page's HTML when a step
 // fails.

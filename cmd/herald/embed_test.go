@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/browsertest"
 	"github.com/heraldhq/herald/store"
 	"github.com/heraldhq/herald/store/storetest"
 )
@@ -269,19 +269,8 @@ func TestEmbed_CORS(t *testing.T) {
 }
 
 // needChromium skips a browser test when Chromium is missing, and fails
-// it under CI=true, where it must run.
-func needChromium(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is missing: under CI=true the embedded inbox's browser test must run (%v)", chromiumPath, err)
-		}
-		t.Skipf("%s is missing: %v", chromiumPath, err)
-	}
-}
-
-// chromiumPath is where Debian installs Chromium.
-const chromiumPath = "/usr/bin/chromium"
+// it under CI=true.
+func needChromium(t *testing.T) { t.Helper(); browsertest.Need(t) }
 
 // TestEmbed_Browser loads, in Chromium, a plain page of another origin
 // that embeds <herald-inbox> with ann's end-user token: it shows her
@@ -396,25 +385,8 @@ func (e *prefsEnv) newestInbox(user int64) herald.InboxMessage {
 	return page.Items[0]
 }
 
-// newEmbedBrowser starts a headless Chromium with a throwaway profile (as
-// console/browser_test.go does).
-func newEmbedBrowser(t *testing.T) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(1000, 800),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
+// newEmbedBrowser starts a headless Chromium with a throwaway profile.
+func newEmbedBrowser(t *testing.T) context.Context { t.Helper(); return browsertest.New(t, 1000, 800) }
 
 // browser drives one tab, failing the test with the widget's shadow DOM
 // when a step fails.
