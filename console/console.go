@@ -137,6 +137,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /console/projects/{pid}", c.private(c.handleProject))
 	mux.Handle("POST /console/projects/{pid}/sources", c.private(c.handleCreateSource))
 	mux.Handle("POST /console/projects/{pid}/delete", c.private(c.handleDeleteProject))
+	mux.Handle("POST /console/projects/{pid}", c.private(c.handleUpdateProject))
 
 	mux.Handle("GET /console/projects/{pid}/sources/{sid}", c.private(c.handleMatrix))
 	mux.Handle("POST /console/projects/{pid}/sources/{sid}/settings", c.private(c.handleSaveMatrix))

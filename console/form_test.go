@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -98,5 +99,51 @@ func TestForms_InvalidProjectAndSourceKeepInput(t *testing.T) {
 	}
 	if !strings.Contains(body, `id="sources"`) {
 		t.Errorf("source: the page lost its list")
+	}
+}
+
+// TestProjectSettings: the project page edits the project's name,
+// description and the origins that may embed its inbox; a bad origin
+// comes back beside its field with what was typed, and changes nothing.
+func TestProjectSettings(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	p, _, _ := b.fixture(t)
+	br := br(b, t)
+	pp := "/console/projects/" + itoa(p.ID)
+
+	st, _, body := br.post(pp, pp, url.Values{"name": {"Shop"}, "description": {"alerts"}, "allowed_origins": {"https://App.Example.com:443\nnot an origin"}})
+	if st != http.StatusUnprocessableEntity {
+		t.Fatalf("bad origin: status %d, want 422\n%s", st, body)
+	}
+	if msg := fieldError(body, "allowed_origins"); !strings.Contains(msg, "Allowed origins") {
+		t.Fatalf("bad origin: the field's error is %q\n%s", msg, body)
+	}
+	if !strings.Contains(body, "not an origin") || !strings.Contains(body, `id="edit-project" open`) {
+		t.Fatalf("bad origin: the form lost what was typed\n%s", body)
+	}
+	got, err := b.db.FindProjectByID(b.ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.AllowedOrigins) != 0 || got.Name != p.Name {
+		t.Fatalf("a refused form changed the project: %+v", got)
+	}
+
+	st, loc, body := br.post(pp, pp, url.Values{"name": {"Shop"}, "description": {"alerts"}, "allowed_origins": {"https://App.Example.com:443\n\nhttp://127.0.0.1:8081\n"}})
+	if st != http.StatusSeeOther {
+		t.Fatalf("save: status %d\n%s", st, body)
+	}
+	if _, body = br.get(loc); !strings.Contains(body, "Project saved.") {
+		t.Fatalf("save: the page after it does not say so\n%s", body)
+	}
+	if got, err = b.db.FindProjectByID(b.ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"http://127.0.0.1:8081", "https://app.example.com"}; !slices.Equal(got.AllowedOrigins, want) || got.Name != "Shop" || got.Description != "alerts" {
+		t.Fatalf("saved %q %q %q, want Shop, alerts, %q", got.Name, got.Description, got.AllowedOrigins, want)
+	}
+	if !strings.Contains(body, "https://app.example.com\nhttp://127.0.0.1:8081") && !strings.Contains(body, "http://127.0.0.1:8081\nhttps://app.example.com") {
+		t.Errorf("the form does not show the saved origins\n%s", body)
 	}
 }

@@ -79,6 +79,7 @@ type projectData struct {
 	CanWrite     bool
 	CanNotifiers bool
 	CanDelete    bool
+	CanEdit      bool
 	// FirstRun is the path to a first notification (firstrun.go).
 	FirstRun *firstRun
 }
@@ -95,7 +96,7 @@ func (c *Console) handleProject(w http.ResponseWriter, r *http.Request, v *view)
 	}
 	d := projectData{Project: pr, Kinds: []string{herald.SourceGeneric, herald.SourceBuildJob, herald.SourceApplication, herald.SourceApp},
 		CanWrite: can(ctx, herald.ResSettings, herald.ActUpdate), CanNotifiers: can(ctx, herald.ResNotifier, herald.ActCreate),
-		CanDelete: can(ctx, herald.ResProject, herald.ActDelete)}
+		CanDelete: can(ctx, herald.ResProject, herald.ActDelete), CanEdit: can(ctx, herald.ResProject, herald.ActUpdate)}
 	var next string
 	if d.Sources, next, err = c.Sources.FindSources(ctx, herald.SourceFilter{ProjectID: pid}, pageOf(r, "sources")); err != nil {
 		return err
@@ -130,6 +131,33 @@ func (c *Console) handleCreateSource(w http.ResponseWriter, r *http.Request, v *
 			"/console/projects/"+strconv.FormatInt(pid, 10), c.handleProject)
 	}
 	return redirect(w, r, sourcePath(pid, s.ID), "Source created.")
+}
+
+// handleUpdateProject saves a project's name, description and the
+// origins whose pages may embed its inbox (one per line); the domain
+// checks and normalises them.
+func (c *Console) handleUpdateProject(w http.ResponseWriter, r *http.Request, v *view) error {
+	pid, err := pathID(r, "pid", false)
+	if err != nil {
+		return err
+	}
+	pr, err := c.findProject(r.Context(), pid)
+	if err != nil {
+		return err
+	}
+	pr.Name = strings.TrimSpace(r.PostForm.Get("name"))
+	pr.Description = strings.TrimSpace(r.PostForm.Get("description"))
+	pr.AllowedOrigins = nil
+	for _, o := range strings.Split(r.PostForm.Get("allowed_origins"), "\n") {
+		if o = strings.TrimSpace(o); o != "" {
+			pr.AllowedOrigins = append(pr.AllowedOrigins, o)
+		}
+	}
+	if err := c.Projects.UpdateProject(r.Context(), pr); err != nil {
+		return c.invalid(w, r, v, err, "edit-project", []string{"name", "description", "allowed_origins"},
+			"/console/projects/"+strconv.FormatInt(pid, 10), c.handleProject)
+	}
+	return redirect(w, r, "/console/projects/"+strconv.FormatInt(pid, 10), "Project saved.")
 }
 
 // handleDeleteProject deletes a project, with its events and deliveries,

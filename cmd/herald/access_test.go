@@ -1240,6 +1240,10 @@ func accessRoutes() []accessRoute {
 			x.P = e.create(e.adminA, "/api/v1/projects", map[string]any{"name": "doomed"})
 		},
 		req: form("POST", cp("/console/projects/%d/delete", pid), func(*ids) url.Values { return url.Values{"confirm": {"doomed"}} })})
+	add(R{surface: sConsole, pattern: "POST /console/projects/{pid}", res: res.proj, act: up, bound: P,
+		req: form("POST", cp("/console/projects/%d", pid), func(x *ids) url.Values {
+			return url.Values{"name": {f("renamed %d", x.Seq)}, "allowed_origins": {"https://app.example.com"}}
+		})})
 	add(R{surface: sConsole, pattern: "POST /console/projects/{pid}/sources", res: res.src, act: cr, bound: P,
 		req: form("POST", cp("/console/projects/%d/sources", pid), func(x *ids) url.Values {
 			return url.Values{"kind": {"generic"}, "name": {"from console"}, "external_id": {f("cons-%d", x.Seq)}}
