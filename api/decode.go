@@ -93,9 +93,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	if err := json.NewEncoder(&buf).Encode(v); err != nil {
 		return fmt.Errorf("encode answer: %w", err)
 	}
+	writeJSONHeader(w, status)
+	_, _ = w.Write(buf.Bytes())
+	return nil
+}
+
+// writeEncoded writes an answer writeJSON's way from JSON already encoded.
+func writeEncoded(w http.ResponseWriter, status int, js string) {
+	writeJSONHeader(w, status)
+	_, _ = io.WriteString(w, js)
+}
+
+func writeJSONHeader(w http.ResponseWriter, status int) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
-	return nil
 }

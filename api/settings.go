@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -103,6 +104,13 @@ func versionParam(r *http.Request) (string, error) {
 	return version, nil
 }
 
+// settingsJSONFinder is a settings service that can answer FindSettings
+// already encoded, byte for byte what writeJSON would write (authz's,
+// over the store's read cache); ok false when it cannot.
+type settingsJSONFinder interface {
+	FindSettingsJSON(ctx context.Context, scope herald.SettingsScope, version string) (js string, ok bool, err error)
+}
+
 // handleGetSettings answers the draft (default) or live settings.
 func (s *Server) handleGetSettings(scope scopeFinder) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
@@ -113,6 +121,16 @@ func (s *Server) handleGetSettings(scope scopeFinder) handlerFunc {
 		version, err := versionParam(r)
 		if err != nil {
 			return err
+		}
+		if f, ok := s.Settings.(settingsJSONFinder); ok {
+			js, ok, err := f.FindSettingsJSON(r.Context(), sc, version)
+			if err != nil {
+				return err
+			}
+			if ok {
+				writeEncoded(w, http.StatusOK, js)
+				return nil
+			}
 		}
 		st, err := s.Settings.FindSettings(r.Context(), sc, version)
 		if err != nil {

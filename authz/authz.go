@@ -20,6 +20,7 @@ package authz
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/heraldhq/herald"
@@ -111,10 +112,24 @@ func Guard(raw Services) Services {
 // for the look-ups that tell which project a resource belongs to.
 type guard struct{ raw Services }
 
-// project checks res × act on the project projectID, answering nf (the
-// error of an unknown id) when it lies outside the principal's scope.
-func project(ctx context.Context, res herald.Resource, act herald.Action, projectID int64, nf error) error {
-	return herald.AuthorizeProject(ctx, res, act, projectID, nf)
+// project checks res × act on the project projectID, answering nf() (the
+// error of an unknown id) when it lies outside the principal's scope. The
+// error is built only then: an allowed request, the common case, formats
+// no message.
+func project(ctx context.Context, res herald.Resource, act herald.Action, projectID int64, nf func() error) error {
+	err := herald.AuthorizeProject(ctx, res, act, projectID, errOutOfScope)
+	if err == errOutOfScope {
+		return nf()
+	}
+	return err
+}
+
+// errOutOfScope stands for project's nf until it is needed.
+var errOutOfScope = errors.New("project out of scope")
+
+// notFound is herald.NotFound(what, id), built when called.
+func notFound(what string, id int64) func() error {
+	return func() error { return herald.NotFound(what, id) }
 }
 
 // scopedFilter returns the project a list may show: the one asked for,
@@ -155,11 +170,11 @@ func (g *guard) settingsProject(ctx context.Context, s herald.SettingsScope) (in
 }
 
 // settingsNotFound is what an unknown settings scope answers.
-func settingsNotFound(s herald.SettingsScope) error {
+func settingsNotFound(s herald.SettingsScope) func() error {
 	if s.SourceID != 0 {
-		return herald.NotFound("source", s.SourceID)
+		return notFound("source", s.SourceID)
 	}
-	return herald.NotFound("project", s.ProjectID)
+	return notFound("project", s.ProjectID)
 }
 
 // checkSettings authorizes act on the settings of scope.

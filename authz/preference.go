@@ -56,7 +56,7 @@ func policyCheck(ctx context.Context, act herald.Action, projectID int64) error 
 		_, err := herald.Authorize(ctx, herald.ResTenantPreferencePolicy, act)
 		return err
 	}
-	return project(ctx, herald.ResPreferencePolicy, act, projectID, herald.NotFound("project", projectID))
+	return project(ctx, herald.ResPreferencePolicy, act, projectID, notFound("project", projectID))
 }
 
 func (s preferences) FindPreferencePolicy(ctx context.Context, projectID int64) (*herald.PreferencePolicy, error) {
@@ -78,14 +78,14 @@ func (s preferences) UpdatePreferencePolicy(ctx context.Context, p *herald.Prefe
 type endUserKeys struct{ g *guard }
 
 func (s endUserKeys) RotateEndUserKey(ctx context.Context, projectID int64) (string, error) {
-	if err := project(ctx, herald.ResEndUserKey, herald.ActCreate, projectID, herald.NotFound("project", projectID)); err != nil {
+	if err := project(ctx, herald.ResEndUserKey, herald.ActCreate, projectID, notFound("project", projectID)); err != nil {
 		return "", err
 	}
 	return s.g.raw.EndUserKeys.RotateEndUserKey(ctx, projectID)
 }
 
 func (s endUserKeys) DeleteEndUserKey(ctx context.Context, projectID int64) error {
-	if err := project(ctx, herald.ResEndUserKey, herald.ActDelete, projectID, herald.NotFound("project", projectID)); err != nil {
+	if err := project(ctx, herald.ResEndUserKey, herald.ActDelete, projectID, notFound("project", projectID)); err != nil {
 		return err
 	}
 	return s.g.raw.EndUserKeys.DeleteEndUserKey(ctx, projectID)

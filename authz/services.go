@@ -28,7 +28,7 @@ var (
 type projects struct{ g *guard }
 
 func (s projects) FindProjectByID(ctx context.Context, id int64) (*herald.Project, error) {
-	if err := project(ctx, herald.ResProject, herald.ActRead, id, herald.NotFound("project", id)); err != nil {
+	if err := project(ctx, herald.ResProject, herald.ActRead, id, notFound("project", id)); err != nil {
 		return nil, err
 	}
 	return s.g.raw.Projects.FindProjectByID(ctx, id)
@@ -60,7 +60,7 @@ func (s projects) CreateProject(ctx context.Context, p *herald.Project) error {
 }
 
 func (s projects) UpdateProject(ctx context.Context, p *herald.Project) error {
-	if err := project(ctx, herald.ResProject, herald.ActUpdate, p.ID, herald.NotFound("project", p.ID)); err != nil {
+	if err := project(ctx, herald.ResProject, herald.ActUpdate, p.ID, notFound("project", p.ID)); err != nil {
 		return err
 	}
 	return s.g.raw.Projects.UpdateProject(ctx, p)
@@ -85,7 +85,7 @@ func (s sources) find(ctx context.Context, act herald.Action, id int64) (*herald
 	if err != nil {
 		return nil, err
 	}
-	if err := project(ctx, herald.ResSource, act, src.ProjectID, herald.NotFound("source", id)); err != nil {
+	if err := project(ctx, herald.ResSource, act, src.ProjectID, notFound("source", id)); err != nil {
 		return nil, err
 	}
 	return src, nil
@@ -103,7 +103,7 @@ func (s sources) FindSourceByExternalID(ctx context.Context, kind, externalID st
 	if err != nil {
 		return nil, err
 	}
-	if err := project(ctx, herald.ResSource, herald.ActRead, src.ProjectID, herald.Errorf(herald.ENOTFOUND, "", "%s %q not found", kind, externalID)); err != nil {
+	if err := project(ctx, herald.ResSource, herald.ActRead, src.ProjectID, func() error { return herald.Errorf(herald.ENOTFOUND, "", "%s %q not found", kind, externalID) }); err != nil {
 		return nil, err
 	}
 	return src, nil
@@ -119,7 +119,7 @@ func (s sources) FindSources(ctx context.Context, f herald.SourceFilter, page he
 }
 
 func (s sources) CreateSource(ctx context.Context, src *herald.Source) error {
-	if err := project(ctx, herald.ResSource, herald.ActCreate, src.ProjectID, herald.NotFound("project", src.ProjectID)); err != nil {
+	if err := project(ctx, herald.ResSource, herald.ActCreate, src.ProjectID, notFound("project", src.ProjectID)); err != nil {
 		return err
 	}
 	return s.g.raw.Sources.CreateSource(ctx, src)
@@ -149,7 +149,7 @@ func (s notifiers) find(ctx context.Context, act herald.Action, id int64) (*hera
 	if err != nil {
 		return nil, err
 	}
-	if err := project(ctx, herald.ResNotifier, act, n.ProjectID, herald.NotFound("notifier", id)); err != nil {
+	if err := project(ctx, herald.ResNotifier, act, n.ProjectID, notFound("notifier", id)); err != nil {
 		return nil, err
 	}
 	return n, nil
@@ -185,7 +185,7 @@ func (s notifiers) FindNotifierForSend(ctx context.Context, id int64) (*herald.N
 }
 
 func (s notifiers) CreateNotifier(ctx context.Context, n *herald.Notifier) error {
-	if err := project(ctx, herald.ResNotifier, herald.ActCreate, n.ProjectID, herald.NotFound("project", n.ProjectID)); err != nil {
+	if err := project(ctx, herald.ResNotifier, herald.ActCreate, n.ProjectID, notFound("project", n.ProjectID)); err != nil {
 		return err
 	}
 	return redactAfter(n, s.g.raw.Notifiers.CreateNotifier(ctx, n))
@@ -221,6 +221,27 @@ func (s settings) FindSettings(ctx context.Context, scope herald.SettingsScope, 
 		return nil, err
 	}
 	return s.g.raw.Settings.FindSettings(ctx, scope, version)
+}
+
+// settingsJSONFinder is a settings service that answers FindSettings
+// already encoded (the store, from its read cache).
+type settingsJSONFinder interface {
+	FindSettingsJSON(ctx context.Context, scope herald.SettingsScope, version string) (string, error)
+}
+
+// FindSettingsJSON is FindSettings encoded as JSON (what json.Encoder
+// writes), under the same check; ok false when the service underneath
+// cannot answer so, and the caller encodes FindSettings itself.
+func (s settings) FindSettingsJSON(ctx context.Context, scope herald.SettingsScope, version string) (js string, ok bool, err error) {
+	raw, ok := s.g.raw.Settings.(settingsJSONFinder)
+	if !ok {
+		return "", false, nil
+	}
+	if err := s.g.checkSettings(ctx, herald.ActRead, scope); err != nil {
+		return "", true, err
+	}
+	js, err = raw.FindSettingsJSON(ctx, scope, version)
+	return js, true, err
 }
 
 func (s settings) UpdateSettings(ctx context.Context, ref herald.SettingsRef, st *herald.Settings) (*herald.Settings, error) {
@@ -347,14 +368,14 @@ func (t settingsTx) EnsureNotifier(spec herald.NotifierSpec) (*herald.Notifier, 
 type notificationSettings struct{ g *guard }
 
 func (s notificationSettings) FindNotificationSettings(ctx context.Context, projectID int64) (*herald.NotificationSettings, error) {
-	if err := project(ctx, herald.ResNotificationSettings, herald.ActRead, projectID, herald.NotFound("project", projectID)); err != nil {
+	if err := project(ctx, herald.ResNotificationSettings, herald.ActRead, projectID, notFound("project", projectID)); err != nil {
 		return nil, err
 	}
 	return s.g.raw.NotificationSettings.FindNotificationSettings(ctx, projectID)
 }
 
 func (s notificationSettings) UpdateNotificationSettings(ctx context.Context, projectID int64, u herald.NotificationSettingsUpdate) (*herald.NotificationSettings, error) {
-	if err := project(ctx, herald.ResNotificationSettings, herald.ActUpdate, projectID, herald.NotFound("project", projectID)); err != nil {
+	if err := project(ctx, herald.ResNotificationSettings, herald.ActUpdate, projectID, notFound("project", projectID)); err != nil {
 		return nil, err
 	}
 	return s.g.raw.NotificationSettings.UpdateNotificationSettings(ctx, projectID, u)
@@ -380,7 +401,7 @@ func (s events) FindEventByID(ctx context.Context, id int64) (*herald.Event, err
 	if err != nil {
 		return nil, err
 	}
-	if err := project(ctx, herald.ResEvent, herald.ActRead, e.ProjectID, herald.NotFound("event", id)); err != nil {
+	if err := project(ctx, herald.ResEvent, herald.ActRead, e.ProjectID, notFound("event", id)); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -401,7 +422,7 @@ func (s deliveries) find(ctx context.Context, act herald.Action, id int64) (*her
 	if err != nil {
 		return nil, err
 	}
-	if err := project(ctx, herald.ResDelivery, act, n.ProjectID, herald.NotFound("delivery", id)); err != nil {
+	if err := project(ctx, herald.ResDelivery, act, n.ProjectID, notFound("delivery", id)); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -566,5 +587,5 @@ func (s otp) check(ctx context.Context, projectID int64) error {
 		_, err := herald.Authorize(ctx, herald.ResOTP, herald.ActSend)
 		return err
 	}
-	return project(ctx, herald.ResOTP, herald.ActSend, projectID, herald.NotFound("project", projectID))
+	return project(ctx, herald.ResOTP, herald.ActSend, projectID, notFound("project", projectID))
 }

@@ -15,7 +15,7 @@ var _ herald.TemplateService = templates{}
 type templates struct{ g *guard }
 
 func checkTemplates(ctx context.Context, act herald.Action, projectID int64) error {
-	return project(ctx, herald.ResTemplates, act, projectID, herald.NotFound("project", projectID))
+	return project(ctx, herald.ResTemplates, act, projectID, notFound("project", projectID))
 }
 
 func (s templates) FindTemplates(ctx context.Context, projectID int64, version string) (*herald.TemplateSet, error) {

@@ -1,7 +1,9 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -136,6 +138,80 @@ func TestReadCache_SettingsAndSources(t *testing.T) {
 				t.Fatalf("the source of a project deleted on another node: %v, want %s", err, herald.ENOTFOUND)
 			}
 			if _, err := a.FindSettings(ctx, scope, herald.VersionLive); herald.ErrorCode(err) != herald.ENOTFOUND {
+				t.Fatalf("the settings of a project deleted on another node: %v, want %s", err, herald.ENOTFOUND)
+			}
+		})
+	}
+}
+
+// FindSettingsJSON answers, byte for byte, what encoding FindSettings'
+// answer gives (as the API's writeJSON encodes it), for both versions, from
+// the cache as from the database; and a deploy here is read back at once,
+// one elsewhere within a second, as the decoded form is.
+func TestReadCache_SettingsJSON(t *testing.T) {
+	for _, dialect := range storetest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			a, b, clk := cacheNodes(t, dialect)
+			ctx := storetest.NewTenant(t, a, "acme")
+			p := &herald.Project{Name: "p"}
+			must(t, a.CreateProject(ctx, p))
+			src := &herald.Source{ProjectID: p.ID, Kind: herald.SourceBuildJob, ExternalID: strings.Repeat("b2", 16), Name: "s"}
+			must(t, a.CreateSource(ctx, src))
+			n := &herald.Notifier{ProjectID: p.ID, Type: herald.NotifierInbox, Name: "inbox"}
+			must(t, a.CreateNotifier(ctx, n))
+			scope := herald.SettingsScope{ProjectID: p.ID, SourceID: src.ID}
+			same := func(db *store.DB, what string) {
+				t.Helper()
+				for _, version := range []string{herald.VersionDraft, herald.VersionLive} {
+					for range 2 { // the first fills the cache, the second reads it
+						s, err := db.FindSettings(ctx, scope, version)
+						must(t, err)
+						var want bytes.Buffer
+						must(t, json.NewEncoder(&want).Encode(s))
+						got, err := db.FindSettingsJSON(ctx, scope, version)
+						must(t, err)
+						if got != want.String() {
+							t.Fatalf("%s, %s: FindSettingsJSON = %s, want %s", what, version, got, want.String())
+						}
+					}
+				}
+			}
+			deploy := func(db *store.DB, name string) {
+				t.Helper()
+				doc := &herald.Settings{NotifyCommenters: true, Channels: []herald.ChannelSettings{{NotifierID: n.ID, Enabled: true,
+					Events: []herald.EventSettings{}, BodyFields: []herald.BodyField{{Name: name, Shown: true}}, Ext: map[string]string{"k": "<" + name + ">"}}}}
+				_, err := db.UpdateSettings(ctx, herald.SettingsRef{Scope: scope, Revision: herald.NoRevisionCheck}, doc)
+				must(t, err)
+				_, err = db.DeploySettings(ctx, []herald.SettingsRef{{Scope: scope, Revision: herald.NoRevisionCheck}}, false)
+				must(t, err)
+			}
+			live := func(db *store.DB) string {
+				t.Helper()
+				got, err := db.FindSettingsJSON(ctx, scope, herald.VersionLive)
+				must(t, err)
+				return got
+			}
+
+			same(a, "fresh")
+			deploy(a, "here")
+			if !strings.Contains(live(a), `"name":"here"`) {
+				t.Fatalf("a deploy on this node is not read back at once: %s", live(a))
+			}
+			same(a, "deployed here")
+			deploy(b, "there")
+			clk.add(time.Second)
+			if !strings.Contains(live(a), `"name":"there"`) {
+				t.Fatalf("a deploy on another node is not seen a second later: %s", live(a))
+			}
+			same(a, "deployed there")
+
+			if _, err := a.FindSettingsJSON(ctx, scope, "staging"); herald.ErrorCode(err) != herald.EINVALID {
+				t.Fatalf("an unknown version: %v, want %s", err, herald.EINVALID)
+			}
+			must(t, b.DeleteProject(ctx, p.ID, true))
+			clk.add(time.Second)
+			if _, err := a.FindSettingsJSON(ctx, scope, herald.VersionLive); herald.ErrorCode(err) != herald.ENOTFOUND {
 				t.Fatalf("the settings of a project deleted on another node: %v, want %s", err, herald.ENOTFOUND)
 			}
 		})

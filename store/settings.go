@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -35,6 +36,11 @@ type settingsRow struct {
 	updatedBy               string
 	deployedAt              sql.NullInt64
 	deployedBy              string
+
+	// draftJSON and liveJSON are the encoded answers of a row kept in the
+	// read cache (see encode); "" elsewhere. Strings, so a caller cannot
+	// change what the next request gets.
+	draftJSON, liveJSON string
 }
 
 const settingsCols = `id, project_id, source_id, revision, live_revision, draft, live, updated_at, updated_by, deployed_at, deployed_by`
@@ -64,9 +70,42 @@ func (db *DB) settingsRow(c conn, scope herald.SettingsScope) (*settingsRow, err
 	}
 	r, err := c.findSettingsRow(scope)
 	if err == nil && cached {
+		r.encode()
 		db.cache.putSettingsRow(gen, k, r)
 	}
 	return r, err
+}
+
+// encode fills the row's encoded answers, once, before the row is shared
+// through the cache: an authenticated settings GET then writes them as
+// they are instead of decoding the stored document and encoding it again.
+// A document that does not decode is left to settings to report.
+func (r *settingsRow) encode() {
+	for _, version := range []string{herald.VersionDraft, herald.VersionLive} {
+		s, err := r.settings(version)
+		if err != nil {
+			return
+		}
+		js, err := encodeSettings(s)
+		if err != nil {
+			return
+		}
+		if version == herald.VersionLive {
+			r.liveJSON = js
+		} else {
+			r.draftJSON = js
+		}
+	}
+}
+
+// encodeSettings is the JSON of s as the API answers it: what
+// json.Encoder writes, newline included.
+func encodeSettings(s *herald.Settings) (string, error) {
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(s); err != nil {
+		return "", err
+	}
+	return buf.String(), nil
 }
 
 // settings decodes the row's draft or live version.
@@ -145,6 +184,36 @@ func (db *DB) FindSettings(ctx context.Context, scope herald.SettingsScope, vers
 		return nil, err
 	}
 	return r.settings(version)
+}
+
+// FindSettingsJSON is FindSettings' answer encoded as JSON, byte for byte
+// what json.Encoder makes of it (newline included). A row in the read
+// cache answers the encoding it was given when it was cached: no decoding
+// and no encoding per request.
+func (db *DB) FindSettingsJSON(ctx context.Context, scope herald.SettingsScope, version string) (string, error) {
+	if version != herald.VersionDraft && version != herald.VersionLive {
+		return "", herald.Errorf(herald.EINVALID, "version", "version must be draft or live")
+	}
+	c, err := db.reader(ctx)
+	if err != nil {
+		return "", err
+	}
+	r, err := db.settingsRow(c, scope)
+	if err != nil {
+		return "", err
+	}
+	js := r.draftJSON
+	if version == herald.VersionLive {
+		js = r.liveJSON
+	}
+	if js != "" {
+		return js, nil
+	}
+	s, err := r.settings(version)
+	if err != nil {
+		return "", err
+	}
+	return encodeSettings(s)
 }
 
 func staleRevision(r *settingsRow, want int64) error {
