@@ -62,7 +62,9 @@ func TestSettingsGet_EncodedAnswerIsTheEncodedValue(t *testing.T) {
 		settings := fmt.Sprintf("/api/v1/sources/%d/settings", f.Source)
 		ts.must(200, "PUT", settings, ts.admin, map[string]any{"notify_commenters": true, "channels": []map[string]any{{
 			"notifier_id": f.Notifier, "enabled": true, "events": []map[string]any{{"type": "build.failed", "enabled": true,
-				"recipients": []map[string]any{{"type": "USER", "code": "alice"}}}}, "body_fields": []any{}}}}, nil)
+				"recipients": []map[string]any{{"type": "USER", "code": "alice"}}}}, "body_fields": []any{},
+			// What a vendor surface keeps of a channel reads back too.
+			"ext": map[string]any{"task_id": "t-1"}}}}, nil)
 		compare("drafted")
 		var live herald.Settings
 		slow = false

@@ -1333,6 +1333,9 @@ type ChannelSettings struct {
 	Enabled    *bool            `json:"enabled,omitempty"`
 	Events     *[]EventSettings `json:"events,omitempty"`
 
+	// Ext Attributes of this channel that a vendor surface wrote and reads back (e.g. CodeArts' message id, task_id, ext_params); no native meaning.
+	Ext *map[string]string `json:"ext,omitempty"`
+
 	// NotifierId A notifier of the same project; once per document.
 	NotifierId int64 `json:"notifier_id"`
 }
