@@ -93,6 +93,9 @@ var (
 				panic("render: the built-in " + ct.t.Channel + " template's " + p + " does not parse: " + err.Error())
 			}
 		}
+		for _, ct := range s.byKey {
+			ct.native = true
+		}
 		return s
 	}()
 )
