@@ -44,7 +44,7 @@ func TestNative_MatchesLiquid(t *testing.T) {
 			roles = map[string][]string{word(): {word(), word()}, "creator": {word()}}
 		}
 		ev := &herald.Event{ID: rng.Int64N(1 << 40), Type: []string{"build.failed", "deploy.succeeded", "custom." + word()}[rng.IntN(3)],
-			Actor: word(), CreatedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rng.Int64N(1<<50))), Roles: roles, Payload: raw}
+			Actor: word(), CreatedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rng.Int64N(1 << 50))), Roles: roles, Payload: raw}
 		var src *herald.Source
 		if rng.IntN(4) > 0 {
 			src = &herald.Source{ID: 3, Kind: word(), ExternalID: word(), Name: word()}
