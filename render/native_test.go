@@ -2,6 +2,7 @@ package render
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -100,5 +101,29 @@ func TestNative_LargeFallsBackToLiquid(t *testing.T) {
 	var se *SyntaxError
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprint(DefaultLimits.MaxBytes)) {
 		t.Fatalf("err = %v (%T), want the Liquid limit's", err, se)
+	}
+}
+
+// TestDirectFilters_Guarded: the filters registered as plain functions
+// refuse an input past the bounds, as the guard does for the others.
+func TestDirectFilters_Guarded(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("x", maxValueBytes+1)
+	long := make([]any, maxItems+1)
+	jsonFilter := directFilters()["json"].(func(any) (any, error))
+	defaultFilter := directFilters()["default"].(func(any, any) (any, error))
+	for name, call := range map[string]func() error{
+		"json big":     func() error { _, err := jsonFilter(big); return err },
+		"json long":    func() error { _, err := jsonFilter(long); return err },
+		"default big":  func() error { _, err := defaultFilter(nil, big); return err },
+		"default long": func() error { _, err := defaultFilter(long, 1); return err },
+	} {
+		var le *LimitError
+		if err := call(); !errors.As(err, &le) {
+			t.Errorf("%s: err = %v, want a LimitError", name, err)
+		}
+	}
+	if out, err := jsonFilter(map[string][]string{"a": {"<b>"}}); err != nil || out != `{"a":["\u003cb\u003e"]}` {
+		t.Errorf("json = %v, %v", out, err)
 	}
 }
