@@ -8,8 +8,9 @@ import (
 
 // The built-in templates: what every channel sends when the project has
 // no template of its own, in English and Chinese. They are Liquid like a
-// project's, rendered the same way, and served (GET …/templates/defaults)
-// as templates of event type "*" for a user to copy and change.
+// project's, served (GET …/templates/defaults) as templates of event type
+// "*" for a user to copy and change; a message renders them natively
+// (native.go), byte for byte as Liquid does (TestNative_MatchesLiquid).
 
 const (
 	subjectAll = `{{ title }}{% if source.name != "" %}: {{ source.name }}{% endif %}`
@@ -92,6 +93,9 @@ var (
 			for p, err := range ct.errs {
 				panic("render: the built-in " + ct.t.Channel + " template's " + p + " does not parse: " + err.Error())
 			}
+		}
+		for _, ct := range s.byKey {
+			ct.native = true
 		}
 		return s
 	}()

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -183,7 +184,47 @@ func tickPlace(args string) (int, int) {
 type guardedFilters struct{ e *liquid.Engine }
 
 func (g guardedFilters) AddFilter(name string, fn any) {
+	// (A function, not a variable: the engine is built while the
+	// package's variables are initialized, through an interface, which
+	// orders nothing.)
+	if direct, ok := directFilters()[name]; ok {
+		// The same work as the library's, with the same checks, as a
+		// plain function: no reflect.MakeFunc wrapper and no second
+		// reflective call at each use.
+		g.e.RegisterFilter(name, direct)
+		return
+	}
 	g.e.RegisterFilter(name, guardFilter(name, fn))
+}
+
+// directFilters are the filters the built-in templates use, written out
+// with guardFilter's checks: their parameters are any, so the library
+// converts nothing and neither does the guard.
+func directFilters() map[string]any {
+	return map[string]any{
+		// The library's json: json.Marshal, its error ignored.
+		"json": func(a any) (any, error) {
+			if err := checkSize(a); err != nil {
+				return nil, err
+			}
+			b, _ := json.Marshal(a)
+			out := string(b)
+			return out, checkSize(out)
+		},
+		// The library's default.
+		"default": func(value, defaultValue any) (any, error) {
+			if err := checkSize(value); err != nil {
+				return nil, err
+			}
+			if err := checkSize(defaultValue); err != nil {
+				return nil, err
+			}
+			if value == nil || value == false || values.IsEmpty(value) {
+				value = defaultValue
+			}
+			return value, checkSize(value)
+		},
+	}
 }
 
 // isOptional reports a parameter the library fills with a function of the

@@ -30,6 +30,8 @@ type compiledTemplate struct {
 	// recipient: a part names recipient, so each recipient gets a
 	// rendering of their own.
 	recipient bool
+	// native marks a built-in template, which nativeRender renders.
+	native bool
 }
 
 // NewSet parses templates for rendering.
@@ -126,6 +128,11 @@ func (ct *compiledTemplate) render(d *Data, in Input, skipBody bool) (channel.Me
 	for _, p := range herald.TemplatePartOrder {
 		if err := ct.errs[p]; err != nil {
 			return fail(p, err)
+		}
+	}
+	if ct.native {
+		if m, ok := nativeRender(ct.t.Channel, ct.t.Locale, d, in, skipBody); ok {
+			return m, nil
 		}
 	}
 	b := bindingsOf(d, in)
