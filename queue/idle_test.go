@@ -1,7 +1,6 @@
 package queue_test
 
 import (
-	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -93,36 +92,7 @@ func TestEngine_IdleNodeTakesOverAnExpiredClaim(t *testing.T) {
 	for _, dialect := range storetest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
-			url, key := storetest.NewURL(t, dialect), storetest.Key()
-			open := func() *store.DB {
-				db, err := store.Open(context.Background(), store.Config{URL: url, SecretKey: key})
-				must(t, err)
-				t.Cleanup(func() { db.Close() })
-				return db
-			}
-			db := open()
-			must(t, db.Migrate(context.Background()))
-			b := setup(t, db)
-			s := newSink(t, 200)
-			b.deploy(t, on(b.webhook(t, "hook", s.srv.URL), "build.failed"))
-
-			doomedDB := open()
-			dead := fastRecovery()
-			release := make(chan struct{})
-			dead.HTTPClient, dead.ID = &http.Client{Transport: hangingTransport{release}}, "dead"
-			doomed, err := queue.New(doomedDB, dead)
-			must(t, err)
-			must(t, doomed.Start(context.Background()))
-			t.Cleanup(func() {
-				close(release)
-				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-				defer cancel()
-				_ = doomed.Stop(ctx)
-			})
-			ev := b.post(t, &herald.Event{Type: "build.failed"})
-			d := eventDeliveries(t, b, ev.ID, promptly)[0]
-			waitStatus(t, b, d.ID, herald.StatusSending, promptly)
-			doomedDB.Close()
+			db, b, s, d := claimOfADeadNode(t, dialect, promptly)
 
 			survivor := idleConfig()
 			survivor.Lease, survivor.DispatchGrace, survivor.ID = time.Second, time.Second, "survivor"

@@ -74,39 +74,7 @@ func TestEngine_ClaimOfADeadNodeIsTakenOver(t *testing.T) {
 	for _, dialect := range storetest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
-			url, key := storetest.NewURL(t, dialect), storetest.Key()
-			open := func() *store.DB {
-				db, err := store.Open(context.Background(), store.Config{URL: url, SecretKey: key})
-				must(t, err)
-				t.Cleanup(func() { db.Close() })
-				return db
-			}
-			db := open()
-			must(t, db.Migrate(context.Background()))
-			b := setup(t, db)
-			s := newSink(t, 200)
-			b.deploy(t, on(b.webhook(t, "hook", s.srv.URL), "build.failed"))
-
-			// The doomed node has a database handle of its own, closed
-			// when it "dies": its heartbeats stop as a killed process's do.
-			doomedDB := open()
-			dead := fastRecovery()
-			release := make(chan struct{})
-			dead.HTTPClient, dead.ID = &http.Client{Transport: hangingTransport{release}}, "dead"
-			doomed, err := queue.New(doomedDB, dead)
-			must(t, err)
-			must(t, doomed.Start(context.Background()))
-			t.Cleanup(func() {
-				close(release)
-				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-				defer cancel()
-				_ = doomed.Stop(ctx)
-			})
-
-			ev := b.post(t, &herald.Event{Type: "build.failed"})
-			d := eventDeliveries(t, b, ev.ID, 10*time.Second)[0]
-			waitStatus(t, b, d.ID, herald.StatusSending, 10*time.Second)
-			doomedDB.Close()
+			db, b, s, d := claimOfADeadNode(t, dialect, 10*time.Second)
 
 			survivor := fastRecovery()
 			survivor.ID = "survivor"
@@ -120,6 +88,49 @@ func TestEngine_ClaimOfADeadNodeIsTakenOver(t *testing.T) {
 			}
 		})
 	}
+}
+
+// claimOfADeadNode sets up a delivery claimed by a node that died holding
+// it (its River job running, the delivery sending, its heartbeats
+// stopped), waiting up to within for each step; it returns the database
+// handle a surviving node uses, the bundle, the webhook's receiver and the
+// delivery.
+func claimOfADeadNode(t *testing.T, dialect string, within time.Duration) (*store.DB, *testBundle, *sink, *herald.Delivery) {
+	t.Helper()
+	url, key := storetest.NewURL(t, dialect), storetest.Key()
+	open := func() *store.DB {
+		db, err := store.Open(context.Background(), store.Config{URL: url, SecretKey: key})
+		must(t, err)
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	db := open()
+	must(t, db.Migrate(context.Background()))
+	b := setup(t, db)
+	s := newSink(t, 200)
+	b.deploy(t, on(b.webhook(t, "hook", s.srv.URL), "build.failed"))
+
+	// The doomed node has a database handle of its own, closed when it
+	// "dies": its heartbeats stop as a killed process's do.
+	doomedDB := open()
+	dead := fastRecovery()
+	release := make(chan struct{})
+	dead.HTTPClient, dead.ID = &http.Client{Transport: hangingTransport{release}}, "dead"
+	doomed, err := queue.New(doomedDB, dead)
+	must(t, err)
+	must(t, doomed.Start(context.Background()))
+	t.Cleanup(func() {
+		close(release)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = doomed.Stop(ctx)
+	})
+
+	ev := b.post(t, &herald.Event{Type: "build.failed"})
+	d := eventDeliveries(t, b, ev.ID, within)[0]
+	waitStatus(t, b, d.ID, herald.StatusSending, within)
+	doomedDB.Close()
+	return db, b, s, d
 }
 
 // Jobs a killed process left running (River would rescue them only after
