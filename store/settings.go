@@ -334,11 +334,7 @@ func (db *DB) SaveAndDeploy(ctx context.Context, ref herald.SettingsRef, change 
 	}
 	var out *herald.Settings
 	err := db.update(ctx, func(tx *Tx) error {
-		r, err := tx.lockAtRevision(ref)
-		if err != nil {
-			return err
-		}
-		draft, err := tx.changeVersion(r, herald.VersionDraft, change)
+		r, draft, err := tx.changedDraft(ref, change)
 		if err != nil {
 			return err
 		}

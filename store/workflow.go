@@ -206,11 +206,7 @@ func (db *DB) ApplyDraft(ctx context.Context, ref herald.SettingsRef, change her
 	}
 	var out *herald.Settings
 	err := db.update(ctx, func(tx *Tx) error {
-		r, err := tx.lockAtRevision(ref)
-		if err != nil {
-			return err
-		}
-		draft, err := tx.changeVersion(r, herald.VersionDraft, change)
+		r, draft, err := tx.changedDraft(ref, change)
 		if err != nil {
 			return err
 		}
@@ -218,6 +214,20 @@ func (db *DB) ApplyDraft(ctx context.Context, ref herald.SettingsRef, change her
 		return err
 	})
 	return out, err
+}
+
+// changedDraft locks the settings row at ref's revision and returns it
+// with change applied to its draft (not yet written).
+func (tx *Tx) changedDraft(ref herald.SettingsRef, change herald.SettingsChangeFunc) (*settingsRow, *herald.Settings, error) {
+	r, err := tx.lockAtRevision(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	draft, err := tx.changeVersion(r, herald.VersionDraft, change)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, draft, nil
 }
 
 // writeDraft writes a checked draft over the row read in this transaction,
