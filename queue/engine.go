@@ -303,9 +303,12 @@ func (e *Engine) dispatch(ctx context.Context) {
 		}
 		next = d.Next
 		if d.Waiting {
-			// Jobs River enqueued itself (a periodic job) tell no one on
-			// SQLite: wake it, or start it.
-			e.db.WakeJobs()
+			// Jobs River enqueued itself (a periodic job on SQLite, a
+			// scheduled job it made available early) told no one: wake
+			// the workers, or start them.
+			if err := e.db.WakeJobs(ctx); err != nil {
+				e.logger.Warn("wake the job queue", "err", err)
+			}
 			e.resume()
 		} else {
 			e.maybeSuspend()

@@ -9,6 +9,7 @@ import (
 	"github.com/heraldhq/herald/queue"
 	"github.com/heraldhq/herald/store"
 	"github.com/heraldhq/herald/store/storetest"
+	"github.com/riverqueue/river/riverdriver"
 )
 
 // An idle node does not poll for work: it is told of it. These tests give
@@ -70,6 +71,43 @@ func TestEngine_IdleNodeSendsScheduledPush(t *testing.T) {
 		sendAt := time.Now().Add(time.Second)
 		_, err := db.ExecutePush(b.ctx, p.ID, sendAt)
 		must(t, err)
+		deadline := time.Now().Add(promptly)
+		for {
+			p, err := db.FindPushByID(b.ctx, p.ID)
+			must(t, err)
+			if p.Status == herald.PushSent {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the push scheduled for %s is %s %s later", sendAt.Format(time.TimeOnly), p.Status, promptly)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
+
+// River's scheduler makes a scheduled job available up to its interval
+// ahead of its time, and nothing fetches it at that time but the
+// dispatcher's wake-up: on PostgreSQL, where River hears of jobs only by
+// NOTIFY, the push would wait for the minute's poll (it did, one run in
+// ten, before the dispatcher notified for waiting jobs).
+func TestEngine_IdleNodeSendsAPushRiverMadeAvailableEarly(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := setup(t, db)
+		must(t, db.CreateUser(b.ctx, &herald.User{Code: "ann", Name: "Ann"}))
+		p := approved(t, db, b.ctx, &herald.Push{JobName: "Reminder", Content: "Timesheets", ScopeType: herald.PushScopeAll})
+		// Far enough ahead that River's start-up fetches (its periodic
+		// job at start) are over.
+		sendAt := time.Now().Add(3 * time.Second)
+		_, err := db.ExecutePush(b.ctx, p.ID, sendAt)
+		must(t, err)
+		ahead := time.Now().Add(5 * time.Second) // as River's scheduler does
+		res, err := db.RiverDriver().GetExecutor().JobSchedule(b.ctx, &riverdriver.JobScheduleParams{Max: 10, Now: &ahead})
+		must(t, err)
+		if len(res) != 1 {
+			t.Fatalf("made %d jobs available ahead, want the push's", len(res))
+		}
+		startEngine(t, db, idleConfig())
 		deadline := time.Now().Add(promptly)
 		for {
 			p, err := db.FindPushByID(b.ctx, p.ID)

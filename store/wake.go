@@ -64,10 +64,24 @@ func (h *wakeHub) jobsAvailable() {
 	}
 }
 
-// WakeJobs wakes this process's River workers as a commit that enqueued
-// jobs does: for jobs River enqueued itself (its periodic jobs), which on
-// SQLite tell no one.
-func (db *DB) WakeJobs() { db.wake.jobsAvailable() }
+// WakeJobs wakes the River workers as a commit that enqueued jobs does,
+// for jobs that are waiting but told no one: River's periodic jobs (on
+// SQLite), and scheduled jobs River's scheduler made available ahead of
+// their time, which on PostgreSQL no producer fetches at that time but
+// on this notification (or its slow poll).
+func (db *DB) WakeJobs(ctx context.Context) error {
+	if db.dialect == DialectPostgres {
+		if _, err := db.write.ExecContext(ctx, notifyJobs); err != nil {
+			return fmt.Errorf("store: notify waiting jobs: %w", err)
+		}
+	}
+	db.wake.jobsAvailable()
+	return nil
+}
+
+// notifyJobs is River's notification of new jobs, on the channel its
+// listener LISTENs on: the schema of the search path, a dot, the topic.
+const notifyJobs = `SELECT pg_notify(concat(current_schema(), '.` + riverInsertTopic + `'), '` + riverInsertPayload + `')`
 
 // WatchJobs returns a channel that receives when a transaction of this
 // process that enqueued jobs to run now has committed (an engine whose
@@ -105,9 +119,7 @@ func (tx *Tx) enqueued() error {
 	}
 	tx.jobsNow = true
 	if tx.db.dialect == DialectPostgres {
-		// The channel River's listener LISTENs on: the schema of the
-		// search path, a dot, the topic.
-		if _, err := tx.conn().exec(`SELECT pg_notify(concat(current_schema(), '.` + riverInsertTopic + `'), '` + riverInsertPayload + `')`); err != nil {
+		if _, err := tx.conn().exec(notifyJobs); err != nil {
 			return fmt.Errorf("store: notify new jobs: %w", err)
 		}
 	}
