@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -213,6 +214,73 @@ func TestReadCache_SettingsJSON(t *testing.T) {
 			clk.add(time.Second)
 			if _, err := a.FindSettingsJSON(ctx, scope, herald.VersionLive); herald.ErrorCode(err) != herald.ENOTFOUND {
 				t.Fatalf("the settings of a project deleted on another node: %v, want %s", err, herald.ENOTFOUND)
+			}
+		})
+	}
+}
+
+// A busy node reads the epoch a little before the second is over: one
+// request reads it while the others answer from memory, so they do not
+// all queue on the database at once when the second ends. What it reads
+// counts from when it started: a change made elsewhere is still seen
+// within a second.
+func TestReadCache_OneEpochReadAhead(t *testing.T) {
+	for _, dialect := range storetest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			a, b, clk := cacheNodes(t, dialect)
+			ctx := storetest.NewTenant(t, a, "acme")
+			tok, secret, err := a.CreateToken(ctx, herald.TokenCreate{Name: "ci", Permissions: []herald.Permission{herald.PermSettingsRead}})
+			must(t, err)
+			use := func() error {
+				_, err := a.Authenticate(context.Background(), secret)
+				return err
+			}
+			must(t, use()) // cached; the epoch read now
+
+			var (
+				mu      sync.Mutex
+				reads   int
+				reading = make(chan struct{})
+				release = make(chan struct{})
+			)
+			store.OnEpochRead(a, func() {
+				mu.Lock()
+				reads++
+				first := reads == 1
+				mu.Unlock()
+				if first {
+					close(reading)
+					<-release
+				}
+			})
+			count := func() int { mu.Lock(); defer mu.Unlock(); return reads }
+
+			must(t, b.RevokeToken(ctx, tok.ID))
+			clk.add(800 * time.Millisecond)
+			first := make(chan error, 1)
+			go func() { first <- use() }()
+			select {
+			case <-reading:
+			case <-time.After(10 * time.Second):
+				t.Fatal("no request read the epoch 0.8 s after the last read")
+			}
+			// While it reads, the others answer from memory (the token is
+			// still there: the second is not over) without reading.
+			for range 5 {
+				if err := use(); err != nil {
+					t.Fatalf("a request while another reads the epoch: %v, want an answer from memory", err)
+				}
+			}
+			if n := count(); n != 1 {
+				t.Fatalf("%d epoch reads at once, want 1", n)
+			}
+			close(release)
+			if err := <-first; herald.ErrorCode(err) != herald.EUNAUTHORIZED {
+				t.Fatalf("the request that read the epoch: %v, want %s", err, herald.EUNAUTHORIZED)
+			}
+			if err := use(); herald.ErrorCode(err) != herald.EUNAUTHORIZED {
+				t.Fatalf("after the epoch moved: %v, want %s", err, herald.EUNAUTHORIZED)
 			}
 		})
 	}

@@ -24,3 +24,6 @@ func QueuedIngest(db *DB) int {
 	defer db.ingest.mu.Unlock()
 	return len(db.ingest.queue)
 }
+
+// OnEpochRead makes f run before each read of the cache epoch.
+func OnEpochRead(db *DB, f func()) { db.cache.onEpochRead = f }
