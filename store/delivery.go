@@ -235,7 +235,6 @@ func nullID(id int64) any {
 // insertDeliveries writes delivery rows and their inbox messages in
 // multi-row INSERTs and returns the ids of the pending deliveries.
 func (tx *Tx) insertDeliveries(rows []deliveryRow) ([]int64, error) {
-	c := tx.conn()
 	var pending []int64
 	for chunk := range slices.Chunk(rows, rowsPerInsert) {
 		var q strings.Builder
@@ -263,17 +262,27 @@ func (tx *Tx) insertDeliveries(rows []deliveryRow) ([]int64, error) {
 			args = append(args, tx.tenantID, msgID, nullID(d.eventID), nullID(d.pushID), d.NotifierID, d.Channel, nullID(d.UserID),
 				d.Target, d.Status, d.LastError, d.Reason, string(d.Message), ms(tx.now), ms(tx.now), delivered, due, due)
 		}
-		q.WriteString(" RETURNING id")
-		ids, err := c.insertedIDs(q.String(), args...)
-		if err != nil {
-			return nil, err
-		}
-		if len(ids) != len(chunk) {
-			return nil, fmt.Errorf("store: inserted %d deliveries, got %d ids", len(chunk), len(ids))
-		}
-		for i, d := range chunk {
-			if d.Status == herald.StatusPending {
-				pending = append(pending, ids[i])
+		// Only pending deliveries' ids are needed (their jobs name them):
+		// a chunk of none (an inbox fan-out) reads nothing back.
+		hasPending := slices.ContainsFunc(chunk, func(d deliveryRow) bool { return d.Status == herald.StatusPending })
+		full := len(chunk) == rowsPerInsert
+		if !hasPending {
+			if _, err := tx.execChunk(full, q.String(), args...); err != nil {
+				return nil, err
+			}
+		} else {
+			q.WriteString(" RETURNING id")
+			ids, err := tx.insertedIDsChunk(full, q.String(), args...)
+			if err != nil {
+				return nil, err
+			}
+			if len(ids) != len(chunk) {
+				return nil, fmt.Errorf("store: inserted %d deliveries, got %d ids", len(chunk), len(ids))
+			}
+			for i, d := range chunk {
+				if d.Status == herald.StatusPending {
+					pending = append(pending, ids[i])
+				}
 			}
 		}
 		if err := tx.insertInbox(chunk); err != nil {
@@ -316,7 +325,7 @@ func (tx *Tx) insertInbox(rows []deliveryRow) error {
 	if err := tx.announceInbox(users); err != nil {
 		return err
 	}
-	_, err := tx.conn().exec(q.String(), args...)
+	_, err := tx.execChunk(len(users) == rowsPerInsert, q.String(), args...)
 	return err
 }
 
