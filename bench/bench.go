@@ -94,18 +94,27 @@ func project(ctx context.Context, db *store.DB, n *herald.Notifier, rs []herald.
 }
 
 // waitDelivered polls until want deliveries of the tenant are delivered.
+// Call it once the work is known to be done, or nearly: each poll counts
+// the tenant's deliveries, and on PostgreSQL it also walks the index
+// entries of rows not yet committed, so polling it throughout a run (as
+// the harness did) cost the run itself a good part of a core.
 func waitDelivered(ctx context.Context, db *store.DB, want int) error {
+	return waitFor(func() (bool, error) {
+		n, err := db.CountDeliveries(ctx, herald.StatusDelivered)
+		return n >= want, err
+	}, func() string { return fmt.Sprintf("%d deliveries delivered", want) })
+}
+
+// waitFor polls done every 5 ms until it reports true, 5 minutes at most.
+func waitFor(done func() (bool, error), what func() string) error {
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
-		n, err := db.CountDeliveries(ctx, herald.StatusDelivered)
-		if err != nil {
+		ok, err := done()
+		if err != nil || ok {
 			return err
 		}
-		if n >= want {
-			return nil
-		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("bench: %d of %d deliveries delivered after 5 minutes", n, want)
+			return fmt.Errorf("bench: no %s after 5 minutes", what())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -150,6 +159,15 @@ func FanoutInbox(ctx context.Context, db *store.DB, n int, progress Progress) (R
 	progress("fanout: posting the event")
 	start := time.Now()
 	if err := db.CreateEvents(ctx, []*herald.Event{{SourceID: src.ID, Type: "build.failed", Actor: "bench"}}); err != nil {
+		return r, err
+	}
+	// The fan-out writes every inbox message and delivery in one
+	// transaction: once the last user's message shows, all have.
+	last := users[len(users)-1].ID
+	if err := waitFor(func() (bool, error) {
+		msgs, _, err := db.FindInbox(ctx, last, herald.InboxFilter{}, herald.Page{Limit: 1})
+		return len(msgs) > 0, err
+	}, func() string { return "inbox message" }); err != nil {
 		return r, err
 	}
 	if err := waitDelivered(ctx, db, n); err != nil {
@@ -210,6 +228,12 @@ func Webhooks(ctx context.Context, db *store.DB, n int, progress Progress) (Resu
 		if err := db.CreateEvents(ctx, batch); err != nil {
 			return r, err
 		}
+	}
+	// The sink's count first (no database read), then the statuses the
+	// last sends wrote.
+	if err := waitFor(func() (bool, error) { return received.Load() >= int64(n), nil },
+		func() string { return fmt.Sprintf("%d webhooks received", n) }); err != nil {
+		return r, err
 	}
 	if err := waitDelivered(ctx, db, n); err != nil {
 		return r, err

@@ -65,10 +65,10 @@ func (c conn) checkIDs(table, field string, ids []int64) error {
 	return nil
 }
 
-func toAny(ids []int64) []any {
-	out := make([]any, len(ids))
-	for i, id := range ids {
-		out[i] = id
+func toAny[T any](vs []T) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = v
 	}
 	return out
 }
@@ -208,9 +208,16 @@ func (db *DB) UpdateUser(ctx context.Context, u *herald.User) error {
 	})
 }
 
-// DeleteUser deletes a user and their memberships.
+// DeleteUser deletes a user with their memberships and inbox (which on
+// PostgreSQL no foreign key takes with them: migration 00019).
 func (db *DB) DeleteUser(ctx context.Context, id int64) error {
-	return db.update(ctx, func(tx *Tx) error { return tx.deleteRow("users", "user", id) })
+	return db.update(ctx, func(tx *Tx) error {
+		if err := tx.deleteRow("users", "user", id); err != nil {
+			return err
+		}
+		_, err := tx.conn().exec(`DELETE FROM inbox_messages WHERE tenant_id = ? AND user_id = ?`, tx.tenantID, id)
+		return err
+	})
 }
 
 const groupCols = `id, code, name, created_at, updated_at`

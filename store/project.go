@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
 
 	"github.com/heraldhq/herald"
 )
@@ -119,8 +120,34 @@ func (db *DB) DeleteProject(ctx context.Context, id int64, force bool) error {
 				return herald.Errorf(herald.ECONFLICT, "force", "project %d has %d events; deleting it erases them and their deliveries too: confirm to delete anyway", id, n)
 			}
 		}
+		if err := tx.deleteEvents("project_id", id); err != nil {
+			return err
+		}
 		return tx.deleteRow("projects", "project", id)
 	})
+}
+
+// deleteEvents deletes the tenant's events whose col is id, with their
+// deliveries and inbox messages, which on PostgreSQL no foreign key takes
+// with them (migration 00019; on SQLite the keys' cascade already has).
+// The events go first: a fan-out of one of them still writing holds its
+// row, so the delete waits for it to commit, and the next statements see
+// what it wrote.
+func (tx *Tx) deleteEvents(col string, id int64) error {
+	c := tx.conn()
+	ids, err := c.ids(`DELETE FROM events WHERE tenant_id = ? AND `+col+` = ? RETURNING id`, tx.tenantID, id)
+	if err != nil {
+		return err
+	}
+	for chunk := range slices.Chunk(ids, 500) {
+		for _, table := range []string{"deliveries", "inbox_messages"} {
+			args := append([]any{tx.tenantID}, toAny(chunk)...)
+			if _, err := c.exec(`DELETE FROM `+table+` WHERE tenant_id = ? AND event_id IN (`+placeholders(len(chunk))+`)`, args...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // deleteRow deletes one row of the tenant by id.
@@ -270,6 +297,9 @@ func (db *DB) UpdateSource(ctx context.Context, s *herald.Source) error {
 // DeleteSource deletes a source with its settings and their history.
 func (db *DB) DeleteSource(ctx context.Context, id int64) error {
 	return db.update(ctx, func(tx *Tx) error {
+		if err := tx.deleteEvents("source_id", id); err != nil {
+			return err
+		}
 		if err := tx.deleteRow("sources", "source", id); err != nil {
 			return err
 		}
