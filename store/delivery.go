@@ -235,6 +235,7 @@ func nullID(id int64) any {
 // insertDeliveries writes delivery rows and their inbox messages in
 // multi-row INSERTs and returns the ids of the pending deliveries.
 func (tx *Tx) insertDeliveries(rows []deliveryRow) ([]int64, error) {
+	c := tx.conn()
 	var pending []int64
 	for chunk := range slices.Chunk(rows, rowsPerInsert) {
 		var q strings.Builder
@@ -265,14 +266,13 @@ func (tx *Tx) insertDeliveries(rows []deliveryRow) ([]int64, error) {
 		// Only pending deliveries' ids are needed (their jobs name them):
 		// a chunk of none (an inbox fan-out) reads nothing back.
 		hasPending := slices.ContainsFunc(chunk, func(d deliveryRow) bool { return d.Status == herald.StatusPending })
-		full := len(chunk) == rowsPerInsert
 		if !hasPending {
-			if _, err := tx.execChunk(full, q.String(), args...); err != nil {
+			if _, err := c.exec(q.String(), args...); err != nil {
 				return nil, err
 			}
 		} else {
 			q.WriteString(" RETURNING id")
-			ids, err := tx.insertedIDsChunk(full, q.String(), args...)
+			ids, err := c.insertedIDs(q.String(), args...)
 			if err != nil {
 				return nil, err
 			}
@@ -325,7 +325,7 @@ func (tx *Tx) insertInbox(rows []deliveryRow) error {
 	if err := tx.announceInbox(users); err != nil {
 		return err
 	}
-	_, err := tx.execChunk(len(users) == rowsPerInsert, q.String(), args...)
+	_, err := tx.conn().exec(q.String(), args...)
 	return err
 }
 

@@ -28,11 +28,7 @@ func scanUser(row scanner) (*herald.User, error) {
 
 // ids loads a list of ids, e.g. a user's departments.
 func (c conn) ids(q string, args ...any) ([]int64, error) {
-	return scanIDs(c.query(q, args...))
-}
-
-// scanIDs reads a query's one column of ids.
-func scanIDs(rows *sql.Rows, err error) ([]int64, error) {
+	rows, err := c.query(q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -150,7 +150,7 @@ func Open(ctx context.Context, c Config) (*DB, error) {
 		db.dialect, db.dsn = DialectSQLite, path
 		pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
 		wdsn := "file:" + url.PathEscape(path) + "?" + pragmas + "&_pragma=journal_mode(WAL)&_txlock=immediate"
-		if db.write, err = sql.Open("sqlite", wdsn); err != nil {
+		if db.write, err = sql.Open(sqliteDriverName, wdsn); err != nil {
 			return nil, err
 		}
 		db.write.SetMaxOpenConns(1)
@@ -161,7 +161,7 @@ func Open(ctx context.Context, c Config) (*DB, error) {
 			db.write.Close()
 			return nil, fmt.Errorf("store: open %s: %w", path, err)
 		}
-		if db.read, err = sql.Open("sqlite", "file:"+url.PathEscape(path)+"?mode=ro&"+pragmas); err != nil {
+		if db.read, err = sql.Open(sqliteDriverName, "file:"+url.PathEscape(path)+"?mode=ro&"+pragmas); err != nil {
 			db.write.Close()
 			return nil, err
 		}
@@ -259,59 +259,6 @@ type Tx struct {
 	// earliest time it makes work due (wake.go).
 	jobsNow bool
 	dueAt   time.Time
-	// stmts are the statements prepared on this transaction (chunk).
-	stmts map[string]*sql.Stmt
-}
-
-// chunk returns the statement of a full chunk of a multi-row INSERT,
-// which a transaction writing many rows runs many times: on SQLite it is
-// prepared once per transaction and parsed once (modernc's driver caches
-// nothing; parsing a 400-row INSERT was a fifth of a fan-out's time), and
-// closed with the transaction. It returns nil where the statement should
-// run as it is: a partial chunk, and PostgreSQL, whose driver (pgx)
-// already keeps each connection's statements prepared.
-func (tx *Tx) chunk(full bool, q string) (*sql.Stmt, error) {
-	if !full || tx.db.dialect != DialectSQLite {
-		return nil, nil
-	}
-	if st, ok := tx.stmts[q]; ok {
-		return st, nil
-	}
-	st, err := tx.tx.PrepareContext(tx.ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	if tx.stmts == nil {
-		tx.stmts = map[string]*sql.Stmt{}
-	}
-	tx.stmts[q] = st
-	return st, nil
-}
-
-// execChunk runs a multi-row INSERT of a chunk of rows, full or not.
-func (tx *Tx) execChunk(full bool, q string, args ...any) (sql.Result, error) {
-	switch st, err := tx.chunk(full, q); {
-	case err != nil:
-		return nil, err
-	case st == nil:
-		return tx.conn().exec(q, args...)
-	default:
-		return st.ExecContext(tx.ctx, args...)
-	}
-}
-
-// insertedIDsChunk is conn.insertedIDs for a chunk of rows, full or not.
-func (tx *Tx) insertedIDsChunk(full bool, q string, args ...any) ([]int64, error) {
-	switch st, err := tx.chunk(full, q); {
-	case err != nil:
-		return nil, err
-	case st == nil:
-		return tx.conn().insertedIDs(q, args...)
-	default:
-		ids, err := scanIDs(st.QueryContext(tx.ctx, args...))
-		slices.Sort(ids)
-		return ids, err
-	}
 }
 
 // conn is a query surface with rebinding: a Tx, or the read pool.
