@@ -71,18 +71,7 @@ func TestEngine_IdleNodeSendsScheduledPush(t *testing.T) {
 		sendAt := time.Now().Add(time.Second)
 		_, err := db.ExecutePush(b.ctx, p.ID, sendAt)
 		must(t, err)
-		deadline := time.Now().Add(promptly)
-		for {
-			p, err := db.FindPushByID(b.ctx, p.ID)
-			must(t, err)
-			if p.Status == herald.PushSent {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the push scheduled for %s is %s %s later", sendAt.Format(time.TimeOnly), p.Status, promptly)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		waitPushSent(t, b, p.ID, sendAt)
 	})
 }
 
@@ -108,19 +97,26 @@ func TestEngine_IdleNodeSendsAPushRiverMadeAvailableEarly(t *testing.T) {
 			t.Fatalf("made %d jobs available ahead, want the push's", len(res))
 		}
 		startEngine(t, db, idleConfig())
-		deadline := time.Now().Add(promptly)
-		for {
-			p, err := db.FindPushByID(b.ctx, p.ID)
-			must(t, err)
-			if p.Status == herald.PushSent {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the push scheduled for %s is %s %s later", sendAt.Format(time.TimeOnly), p.Status, promptly)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		waitPushSent(t, b, p.ID, sendAt)
 	})
+}
+
+// waitPushSent waits promptly for push id, scheduled for sendAt, to be
+// sent.
+func waitPushSent(t *testing.T, b *testBundle, id int64, sendAt time.Time) {
+	t.Helper()
+	deadline := time.Now().Add(promptly)
+	for {
+		p, err := b.db.FindPushByID(b.ctx, id)
+		must(t, err)
+		if p.Status == herald.PushSent {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the push scheduled for %s is %s %s later", sendAt.Format(time.TimeOnly), p.Status, promptly)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // A node that starts while another holds a claim and then dies takes the
