@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/heraldhq/herald"
@@ -72,11 +71,6 @@ type DB struct {
 	jobClient *river.Client[*sql.Tx]
 	jobErr    error
 
-	// stmts caches prepared read queries: preparing costs more than
-	// running most of them.
-	stmts     sync.Map // rebound query -> *sql.Stmt
-	stmtCount atomic.Int64
-
 	// inbox wakes the inbox streams of this process (inbox_notify.go).
 	inbox inboxHub
 	// cache holds tokens, sources and settings rows (cache.go).
@@ -89,31 +83,6 @@ type DB struct {
 	wake       wakeHub
 	river      riverdriver.Driver[*sql.Tx]
 	listenPool *pgxpool.Pool
-}
-
-// maxStmts bounds the statement cache (queries with IN lists of varying
-// length are prepared afresh past it).
-const maxStmts = 512
-
-// readStmt returns the cached prepared statement of q on the read pool, or
-// nil when q should run unprepared.
-func (db *DB) readStmt(ctx context.Context, q string) *sql.Stmt {
-	if v, ok := db.stmts.Load(q); ok {
-		return v.(*sql.Stmt)
-	}
-	if db.stmtCount.Load() >= maxStmts {
-		return nil
-	}
-	st, err := db.read.PrepareContext(ctx, q)
-	if err != nil {
-		return nil // let the plain query report the error
-	}
-	if v, loaded := db.stmts.LoadOrStore(q, st); loaded {
-		st.Close()
-		return v.(*sql.Stmt)
-	}
-	db.stmtCount.Add(1)
-	return st
 }
 
 // Open connects to the database; call Migrate before use.
@@ -196,12 +165,8 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.read.PingContext(ctx)
 }
 
-// Close closes the cached statements and both pools.
+// Close closes both pools.
 func (db *DB) Close() error {
-	db.stmts.Range(func(_, v any) bool {
-		v.(*sql.Stmt).Close()
-		return true
-	})
 	var err error
 	if db.listenPool != nil {
 		db.listenPool.Close()
@@ -273,24 +238,16 @@ func (c conn) exec(query string, args ...any) (sql.Result, error) {
 	return c.q.ExecContext(c.ctx, c.db.rebind(query), args...)
 }
 
+// Statements are not prepared here: both drivers keep each connection's
+// statements prepared by their text (pgx's statement cache; on SQLite,
+// sqlitestmts.go).
+
 func (c conn) query(query string, args ...any) (*sql.Rows, error) {
-	q := c.db.rebind(query)
-	if c.q == c.db.read {
-		if st := c.db.readStmt(c.ctx, q); st != nil {
-			return st.QueryContext(c.ctx, args...)
-		}
-	}
-	return c.q.QueryContext(c.ctx, q, args...)
+	return c.q.QueryContext(c.ctx, c.db.rebind(query), args...)
 }
 
 func (c conn) queryRow(query string, args ...any) *sql.Row {
-	q := c.db.rebind(query)
-	if c.q == c.db.read {
-		if st := c.db.readStmt(c.ctx, q); st != nil {
-			return st.QueryRowContext(c.ctx, args...)
-		}
-	}
-	return c.q.QueryRowContext(c.ctx, q, args...)
+	return c.q.QueryRowContext(c.ctx, c.db.rebind(query), args...)
 }
 
 func (tx *Tx) conn() conn { return conn{q: tx.tx, db: tx.db, ctx: tx.ctx, tenantID: tx.tenantID} }
