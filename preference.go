@@ -457,8 +457,15 @@ func ResolvePreference(s PreferenceScope, channel, t string) Resolution {
 		return Resolution{Enabled: true, By: ByRequired}
 	}
 	cat := s.CategoryOf(t)
+	return s.resolve(func(rules []PreferenceRule) *PreferenceRule { return match(rules, channel, t, cat) })
+}
+
+// resolve walks the levels below required: the first rule pick finds in
+// the person's rules, the project's defaults, then the tenant's decides;
+// none, and it is on.
+func (s PreferenceScope) resolve(pick func([]PreferenceRule) *PreferenceRule) Resolution {
 	if s.Person != nil {
-		if r := match(s.Person.Rules, channel, t, cat); r != nil {
+		if r := pick(s.Person.Rules); r != nil {
 			return Resolution{Enabled: r.Enabled, By: ByPerson, Rule: r}
 		}
 	}
@@ -469,7 +476,7 @@ func ResolvePreference(s PreferenceScope, channel, t string) Resolution {
 		if lv.p == nil {
 			continue
 		}
-		if r := match(lv.p.Defaults, channel, t, cat); r != nil {
+		if r := pick(lv.p.Defaults); r != nil {
 			return Resolution{Enabled: r.Enabled, By: lv.by, Rule: r}
 		}
 	}
@@ -704,21 +711,5 @@ func resolveCategory(s PreferenceScope, channel, cat string) Resolution {
 		}
 		return byAll
 	}
-	if s.Person != nil {
-		if r := pick(s.Person.Rules); r != nil {
-			return Resolution{Enabled: r.Enabled, By: ByPerson, Rule: r}
-		}
-	}
-	for _, lv := range []struct {
-		p  *PreferencePolicy
-		by string
-	}{{s.Project, ByProject}, {s.Tenant, ByTenant}} {
-		if lv.p == nil {
-			continue
-		}
-		if r := pick(lv.p.Defaults); r != nil {
-			return Resolution{Enabled: r.Enabled, By: lv.by, Rule: r}
-		}
-	}
-	return Resolution{Enabled: true, By: ByDefault}
+	return s.resolve(pick)
 }
